@@ -1,0 +1,29 @@
+# Two commands for a fresh machine with Python 3.11 and make:
+#   make test        set up .venv and run the tests
+#   make reproduce   set up .venv and regenerate results/ (quick profile)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test reproduce bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+reproduce: $(STAMP)
+	$(BIN)/python -m rl2lib.reproduce
+
+bench: $(STAMP)
+	$(BIN)/python -m rl2lib.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,42 @@
+"""The interface every baseline implements, so one loop (`rl2lib.evaluate.play_trials`) plays them all.
+
+A baseline acts in B trials at once. Per trial it keeps the statistics of what it has seen (counts,
+posteriors); nothing is shared between trials. Bandits are played as one-state MDPs with
+episodes of one step, so the same calls serve both task families.
+"""
+from __future__ import annotations
+
+import torch
+
+from rl2lib.config import TaskConfig
+
+
+class Baseline:
+    """Base class. Subclasses set `name`, `task`, and, when tuned, `param_name` and `param_grid`."""
+
+    name: str = ""
+    task: str = ""  # "bandit" or "mdp"
+    param_name: str | None = None  # the tuned hyper-parameter ([1] Sec. 3), if any
+    param_grid: tuple = ()  # the papers' tuning grid for it
+    default_param: float | int | None = None
+
+    def __init__(self, task_config: TaskConfig, param=None):
+        self.config = task_config
+        self.param = self.default_param if param is None else param
+
+    def reset(self, num_trials: int, device: torch.device, generator: torch.Generator) -> None:
+        """Forget everything: a new batch of trials on new tasks starts."""
+        self.num_trials = num_trials
+        self.device = device
+        self.generator = generator
+
+    def begin_episode(self) -> None:
+        """Called before the first step of every episode (MDP baselines re-plan here)."""
+
+    def act(self, states: torch.Tensor, step_in_episode: int) -> torch.Tensor:
+        """Actions (B,) long for the current `states` (B,)."""
+        raise NotImplementedError
+
+    def update(self, states: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor,
+               next_states: torch.Tensor, episode_done: bool) -> None:
+        """Record one transition (B,) each; `episode_done` marks the last step of an episode."""

@@ -1,0 +1,210 @@
+"""Evaluation: an agent or a baseline -> total reward per trial on a seeded set of fresh tasks.
+
+The reported number of [1] Tables 1-2 and [2] Tables 3-4 is the undiscounted total reward of one
+trial averaged over 1000 trials, each on a new task; we report that mean with its standard error.
+Seeds: tasks come from `seed`, the environment's noise from `seed + 1`, the agent's own randomness
+from `seed + 2`, so the same seed gives the same tasks to every agent and the same numbers on
+every run. Tuning uses its own seeds (`TUNING_SEED_OFFSET + seed`), never the evaluation tasks.
+References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from rl2lib.baselines import BASELINES, Baseline
+from rl2lib.config import ConfigError, TaskConfig
+from rl2lib.envs import TrialEnv, seeded_tasks
+
+TUNING_SEED_OFFSET = 1_000_000
+
+
+@dataclass
+class TrialRecord:
+    """Everything that happened in B trials, time-major."""
+
+    states: torch.Tensor  # (T, B) state before each step
+    actions: torch.Tensor  # (T, B)
+    rewards: torch.Tensor  # (T, B)
+
+    @property
+    def totals(self) -> torch.Tensor:
+        """Undiscounted total reward of each trial, (B,)."""
+        return self.rewards.sum(0)
+
+
+@dataclass
+class EvalResult:
+    """Totals of `num_trials` trials and their summary."""
+
+    agent: str
+    task_config: TaskConfig
+    totals: torch.Tensor = field(repr=False)  # (N,) float64
+    seed: int = 0
+    param: float | int | None = None
+
+    @property
+    def num_trials(self) -> int:
+        return self.totals.numel()
+
+    @property
+    def mean(self) -> float:
+        return self.totals.mean().item()
+
+    @property
+    def se(self) -> float:
+        """Standard error of the mean: sample standard deviation / sqrt(N)."""
+        if self.num_trials < 2:
+            return float("nan")
+        return self.totals.std(unbiased=True).item() / math.sqrt(self.num_trials)
+
+    def to_dict(self) -> dict:
+        return {"agent": self.agent, **self.task_config.to_dict(), "num_trials": self.num_trials,
+                "seed": self.seed, "param": self.param, "mean": self.mean, "se": self.se}
+
+
+def make_generators(seed: int, device: torch.device | str = "cpu") -> tuple[torch.Generator, torch.Generator]:
+    """(environment noise, agent randomness) generators for evaluation seed `seed`."""
+    env_generator = torch.Generator(device=device).manual_seed(seed + 1)
+    agent_generator = torch.Generator(device=device).manual_seed(seed + 2)
+    return env_generator, agent_generator
+
+
+def play_trials(agent: Baseline, env: TrialEnv, generator: torch.Generator) -> TrialRecord:
+    """Play one whole trial in each of the env's B tasks with a baseline.
+
+    Returns a TrialRecord of (T, B) tensors, T = n * episode length.
+    """
+    T, B = env.config.trial_len, env.num_trials
+    states = torch.zeros(T, B, dtype=torch.long, device=env.device)  # (T, B)
+    actions = torch.zeros(T, B, dtype=torch.long, device=env.device)  # (T, B)
+    rewards = torch.zeros(T, B, dtype=torch.float64, device=env.device)  # (T, B)
+    env.reset()
+    agent.reset(B, env.device, generator)
+    for t in range(T):
+        if env.step_in_episode == 0:
+            agent.begin_episode()
+        states[t] = env.states
+        actions[t] = agent.act(env.states, env.step_in_episode)
+        result = env.step(actions[t])
+        rewards[t] = result.rewards
+        agent.update(states[t], actions[t], result.rewards, result.next_states, result.episode_done)
+    return TrialRecord(states, actions, rewards)
+
+
+def make_baseline(task_config: TaskConfig, name: str, param=None) -> Baseline:
+    """Instantiate baseline `name` for the task; a one-line ConfigError names the allowed names."""
+    table = BASELINES[task_config.task]
+    if name not in table:
+        raise ConfigError(f"unknown agent {name!r} for task {task_config.task!r}; allowed: "
+                          f"{', '.join(table)} or a checkpoint path ending in .pt")
+    return table[name](task_config, param)
+
+
+def evaluate_baseline(task_config: TaskConfig, name: str, param=None, num_trials: int = 1000,
+                      seed: int = 0, device: torch.device | str = "cpu") -> EvalResult:
+    """Mean total reward per trial of baseline `name` (with hyper-parameter `param`) on seeded tasks."""
+    agent = make_baseline(task_config, name, param)
+    tasks = seeded_tasks(task_config, num_trials, seed, device)
+    env_generator, agent_generator = make_generators(seed, device)
+    record = play_trials(agent, TrialEnv(tasks, task_config, env_generator), agent_generator)
+    return EvalResult(name, task_config, record.totals.double().cpu(), seed, agent.param)
+
+
+def tune_baseline(task_config: TaskConfig, name: str, num_trials: int = 1000, seed: int = 0,
+                  device: torch.device | str = "cpu") -> tuple[float | int | None, dict]:
+    """Best value of the baseline's tuned hyper-parameter over its grid, on tuning seeds only.
+
+    Returns (best value, {value: mean total on the tuning tasks}); (default, {}) when untuned.
+    """
+    agent_class = type(make_baseline(task_config, name))
+    if not agent_class.param_grid:
+        return agent_class.default_param, {}
+    means = {}
+    for value in agent_class.param_grid:
+        result = evaluate_baseline(task_config, name, value, num_trials, TUNING_SEED_OFFSET + seed, device)
+        means[value] = result.mean
+    best = max(means, key=means.get)
+    return best, means
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m rl2lib.evaluate",
+        description="Mean total reward per trial of a baseline or a trained agent on fresh seeded tasks.")
+    parser.add_argument("--task", default="bandit", help="bandit or mdp (default bandit)")
+    parser.add_argument("--num_actions", type=int, default=None, help="k arms / MDP actions (default 5)")
+    parser.add_argument("--num_traj", type=int, default=None, help="n episodes per trial (default 10)")
+    parser.add_argument("--traj_len", type=int, default=None, help="episode length (1 for bandits, 10 for MDPs)")
+    parser.add_argument("--agent", required=True, help="a baseline name or a checkpoint path (.pt)")
+    parser.add_argument("--param", type=float, default=None,
+                        help="the baseline's hyper-parameter; omitted: tuned over the papers' grid on tuning seeds")
+    parser.add_argument("--num_trials", type=int, default=1000, help="trials (= tasks) to average over (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the result to this JSON file")
+    parser.add_argument("--sample", action="store_true",
+                        help="trained agents: sample actions instead of the default greedy (argmax) actions")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
+    return parser
+
+
+def cli_error(message: str) -> None:
+    """One-line error on stderr and exit code 2, no traceback."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise ConfigError(f"unknown device {name!r}; allowed: cpu, cuda, auto")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' asked for but no CUDA device is available; use cpu or auto")
+    return torch.device(name)
+
+
+def main(argv: list[str] | None = None) -> EvalResult:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.num_trials < 1:
+            raise ConfigError(f"num_trials must be >= 1, got {args.num_trials}")
+        device = resolve_device(args.device)
+        if args.agent.endswith(".pt"):
+            from rl2lib.checkpoint_eval import evaluate_checkpoint  # issue 3: trained agents
+            result = evaluate_checkpoint(Path(args.agent), args, device)
+        else:
+            task_config = TaskConfig(
+                task=args.task,
+                num_actions=5 if args.num_actions is None else args.num_actions,
+                num_traj=10 if args.num_traj is None else args.num_traj,
+                traj_len=args.traj_len)
+            param = args.param
+            agent = make_baseline(task_config, args.agent)
+            if param is not None and agent.param_name is None:
+                raise ConfigError(f"agent {args.agent!r} has no hyper-parameter; drop --param")
+            if param is None and agent.param_grid:
+                param, _ = tune_baseline(task_config, args.agent, args.num_trials, args.seed, device)
+                print(f"tuned {agent.param_name} = {param} on tuning seeds")
+            elif param is not None and float(param).is_integer() and isinstance(agent.param_grid[0], int):
+                param = int(param)
+            result = evaluate_baseline(task_config, args.agent, param, args.num_trials, args.seed, device)
+    except ConfigError as error:
+        cli_error(str(error))
+    print(f"{result.agent} on {result.task_config.task} (k={result.task_config.num_actions}, "
+          f"n={result.task_config.num_traj}): mean {result.mean:.3f} +- {result.se:.3f} (SE) "
+          f"over {result.num_trials} trials, seed {result.seed}")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()
