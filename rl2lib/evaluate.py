@@ -86,6 +86,7 @@ def play_trials(agent: Baseline, env: TrialEnv, generator: torch.Generator) -> T
     actions = torch.zeros(T, B, dtype=torch.long, device=env.device)  # (T, B)
     rewards = torch.zeros(T, B, dtype=torch.float64, device=env.device)  # (T, B)
     env.reset()
+    agent.tasks = env.tasks  # only the ceilings (oracles) read the true tasks
     agent.reset(B, env.device, generator)
     for t in range(T):
         if env.step_in_episode == 0:

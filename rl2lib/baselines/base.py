@@ -19,6 +19,7 @@ class Baseline:
     param_name: str | None = None  # the tuned hyper-parameter ([1] Sec. 3), if any
     param_grid: tuple = ()  # the papers' tuning grid for it
     default_param: float | int | None = None
+    tasks = None  # the true tasks, set by `rl2lib.evaluate.play_trials`; only oracles may read them
 
     def __init__(self, task_config: TaskConfig, param=None):
         self.config = task_config
