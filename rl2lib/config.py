@@ -65,3 +65,121 @@ class TaskConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+MODEL_TYPES = ("gru", "snail")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The policy network ([1] Sec. 2.2 GRU; [2] Sec. 3 SNAIL)."""
+
+    model_type: str = "gru"
+    """'gru' (RL^2, [1]) or 'snail' ([2])."""
+    hidden_size: int = 256
+    """GRU units: 256 in the RL^2 authors' code. SNAIL uses its own widths (32 policy / 16 value)."""
+    separate_value: bool = False
+    """GRU: a second GRU for the value baseline as the RL^2 authors did; False shares the trunk."""
+
+    def __post_init__(self) -> None:
+        if self.model_type not in MODEL_TYPES:
+            raise ConfigError(f"unknown model_type {self.model_type!r}; allowed: {', '.join(MODEL_TYPES)}")
+        if self.hidden_size < 1:
+            raise ConfigError(f"hidden_size must be >= 1, got {self.hidden_size}")
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """PPO [4] with GAE [5] over whole trials; defaults are this workbook's bandit recipe (README)."""
+
+    num_trials: int = 1000
+    """Trials sampled per update (the CLI's --batch_size in steps, rounded to whole trials)."""
+    minibatch_trials: int = 250
+    """Whole trials per minibatch (--mini_batch_size in steps, rounded up to at least one trial)."""
+    update_epochs: int = 4
+    """K, passes over the batch per update (--ppo_epochs)."""
+    clip_coef: float = 0.2
+    """epsilon of the clipped surrogate [4] Eq. 7 (--clip_param)."""
+    gamma: float = 0.99
+    """Discount over the whole trial ([1] Sec. 2.2: the objective spans episodes)."""
+    gae_lambda: float = 0.3
+    """GAE lambda [5] (--tau); 0.3 in the RL^2 authors' code."""
+    learning_rate: float = 3e-3
+    """Adam step size."""
+    anneal_lr: bool = False
+    """Decay the learning rate linearly to 0 over the run (the original project did)."""
+    vf_coef: float = 0.5
+    """Weight of the value loss."""
+    ent_coef: float = 0.01
+    """Entropy bonus at the first update."""
+    ent_coef_final: float | None = 0.001
+    """Entropy bonus at the last update, linearly interpolated; None keeps ent_coef."""
+    max_grad_norm: float = 1.0
+    """Global gradient-norm clip."""
+    target_kl: float | None = None
+    """Stop the update's epochs once a minibatch's mean KL (old || new) passes this; None: never."""
+    clip_value_loss: bool = False
+    """Clip the value update around the old value [4]-style (as in the OpenAI baselines)."""
+    norm_adv: bool = True
+    """Normalise advantages per minibatch."""
+    norm_returns: bool = True
+    """Train the value head on returns normalised by running statistics (denormalised for GAE)."""
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.num_trials >= 1, f"num_trials per update must be >= 1, got {self.num_trials}"),
+            (self.minibatch_trials >= 1, f"minibatch_trials must be >= 1, got {self.minibatch_trials}"),
+            (self.minibatch_trials <= self.num_trials,
+             f"a minibatch ({self.minibatch_trials} trials) cannot exceed the batch ({self.num_trials} trials)"),
+            (self.update_epochs >= 1, f"ppo epochs must be >= 1, got {self.update_epochs}"),
+            (self.clip_coef > 0, f"clip_param must be > 0, got {self.clip_coef}"),
+            (0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}"),
+            (0 <= self.gae_lambda <= 1, f"tau (GAE lambda) must be in [0, 1], got {self.gae_lambda}"),
+            (self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}"),
+            (self.vf_coef >= 0, f"vf_coef must be >= 0, got {self.vf_coef}"),
+            (self.ent_coef >= 0, f"ent_coef must be >= 0, got {self.ent_coef}"),
+            (self.max_grad_norm > 0, f"max_grad_norm must be > 0, got {self.max_grad_norm}"),
+            (self.target_kl is None or self.target_kl > 0, f"target_kl must be > 0, got {self.target_kl}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run: a task, a model, PPO, and the run's bookkeeping."""
+
+    task: TaskConfig = TaskConfig()
+    model: ModelConfig = ModelConfig()
+    ppo: PPOConfig = PPOConfig()
+    num_updates: int = 300
+    """PPO updates (--metalearn_epochs)."""
+    num_tasks: int = 0
+    """0: a fresh task for every trial, the papers' setting ([1] Sec. 3); N > 0: a fixed pool of N tasks."""
+    seed: int = 0
+    """Seeds the model's initialisation, the tasks, the environment noise, actions and minibatches."""
+    checkpoint_every: int = 10
+    """Write a checkpoint every this many updates (and at the end)."""
+
+    def __post_init__(self) -> None:
+        if self.num_updates < 1:
+            raise ConfigError(f"metalearn_epochs must be >= 1, got {self.num_updates}")
+        if self.num_tasks < 0:
+            raise ConfigError(f"num_tasks must be >= 0 (0 = a fresh task per trial), got {self.num_tasks}")
+        if self.checkpoint_every < 1:
+            raise ConfigError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+
+    @property
+    def steps_per_update(self) -> int:
+        """Environment steps sampled per update."""
+        return self.ppo.num_trials * self.task.trial_len
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        return cls(task=TaskConfig(**data["task"]), model=ModelConfig(**data["model"]),
+                   ppo=PPOConfig(**data["ppo"]),
+                   **{k: v for k, v in data.items() if k not in ("task", "model", "ppo")})

@@ -1,0 +1,174 @@
+"""PPO [4] with GAE [5] over whole RL^2 trials [1].
+
+Implementation ledger (detail -> where -> source):
+ 1. Advantages by GAE over the whole trial, NOT cut at episode ends; the bootstrap value after the
+    trial's last step is 0 -> `compute_gae` -> [5] Eq. 16, [1] Sec. 2.2 (the objective spans the
+    trial, so exploring in episode 1 is paid by episode 2's reward).
+ 2. Returns = advantages + values (the TD(lambda) target) -> `compute_gae` -> [5] Sec. 5.
+ 3. Value head trained on returns normalised by running mean/std, denormalised before GAE ->
+    `ReturnNormalizer` -> PopArt-lite, van Hasselt et al. 2016 (targets only, no weight rescaling).
+ 4. Minibatches of whole trials, each re-run from its start in one sequence call (full
+    backpropagation through time, no stored hidden states) -> `ppo_update` -> [1] Sec. 3 (authors'
+    code: minibatches of 128 whole trials with full BPTT).
+ 5. Per-minibatch advantage normalisation -> `ppo_update` -> OpenAI baselines PPO2.
+ 6. Clipped surrogate objective -> `ppo_loss` -> [4] Eq. 7.
+ 7. Optional clipped value loss, max of the clipped and unclipped squared errors -> `ppo_loss`
+    -> OpenAI baselines PPO2.
+ 8. Entropy bonus, linearly decayed from ent_coef to ent_coef_final -> `ppo_loss`, `train` -> [4] Eq. 9.
+ 9. Global gradient-norm clipping -> `ppo_update` -> OpenAI baselines PPO2.
+10. Early stop of the update when a minibatch's approximate KL passes target_kl; KL estimated as
+    E[(r - 1) - log r] -> `ppo_update` -> Spinning Up PPO; Schulman's "Approximating KL" note.
+11. Adam optimiser -> `rl2lib.train` -> [4] Sec. 6.
+
+References: [1] Duan et al. 2016, "RL^2"; [4] Schulman et al. 2017, "Proximal Policy Optimization
+Algorithms"; [5] Schulman et al. 2016, "High-Dimensional Continuous Control Using Generalized
+Advantage Estimation".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from rl2lib.config import PPOConfig
+from rl2lib.rollout import RolloutBatch
+
+
+def compute_gae(rewards: torch.Tensor, values: torch.Tensor, gamma: float, gae_lambda: float):
+    """Generalised advantage estimates over whole trials ([5] Eq. 16).
+
+    Episode ends inside a trial do not cut the sum; after the trial's last step the value is 0.
+
+    Args:
+        rewards: (T, B) rewards of B whole trials.
+        values: (T, B) value estimates V(h_t) in reward units.
+
+    Returns:
+        advantages (T, B) and returns (T, B) = advantages + values.
+    """
+    T = rewards.shape[0]
+    advantages = torch.zeros_like(rewards)  # (T, B)
+    last_advantage = torch.zeros_like(rewards[0])  # (B,)
+    next_values = torch.zeros_like(values[0])  # (B,) V after the trial's end is 0
+    for t in reversed(range(T)):
+        delta = rewards[t] + gamma * next_values - values[t]
+        last_advantage = delta + gamma * gae_lambda * last_advantage
+        advantages[t] = last_advantage
+        next_values = values[t]
+    return advantages, advantages + values
+
+
+class ReturnNormalizer:
+    """Running mean and variance of value targets (Chan et al. parallel update)."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.mean, self.var, self.count = 0.0, 1.0, 1e-4
+
+    def update(self, returns: torch.Tensor) -> None:
+        if not self.enabled:
+            return
+        batch_mean, batch_var, batch_count = returns.mean().item(), returns.var(unbiased=False).item(), returns.numel()
+        delta, total = batch_mean - self.mean, self.count + batch_count
+        self.mean += delta * batch_count / total
+        self.var = (self.var * self.count + batch_var * batch_count + delta ** 2 * self.count * batch_count / total) / total
+        self.count = total
+
+    @property
+    def std(self) -> float:
+        return max(self.var, 1e-8) ** 0.5 if self.enabled else 1.0
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std if self.enabled else x
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean if self.enabled else x
+
+    def state_dict(self) -> dict:
+        return {"mean": self.mean, "var": self.var, "count": self.count}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.mean, self.var, self.count = state["mean"], state["var"], state["count"]
+
+
+@dataclass
+class LossTerms:
+    loss: torch.Tensor
+    policy_loss: torch.Tensor
+    value_loss: torch.Tensor
+    entropy: torch.Tensor
+    approx_kl: torch.Tensor
+    clip_frac: torch.Tensor
+
+
+def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_log_probs: torch.Tensor,
+             old_values: torch.Tensor, advantages: torch.Tensor, returns: torch.Tensor,
+             cfg: PPOConfig, ent_coef: float) -> LossTerms:
+    """The PPO objective on one minibatch; every tensor is (T, b) except logits (T, b, A).
+
+    `values`, `old_values` and `returns` are in the value head's (normalised) units.
+    """
+    log_probs_all = torch.log_softmax(logits, -1)  # (T, b, A)
+    log_probs = log_probs_all.gather(-1, actions[..., None])[..., 0]  # (T, b)
+    log_ratio = log_probs - old_log_probs
+    ratio = log_ratio.exp()
+    surrogate = torch.min(ratio * advantages, ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef) * advantages)
+    policy_loss = -surrogate.mean()  # [4] Eq. 7
+    if cfg.clip_value_loss:
+        clipped_values = old_values + (values - old_values).clamp(-cfg.clip_coef, cfg.clip_coef)
+        value_loss = 0.5 * torch.max((values - returns) ** 2, (clipped_values - returns) ** 2).mean()
+    else:
+        value_loss = 0.5 * ((values - returns) ** 2).mean()
+    entropy = -(log_probs_all.exp() * log_probs_all).sum(-1).mean()
+    loss = policy_loss + cfg.vf_coef * value_loss - ent_coef * entropy
+    with torch.no_grad():
+        approx_kl = ((ratio - 1) - log_ratio).mean()
+        clip_frac = ((ratio - 1).abs() > cfg.clip_coef).float().mean()
+    return LossTerms(loss, policy_loss, value_loss, entropy, approx_kl, clip_frac)
+
+
+class NonFiniteLoss(RuntimeError):
+    """A loss became NaN or infinite."""
+
+
+def ppo_update(policy: nn.Module, optimizer: torch.optim.Optimizer, batch: RolloutBatch,
+               normalizer: ReturnNormalizer, cfg: PPOConfig, ent_coef: float,
+               generator: torch.Generator) -> dict:
+    """One PPO update on B whole trials. Returns the mean of each loss term and the epochs run.
+
+    Raises NonFiniteLoss (before any parameter changes from that minibatch) if a loss is not finite.
+    """
+    B = batch.actions.shape[1]
+    advantages, returns = compute_gae(batch.rewards, normalizer.denormalize(batch.values), cfg.gamma, cfg.gae_lambda)
+    normalizer.update(returns)
+    value_targets = normalizer.normalize(returns)  # (T, B)
+    old_values = batch.values
+    sums, count, epochs_run, stopped = {}, 0, 0, False
+    for epoch in range(cfg.update_epochs):
+        order = torch.randperm(B, generator=generator, device=generator.device).to(batch.actions.device)
+        for index in order.split(cfg.minibatch_trials):
+            logits, values = policy(batch.obs[:, index])  # (T, b, A), (T, b)
+            mb_advantages = advantages[:, index]
+            if cfg.norm_adv and mb_advantages.numel() > 1:
+                mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+            terms = ppo_loss(logits, values, batch.actions[:, index], batch.log_probs[:, index],
+                             old_values[:, index], mb_advantages, value_targets[:, index], cfg, ent_coef)
+            if not torch.isfinite(terms.loss):
+                raise NonFiniteLoss("loss is not finite")
+            optimizer.zero_grad(set_to_none=True)
+            terms.loss.backward()
+            nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            for key in ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_frac"):
+                sums[key] = sums.get(key, 0.0) + getattr(terms, key).item()
+            count += 1
+            if cfg.target_kl is not None and terms.approx_kl.item() > cfg.target_kl:
+                stopped = True
+                break
+        epochs_run = epoch + 1
+        if stopped:
+            break
+    stats = {key: value / count for key, value in sums.items()}
+    stats["epochs"] = epochs_run
+    return stats

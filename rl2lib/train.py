@@ -1,0 +1,325 @@
+"""Training: `train(config, run_dir) -> history`, and the command line `rl2-train`.
+
+One PPO update per "metalearn epoch": sample B whole trials of B fresh tasks (or of a fixed pool),
+run the PPO epochs on them, log one metrics row, and checkpoint every few updates. All randomness
+comes from named generators whose states go into the checkpoint, so a run cut off and resumed
+gives the same numbers as one left alone (on CPU).
+The command line keeps the flags of the original PyTorch project (`rl2_train.py`) with their
+meanings; flags left out take this workbook's recipe for the task (`recipe`), or the original
+project's defaults with `--recipe original`.
+References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL"; [4] Schulman et al. 2017, "PPO".
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from rl2lib.config import ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
+from rl2lib.envs import sample_tasks
+from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
+from rl2lib.rollout import collect_trials
+
+CHECKPOINT_FORMAT = "rl2lib-checkpoint-v1"
+METRIC_FIELDS = ("update", "env_steps", "wall_seconds", "mean_trial_return", "policy_loss", "value_loss",
+                 "entropy", "approx_kl", "clip_frac", "epochs", "learning_rate", "ent_coef")
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on (diverged, or a checkpoint that does not fit); one-line message."""
+
+
+def build_policy(config: TrainConfig) -> torch.nn.Module:
+    """The policy network of `config.model` for `config.task`, initialised from `config.seed`."""
+    from rl2lib.models import GRUPolicy, SNAILPolicy
+
+    task, model = config.task, config.model
+    torch.manual_seed(config.seed)
+    if model.model_type == "gru":
+        return GRUPolicy(task.obs_size, task.num_actions, max_len=task.trial_len,
+                         hidden_size=model.hidden_size, separate_value=model.separate_value)
+    return SNAILPolicy(task.obs_size, task.num_actions, max_len=task.trial_len)
+
+
+def make_generators(config: TrainConfig, device: torch.device) -> dict[str, torch.Generator]:
+    """Named generators: tasks and minibatch order on the CPU, environment noise and actions on `device`."""
+    seed = config.seed
+    return {
+        "tasks": torch.Generator().manual_seed(seed),
+        "env": torch.Generator(device=device).manual_seed(seed + 1),
+        "actions": torch.Generator(device=device).manual_seed(seed + 2),
+        "minibatches": torch.Generator().manual_seed(seed + 3),
+    }
+
+
+def task_pool(config: TrainConfig):
+    """The fixed pool of `num_tasks` training tasks (the original project's meaning), or None."""
+    if config.num_tasks == 0:
+        return None
+    return sample_tasks(config.task, config.num_tasks, torch.Generator().manual_seed(config.seed + 4))
+
+
+def draw_training_tasks(config: TrainConfig, pool, generator: torch.Generator, device: torch.device):
+    """B tasks for one update: fresh ones ([1] Sec. 3), or drawn with replacement from the pool."""
+    B = config.ppo.num_trials
+    if pool is None:
+        return sample_tasks(config.task, B, generator).to(device)
+    index = torch.randint(pool.num_tasks, (B,), generator=generator)
+    return pool.select(index).to(device)
+
+
+def schedule(config: TrainConfig, update: int) -> tuple[float, float]:
+    """(learning rate, entropy coefficient) at update `update` (0-based): linear schedules."""
+    ppo, fraction = config.ppo, update / max(config.num_updates - 1, 1)
+    learning_rate = ppo.learning_rate * (1 - update / config.num_updates) if ppo.anneal_lr else ppo.learning_rate
+    final = ppo.ent_coef if ppo.ent_coef_final is None else ppo.ent_coef_final
+    return learning_rate, ppo.ent_coef + (final - ppo.ent_coef) * fraction
+
+
+def save_atomic(obj, path: Path) -> None:
+    """torch.save to a temporary file, then rename: a cut-off write never leaves a broken file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def write_metrics(path: Path, history: list[dict]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS)
+        writer.writeheader()
+        writer.writerows(history)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    """Read a checkpoint written by `train`; a missing or foreign file is a one-line TrainingError."""
+    if not path.is_file():
+        raise TrainingError(f"checkpoint {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise TrainingError(f"checkpoint {path} cannot be read ({type(error).__name__}): not an rl2lib checkpoint")
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise TrainingError(f"{path} is not an rl2lib checkpoint (format {CHECKPOINT_FORMAT})")
+    return checkpoint
+
+
+def load_policy(path: Path, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, TrainConfig]:
+    """The trained policy and its config from a checkpoint."""
+    checkpoint = load_checkpoint(path)
+    config = TrainConfig.from_dict(checkpoint["config"])
+    policy = build_policy(config)
+    policy.load_state_dict(checkpoint["model"])
+    return policy.to(device).eval(), config
+
+
+def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torch.device | str = "cpu",
+          progress: bool = True, stop_after: int | None = None) -> list[dict]:
+    """Train `config` and write `run_dir`/{config.json, metrics.csv, checkpoint.pt}.
+
+    Args:
+        resume: continue from `run_dir`/checkpoint.pt (its config must equal `config`).
+        stop_after: stop (with a checkpoint) after this many updates in total; used to test resuming.
+
+    Returns:
+        history: one dict per update (the rows of metrics.csv).
+    """
+    device = torch.device(device)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_path, metrics_path = run_dir / "checkpoint.pt", run_dir / "metrics.csv"
+    policy = build_policy(config).to(device)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=config.ppo.learning_rate, eps=1e-5)
+    normalizer = ReturnNormalizer(config.ppo.norm_returns)
+    generators = make_generators(config, device)
+    history, start, wall_offset = [], 0, 0.0
+    if resume and checkpoint_path.exists():
+        checkpoint = load_checkpoint(checkpoint_path)
+        if checkpoint["config"] != config.to_dict():
+            raise TrainingError(f"{checkpoint_path} was written with another config; use a new --run_dir")
+        policy.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        normalizer.load_state_dict(checkpoint["normalizer"])
+        for name, state in checkpoint["generators"].items():
+            generators[name].set_state(state)
+        history, start = checkpoint["metrics"], checkpoint["update"]
+        wall_offset = history[-1]["wall_seconds"] if history else 0.0
+    (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    pool = task_pool(config)
+
+    def save_checkpoint(update: int) -> None:
+        save_atomic({"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "update": update,
+                     "model": policy.state_dict(), "optimizer": optimizer.state_dict(),
+                     "normalizer": normalizer.state_dict(),
+                     "generators": {name: g.get_state() for name, g in generators.items()},
+                     "metrics": history}, checkpoint_path)
+        write_metrics(metrics_path, history)
+
+    end = config.num_updates if stop_after is None else min(stop_after, config.num_updates)
+    started = time.perf_counter()
+    bar = tqdm(range(start, end), initial=start, total=config.num_updates, disable=not progress,
+               desc=f"{config.model.model_type} on {config.task.task} k={config.task.num_actions} n={config.task.num_traj}")
+    for update in bar:
+        learning_rate, ent_coef = schedule(config, update)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate
+        tasks = draw_training_tasks(config, pool, generators["tasks"], device)
+        batch = collect_trials(policy, tasks, config.task, generators["env"], generators["actions"])
+        try:
+            stats = ppo_update(policy, optimizer, batch, normalizer, config.ppo, ent_coef, generators["minibatches"])
+        except NonFiniteLoss:
+            raise TrainingError(f"loss became NaN or infinite at metalearn epoch {update + 1}; "
+                                f"the last good checkpoint {checkpoint_path} is left intact") from None
+        wall = wall_offset + time.perf_counter() - started
+        row = {"update": update + 1, "env_steps": (update + 1) * config.steps_per_update,
+               "wall_seconds": round(wall, 3), "mean_trial_return": batch.totals.mean().item(),
+               **stats, "learning_rate": learning_rate, "ent_coef": ent_coef}
+        history.append(row)
+        bar.set_postfix(ret=f"{row['mean_trial_return']:.2f}",
+                        sps=f"{config.steps_per_update * (update + 1 - start) / max(wall - wall_offset, 1e-9):,.0f}")
+        if (update + 1) % config.checkpoint_every == 0 or update + 1 == end:
+            save_checkpoint(update + 1)
+    bar.close()
+    if start >= end:  # nothing left to do: make sure the files exist
+        save_checkpoint(start)
+    return history
+
+
+# ----------------------------------------------------------------------------- command line
+
+ORIGINAL_DEFAULTS = {  # rl2_train.py of the original project
+    "metalearn_epochs": 300, "learning_rate": 3e-4, "gamma": 0.99, "num_tasks": 1000, "tau": 0.95,
+    "mini_batch_size": 256, "batch_size": 10000, "ppo_epochs": 5, "clip_param": 0.1, "vf_coef": 0.5,
+    "ent_coef": 0.01, "max_grad_norm": 0.9, "target_kl": 0.01,
+}
+
+
+def recipe(task: TaskConfig, model_type: str) -> dict:
+    """This workbook's defaults per task, in the CLI's units (steps). See README "Defaults that learn"."""
+    steps = 25_000 if task.task == "bandit" else 40_000
+    return {
+        "metalearn_epochs": 300 if task.task == "bandit" else 2000, "learning_rate": 3e-3 if model_type == "gru" else 1e-3,
+        "gamma": 0.99 if task.trial_len <= 50 else 1.0, "num_tasks": 0, "tau": 0.3,
+        "batch_size": steps, "mini_batch_size": steps // 4, "ppo_epochs": 4, "clip_param": 0.2, "vf_coef": 0.5,
+        "ent_coef": 0.01, "max_grad_norm": 1.0, "target_kl": None,
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    o = ORIGINAL_DEFAULTS
+    p = argparse.ArgumentParser(
+        prog="rl2-train",
+        description="Train an RL^2 (GRU) or SNAIL policy with PPO + GAE over whole trials. Flags keep the "
+                    "original project's names and meanings; a flag left out takes this workbook's recipe for "
+                    "the task (see README), or the original default with --recipe original.")
+    add = p.add_argument
+    add("--num_workers", type=int, default=None, help="CPU threads for torch (original: worker processes; default: all cores)")
+    add("--model_type", default="gru", help="gru (RL^2) or snail (default gru)")
+    add("--metalearn_epochs", type=int, help=f"PPO updates (original default {o['metalearn_epochs']})")
+    add("--task", default="bandit",
+        help="bandit or mdp (default bandit: the original code's default, and what the first two sample "
+             "commands' output names assume; its README said mdp). The trainer prints the task it trains on.")
+    add("--learning_rate", type=float, help=f"Adam step size (original {o['learning_rate']})")
+    add("--gamma", type=float, help=f"discount over the whole trial (original {o['gamma']})")
+    add("--num_actions", type=int, default=5, help="k arms (bandit) or actions (mdp); default 5")
+    add("--num_tasks", type=int, help="0: a fresh task for every trial (the papers' setting, our default, since a "
+        f"fixed pool overfits); N > 0: a fixed pool of N training tasks (original default {o['num_tasks']})")
+    add("--num_traj", type=int, default=10, help="n, episodes per trial (default 10)")
+    add("--traj_len", type=int, default=None, help="episode length (default 1 for bandits, 10 for mdp)")
+    add("--tau", type=float, help=f"GAE lambda (original {o['tau']})")
+    add("--mini_batch_size", type=int, help="PPO minibatch in environment steps, rounded up to whole trials "
+        f"(original {o['mini_batch_size']})")
+    add("--batch_size", type=int, help=f"environment steps per update, rounded to whole trials (original {o['batch_size']})")
+    add("--ppo_epochs", type=int, help=f"passes over each batch (original {o['ppo_epochs']})")
+    add("--clip_param", type=float, help=f"PPO clip epsilon (original {o['clip_param']})")
+    add("--vf_coef", type=float, help=f"value loss weight (original {o['vf_coef']})")
+    add("--ent_coef", type=float, help=f"entropy bonus (original {o['ent_coef']}); ours decays to a tenth")
+    add("--max_grad_norm", type=float, help=f"gradient norm clip (original {o['max_grad_norm']})")
+    add("--target_kl", type=float, help=f"early-stop KL of an update (original {o['target_kl']}; ours: none)")
+    add("--out_file", default=None, help="also write the final checkpoint here (a .pt file)")
+    add("--recipe", default="rl2lib", help="defaults for flags left out: rl2lib (learns; default) or original")
+    add("--hidden_size", type=int, default=256, help="GRU units (default 256, the RL^2 authors' size)")
+    add("--separate_value", action="store_true", help="GRU: a separate value GRU, as the RL^2 authors did")
+    add("--seed", type=int, default=0, help="random seed (default 0)")
+    add("--device", default="auto", help="cpu, cuda or auto (default auto: cuda when present)")
+    add("--run_dir", type=Path, default=None, help="where config.json, metrics.csv and checkpoint.pt go "
+        "(default runs/<out_file stem> or runs/<model>_<task>_k<k>_n<n>)")
+    add("--resume", action="store_true", help="continue the run in --run_dir from its checkpoint")
+    add("--checkpoint_every", type=int, default=10, help="updates between checkpoints (default 10)")
+    add("--no_progress", action="store_true", help="no progress bar")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Map the original flags onto TrainConfig, rounding step counts to whole trials."""
+    task = TaskConfig(task=args.task, num_actions=args.num_actions, num_traj=args.num_traj, traj_len=args.traj_len)
+    if args.recipe not in ("rl2lib", "original"):
+        raise ConfigError(f"unknown recipe {args.recipe!r}; allowed: rl2lib, original")
+    model = ModelConfig(model_type=args.model_type, hidden_size=args.hidden_size, separate_value=args.separate_value)
+    defaults = recipe(task, args.model_type) if args.recipe == "rl2lib" else ORIGINAL_DEFAULTS
+    value = {name: getattr(args, name) if getattr(args, name) is not None else default
+             for name, default in defaults.items()}
+    for name in ("batch_size", "mini_batch_size"):
+        if value[name] < 1:
+            raise ConfigError(f"{name} must be >= 1 environment steps, got {value[name]}")
+    if value["mini_batch_size"] > value["batch_size"]:
+        raise ConfigError(f"mini_batch_size ({value['mini_batch_size']}) must be <= batch_size ({value['batch_size']})")
+    T = task.trial_len
+    num_trials = max(1, round(value["batch_size"] / T))
+    minibatch_trials = min(num_trials, max(1, math.ceil(value["mini_batch_size"] / T)))
+    is_recipe = args.recipe == "rl2lib"
+    ppo = PPOConfig(num_trials=num_trials, minibatch_trials=minibatch_trials, update_epochs=value["ppo_epochs"],
+                    clip_coef=value["clip_param"], gamma=value["gamma"], gae_lambda=value["tau"],
+                    learning_rate=value["learning_rate"], anneal_lr=not is_recipe, vf_coef=value["vf_coef"],
+                    ent_coef=value["ent_coef"], ent_coef_final=value["ent_coef"] / 10 if is_recipe else None,
+                    max_grad_norm=value["max_grad_norm"], target_kl=value["target_kl"],
+                    norm_returns=is_recipe)
+    return TrainConfig(task=task, model=model, ppo=ppo, num_updates=value["metalearn_epochs"],
+                       num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    from rl2lib.evaluate import cli_error, resolve_device
+
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+        device = resolve_device(args.device)
+        if args.num_workers is not None:
+            if args.num_workers < 1:
+                raise ConfigError(f"num_workers must be >= 1, got {args.num_workers}")
+            torch.set_num_threads(args.num_workers)
+        if args.out_file is not None and not args.out_file.endswith(".pt"):
+            raise ConfigError(f"out_file must end in .pt, got {args.out_file!r}")
+        t = config.task
+        default_name = Path(args.out_file).stem if args.out_file else f"{config.model.model_type}_{t.task}_k{t.num_actions}_n{t.num_traj}"
+        run_dir = args.run_dir or Path("runs") / default_name
+        if (run_dir / "checkpoint.pt").exists() and not args.resume:
+            raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run_dir")
+        print(f"training {config.model.model_type} on task {t.task} (k={t.num_actions}, n={t.num_traj}, "
+              f"episode length {t.traj_len}); {config.ppo.num_trials} trials = {config.steps_per_update} steps "
+              f"per update, minibatches of {config.ppo.minibatch_trials} trials; device {device}; run_dir {run_dir}")
+        history = train(config, run_dir, resume=args.resume, device=device, progress=not args.no_progress)
+    except (ConfigError, TrainingError) as error:
+        cli_error(str(error))
+    if args.out_file is not None:
+        import shutil
+        shutil.copyfile(run_dir / "checkpoint.pt", args.out_file)
+    print(f"done: {len(history)} updates, last mean trial return {history[-1]['mean_trial_return']:.3f}; "
+          f"checkpoint {run_dir / 'checkpoint.pt'}")
+    return history
+
+
+if __name__ == "__main__":
+    main()
