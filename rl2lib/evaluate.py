@@ -108,13 +108,20 @@ def make_baseline(task_config: TaskConfig, name: str, param=None) -> Baseline:
     return table[name](task_config, param)
 
 
-def evaluate_baseline(task_config: TaskConfig, name: str, param=None, num_trials: int = 1000,
-                      seed: int = 0, device: torch.device | str = "cpu") -> EvalResult:
-    """Mean total reward per trial of baseline `name` (with hyper-parameter `param`) on seeded tasks."""
+def play_baseline(task_config: TaskConfig, name: str, param=None, num_trials: int = 1000, seed: int = 0,
+                  device: torch.device | str = "cpu"):
+    """Play baseline `name` on the `num_trials` seeded tasks of `seed`. Returns (agent, tasks, TrialRecord)."""
     agent = make_baseline(task_config, name, param)
     tasks = seeded_tasks(task_config, num_trials, seed, device)
     env_generator, agent_generator = make_generators(seed, device)
     record = play_trials(agent, TrialEnv(tasks, task_config, env_generator), agent_generator)
+    return agent, tasks, record
+
+
+def evaluate_baseline(task_config: TaskConfig, name: str, param=None, num_trials: int = 1000,
+                      seed: int = 0, device: torch.device | str = "cpu") -> EvalResult:
+    """Mean total reward per trial of baseline `name` (with hyper-parameter `param`) on seeded tasks."""
+    agent, _, record = play_baseline(task_config, name, param, num_trials, seed, device)
     return EvalResult(name, task_config, record.totals.double().cpu(), seed, agent.param)
 
 

@@ -94,12 +94,19 @@ def save_atomic(obj, path: Path) -> None:
 
 
 def write_metrics(path: Path, history: list[dict]) -> None:
+    """Rewrite metrics.csv from `history` (at a run's start or resume: rows past the checkpoint go)."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS)
         writer.writeheader()
         writer.writerows(history)
     os.replace(tmp, path)
+
+
+def append_metrics(path: Path, row: dict) -> None:
+    """Add one update's row to metrics.csv."""
+    with open(path, "a", newline="") as handle:
+        csv.DictWriter(handle, fieldnames=METRIC_FIELDS).writerow(row)
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -156,6 +163,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         history, start = checkpoint["metrics"], checkpoint["update"]
         wall_offset = history[-1]["wall_seconds"] if history else 0.0
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    write_metrics(metrics_path, history)
     pool = task_pool(config)
 
     def save_checkpoint(update: int) -> None:
@@ -164,7 +172,6 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
                      "normalizer": normalizer.state_dict(),
                      "generators": {name: g.get_state() for name, g in generators.items()},
                      "metrics": history}, checkpoint_path)
-        write_metrics(metrics_path, history)
 
     end = config.num_updates if stop_after is None else min(stop_after, config.num_updates)
     started = time.perf_counter()
@@ -186,6 +193,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
                "wall_seconds": round(wall, 3), "mean_trial_return": batch.totals.mean().item(),
                **stats, "learning_rate": learning_rate, "ent_coef": ent_coef}
         history.append(row)
+        append_metrics(metrics_path, row)
         bar.set_postfix(ret=f"{row['mean_trial_return']:.2f}",
                         sps=f"{config.steps_per_update * (update + 1 - start) / max(wall - wall_offset, 1e-9):,.0f}")
         if (update + 1) % config.checkpoint_every == 0 or update + 1 == end:
