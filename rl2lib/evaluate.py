@@ -135,18 +135,57 @@ def tune_baseline(task_config: TaskConfig, name: str, num_trials: int = 1000, se
     if not agent_class.param_grid:
         return agent_class.default_param, {}
     means = {}
+    tuning_trials = agent_class.tuning_trials(task_config, num_trials)
     for value in agent_class.param_grid:
-        result = evaluate_baseline(task_config, name, value, num_trials, TUNING_SEED_OFFSET + seed, device)
+        result = evaluate_baseline(task_config, name, value, tuning_trials, TUNING_SEED_OFFSET + seed, device)
         means[value] = result.mean
     best = max(means, key=means.get)
     return best, means
+
+
+def evaluate_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials: int = 1000, seed: int = 0,
+                    greedy: bool = False, device: torch.device | str = "cpu", name: str = "policy") -> EvalResult:
+    """Mean total reward per trial of a trained policy on the same seeded tasks the baselines get."""
+    from rl2lib.rollout import collect_trials
+
+    tasks = seeded_tasks(task_config, num_trials, seed, device)
+    env_generator, action_generator = make_generators(seed, device)
+    batch = collect_trials(policy.to(device).eval(), tasks, task_config, env_generator, action_generator, greedy)
+    return EvalResult(name, task_config, batch.totals.double().cpu(), seed, None)
+
+
+def evaluate_checkpoint(path: Path, num_trials: int = 1000, seed: int = 0, greedy: bool = False,
+                        device: torch.device | str = "cpu", task: str | None = None,
+                        num_actions: int | None = None, num_traj: int | None = None) -> EvalResult:
+    """Evaluate a checkpoint written by `rl2lib.train`. Task settings default to the checkpoint's.
+
+    A different task or number of actions than the checkpoint was trained on is a ConfigError; a
+    different n is allowed (it asks how the agent generalises) when the model supports the length.
+    """
+    from dataclasses import replace
+
+    from rl2lib.train import TrainingError, load_policy
+
+    try:
+        policy, config = load_policy(path, device)
+    except TrainingError as error:
+        raise ConfigError(str(error)) from None
+    trained = config.task
+    if task is not None and task != trained.task:
+        raise ConfigError(f"{path} was trained on task {trained.task!r}, not {task!r}")
+    if num_actions is not None and num_actions != trained.num_actions:
+        raise ConfigError(f"{path} was trained with num_actions={trained.num_actions}, not {num_actions}")
+    task_config = trained if num_traj is None else replace(trained, num_traj=num_traj)
+    if config.model.model_type == "snail" and task_config.trial_len != trained.trial_len:
+        raise ConfigError(f"{path} is a SNAIL built for trials of {trained.trial_len} steps; drop --num_traj")
+    return evaluate_policy(policy, task_config, num_trials, seed, greedy, device, name=str(path))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rl2lib.evaluate",
         description="Mean total reward per trial of a baseline or a trained agent on fresh seeded tasks.")
-    parser.add_argument("--task", default="bandit", help="bandit or mdp (default bandit)")
+    parser.add_argument("--task", default=None, help="bandit or mdp (default bandit; a checkpoint's own task)")
     parser.add_argument("--num_actions", type=int, default=None, help="k arms / MDP actions (default 5)")
     parser.add_argument("--num_traj", type=int, default=None, help="n episodes per trial (default 10)")
     parser.add_argument("--traj_len", type=int, default=None, help="episode length (1 for bandits, 10 for MDPs)")
@@ -156,8 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num_trials", type=int, default=1000, help="trials (= tasks) to average over (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
     parser.add_argument("--json", type=Path, default=None, help="also write the result to this JSON file")
-    parser.add_argument("--sample", action="store_true",
-                        help="trained agents: sample actions instead of the default greedy (argmax) actions")
+    parser.add_argument("--greedy", action="store_true",
+                        help="trained agents: argmax actions instead of sampling from the policy (the tables sample)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
     return parser
 
@@ -185,11 +224,12 @@ def main(argv: list[str] | None = None) -> EvalResult:
             raise ConfigError(f"num_trials must be >= 1, got {args.num_trials}")
         device = resolve_device(args.device)
         if args.agent.endswith(".pt"):
-            from rl2lib.checkpoint_eval import evaluate_checkpoint  # issue 3: trained agents
-            result = evaluate_checkpoint(Path(args.agent), args, device)
+            result = evaluate_checkpoint(Path(args.agent), args.num_trials, args.seed, args.greedy, device,
+                                         task=args.task,
+                                         num_actions=args.num_actions, num_traj=args.num_traj)
         else:
             task_config = TaskConfig(
-                task=args.task,
+                task=args.task or "bandit",
                 num_actions=5 if args.num_actions is None else args.num_actions,
                 num_traj=10 if args.num_traj is None else args.num_traj,
                 traj_len=args.traj_len)
