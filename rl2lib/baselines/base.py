@@ -25,6 +25,11 @@ class Baseline:
         self.config = task_config
         self.param = self.default_param if param is None else param
 
+    @classmethod
+    def tuning_trials(cls, task_config: TaskConfig, num_trials: int) -> int:
+        """Trials per grid value when tuning: `num_trials`, unless a costly baseline asks for fewer."""
+        return num_trials
+
     def reset(self, num_trials: int, device: torch.device, generator: torch.Generator) -> None:
         """Forget everything: a new batch of trials on new tasks starts."""
         self.num_trials = num_trials
