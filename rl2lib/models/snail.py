@@ -1,0 +1,271 @@
+"""SNAIL: temporal convolutions and causal attention over the whole trial ([2] Sec. 3, appendix).
+
+Building blocks as [2] defines them: DenseBlock(R, D) is a causal 1-D convolution with kernel 2,
+dilation R and D filters, gated activation tanh(x_f) * sigmoid(x_g), its output concatenated to
+its input; TCBlock(T, D) stacks DenseBlocks with dilations 2^i for i = 1 .. ceil(log2 T) (base 2:
+T = 100 gives 7 blocks); AttentionBlock(K, V) is single-head causal self-attention,
+softmax(Q K^T / sqrt(K)) over the *keys* with future keys masked, its read concatenated to its
+input. Network for the tabular tasks (as the appendix is reported; the bandit network is not
+confirmed, the same one is used): policy Linear(O, 32), TCBlock(T, 32), TCBlock(T, 32),
+AttentionBlock(32, 32), Linear to logits; value TCBlock(T, 16), TCBlock(T, 16), AttentionBlock(16, 16),
+Linear to the value. Choice: the value network reads the raw RL^2 input, as listed (no embedding of
+its own); `value_embed=True` gives it its own Linear(O, 16) first.
+Note: all dilations are even (2, 4, ...), so the convolutions alone connect step t only to steps
+t - 2m; odd offsets, t - 1 included, reach t through the attention block. This is [2]'s definition.
+
+Every block appends channels, so the input of each block is a *prefix* of the channels of the
+network's final features. The one-step forward (`step`) keeps a cache per network, allocated once
+per trial by `initial_state`: a feature buffer (T, B, C_out) written in place at row t (a dense
+block with dilation R reads row t - R of its input prefix) and key/value buffers (B, T, K) and
+(B, T, V) (attention at t reads rows 0..t). Nothing is recomputed for the prefix and nothing grows
+by concatenation. Memory: T * B * (C_out + K + V) floats per network; with the default widths
+C_out = 32 + 2 * 32 * ceil(log2 T) + 32 for the policy (e.g. 512 at T = 100).
+References: [2] Mishra et al. 2018, "A Simple Neural Attentive Meta-Learner", arXiv:1707.03141.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rl2lib.models.gru import init_heads
+
+
+def num_dense_blocks(seq_len: int) -> int:
+    """ceil(log2 T) for T >= 1, in exact integer arithmetic (T = 100 -> 7, T = 128 -> 7, T = 129 -> 8)."""
+    return (seq_len - 1).bit_length()
+
+
+class DenseBlock(nn.Module):
+    """DenseBlock(R, D) of [2] Sec. 3: causal conv (kernel 2, dilation R) -> tanh * sigmoid -> concat.
+
+    out[t] = tanh(f[t]) * sigmoid(g[t]) with [f; g][t] = W_0 x[t - R] + W_1 x[t] + b (x[t - R] = 0
+    for t < R). The weight is stored as an `nn.Conv1d` (2D, C, 2) weight, tap 0 on x[t - R] and tap 1
+    on x[t], and applied as two matrix products on time-major input (no transposes, no padding).
+    """
+
+    def __init__(self, in_size: int, dilation: int, filters: int):
+        super().__init__()
+        self.in_size, self.dilation, self.filters = in_size, dilation, filters
+        self.out_size = in_size + filters
+        self.conv = nn.Conv1d(in_size, 2 * filters, kernel_size=2, dilation=dilation)
+
+    def _gate(self, pre: Tensor, out: Tensor | None = None) -> Tensor:
+        D = self.filters
+        return torch.mul(torch.tanh(pre[..., :D]), torch.sigmoid(pre[..., D:]), out=out) if out is not None \
+            else torch.tanh(pre[..., :D]) * torch.sigmoid(pre[..., D:])
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x (T, B, C) -> (T, B, C + D), causal over T."""
+        R, w = self.dilation, self.conv.weight
+        pre = F.linear(x, w[:, :, 1], self.conv.bias)  # (T, B, 2D) the tap on x[t]
+        if R < x.shape[0]:  # the tap on x[t - R]; absent for t < R (R >= T: a pointwise block)
+            pre[R:] += F.linear(x[:-R], w[:, :, 0])
+        return torch.cat([x, self._gate(pre)], dim=-1)
+
+    def step(self, features: Tensor, t: int) -> None:
+        """Write row t of this block's output channels into `features` (T, B, C_out) in place."""
+        c, R, w = self.in_size, self.dilation, self.conv.weight
+        pre = F.linear(features[t, :, :c], w[:, :, 1], self.conv.bias)  # (B, 2D)
+        if t >= R:
+            pre += F.linear(features[t - R, :, :c], w[:, :, 0])
+        self._gate(pre, out=features[t, :, c : c + self.filters])
+
+
+class TCBlock(nn.Module):
+    """TCBlock(T, D) of [2] Sec. 3: DenseBlocks with dilations 2^i, i = 1 .. ceil(log2 T) (log base 2)."""
+
+    def __init__(self, seq_len: int, in_size: int, filters: int):
+        super().__init__()
+        blocks = []
+        for i in range(1, num_dense_blocks(seq_len) + 1):
+            blocks.append(DenseBlock(in_size + (i - 1) * filters, 2**i, filters))
+        self.blocks = nn.ModuleList(blocks)
+        self.out_size = in_size + len(blocks) * filters
+
+    def forward(self, x: Tensor) -> Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+    def step(self, features: Tensor, t: int) -> None:
+        for block in self.blocks:
+            block.step(features, t)
+
+
+class AttentionBlock(nn.Module):
+    """AttentionBlock(K, V) of [2] Sec. 3: single-head causal self-attention, read concatenated.
+
+    read[t] = sum_{j <= t} softmax_j(q_t . k_j / sqrt(K)) v_j: the softmax runs over the keys j,
+    and keys after t are masked. q, k, v are affine maps of the block input (one fused Linear).
+    """
+
+    def __init__(self, in_size: int, key_size: int, value_size: int):
+        super().__init__()
+        self.in_size, self.key_size, self.value_size = in_size, key_size, value_size
+        self.out_size = in_size + value_size
+        self.qkv = nn.Linear(in_size, 2 * key_size + value_size)
+
+    def _split(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        K = self.key_size
+        qkv = self.qkv(x)  # (..., 2K + V)
+        return qkv[..., :K], qkv[..., K : 2 * K], qkv[..., 2 * K :]
+
+    def weights(self, x: Tensor) -> Tensor:
+        """Attention weights (B, T queries, T keys) for x (T, B, C), computed explicitly (for tests)."""
+        q, k, _ = (a.transpose(0, 1) for a in self._split(x))  # (B, T, K) each
+        T = x.shape[0]
+        scores = q @ k.transpose(1, 2) / math.sqrt(self.key_size)  # (B, T, T) [query, key]
+        future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)  # key j > query i
+        return torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)  # over the keys
+
+    def forward(self, x: Tensor, explicit: bool = False) -> Tensor:
+        """x (T, B, C) -> (T, B, C + V). `explicit` uses `weights` instead of PyTorch's fused kernel."""
+        q, k, v = (a.transpose(0, 1).unsqueeze(1) for a in self._split(x))  # (B, 1, T, K|V)
+        if explicit:
+            read = self.weights(x) @ v.squeeze(1)  # (B, T, V)
+        else:  # same softmax over keys with a causal mask, without materialising (B, T, T) for backward
+            read = F.scaled_dot_product_attention(q, k, v, is_causal=True).squeeze(1)  # (B, T, V)
+        return torch.cat([x, read.transpose(0, 1)], dim=-1)
+
+    def step(self, features: Tensor, keys: Tensor, values: Tensor, t: int) -> None:
+        """Row t: store k_t, v_t in `keys` (B, T, K) / `values` (B, T, V), attend over rows 0..t,
+        write the read into `features` (T, B, C_out) in place."""
+        q, k, v = self._split(features[t, :, : self.in_size])  # (B, K), (B, K), (B, V)
+        keys[:, t] = k
+        values[:, t] = v
+        scores = torch.bmm(keys[:, : t + 1], q.unsqueeze(2)).squeeze(2) / math.sqrt(self.key_size)  # (B, t+1)
+        attn = torch.softmax(scores, dim=-1)  # over the keys 0..t
+        read = torch.bmm(attn.unsqueeze(1), values[:, : t + 1]).squeeze(1)  # (B, V)
+        features[t, :, self.in_size : self.out_size] = read
+
+
+@dataclass
+class SNAILCache:
+    """One network's cache for B trials of length T (allocated once per trial, filled row by row)."""
+
+    features: Tensor  # (T, B, C_out) every block's input and output channels, row t written at step t
+    keys: Tensor  # (B, T, K) attention keys of steps 0..t-1
+    values: Tensor  # (B, T, V) attention values of steps 0..t-1
+
+
+@dataclass
+class SNAILState:
+    """`SNAILPolicy.step` state: steps taken so far in the trial and the two networks' caches.
+
+    The buffers are shared between the state passed to `step` and the one it returns (rows >= t
+    are written in place), so only the newest state of a trial should be stepped.
+    """
+
+    t: int
+    policy: SNAILCache
+    value: SNAILCache
+
+
+class SNAILNet(nn.Module):
+    """[embedding Linear] -> TCBlock(T, D) -> TCBlock(T, D) -> AttentionBlock(K, V): features (T, B, C_out)."""
+
+    def __init__(self, in_size: int, seq_len: int, filters: int, key_size: int, value_size: int,
+                 embed_size: int | None):
+        super().__init__()
+        self.seq_len = seq_len
+        self.embed = nn.Linear(in_size, embed_size) if embed_size else None
+        self.first_size = embed_size or in_size
+        self.tc1 = TCBlock(seq_len, self.first_size, filters)
+        self.tc2 = TCBlock(seq_len, self.tc1.out_size, filters)
+        self.attention = AttentionBlock(self.tc2.out_size, key_size, value_size)
+        self.out_size = self.attention.out_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.embed(x) if self.embed is not None else x
+        return self.attention(self.tc2(self.tc1(x)))
+
+    def new_cache(self, batch_size: int, device, dtype) -> SNAILCache:
+        T, B, att = self.seq_len, batch_size, self.attention
+        # torch.empty: row t is always written before it is read, and rows > t are never read
+        return SNAILCache(
+            features=torch.empty(T, B, self.out_size, device=device, dtype=dtype),  # (T, B, C_out)
+            keys=torch.empty(B, T, att.key_size, device=device, dtype=dtype),  # (B, T, K)
+            values=torch.empty(B, T, att.value_size, device=device, dtype=dtype),  # (B, T, V)
+        )
+
+    def step(self, x: Tensor, cache: SNAILCache, t: int) -> Tensor:
+        """x (B, in) at step t -> features (B, C_out) (a view of row t of the cache)."""
+        row = cache.features[t]  # (B, C_out)
+        if self.embed is not None:
+            torch.addmm(self.embed.bias, x, self.embed.weight.t(), out=row[:, : self.first_size])
+        else:
+            row[:, : self.first_size] = x
+        self.tc1.step(cache.features, t)
+        self.tc2.step(cache.features, t)
+        self.attention.step(cache.features, cache.keys, cache.values, t)
+        return row
+
+
+class SNAILPolicy(nn.Module):
+    """SNAIL policy and value networks for trials of length `max_len` ([2] Sec. 3 and appendix).
+
+    Args:
+        obs_size: width O of the RL^2 input (`TaskConfig.obs_size`).
+        num_actions: A, logits per step.
+        max_len: trial length T; sets ceil(log2 T) dense blocks per TCBlock and the cache length.
+        hidden_size: accepted so that both models share a constructor; SNAIL's widths are below.
+        policy_size: D of the policy network: its input Linear, its TCBlock filters and its
+            attention K = V (32 in [2]).
+        value_size: D and K = V of the value network (16 in [2]).
+        value_embed: give the value network its own Linear(O, value_size) first; default False:
+            it reads the raw RL^2 input, as the architecture is listed.
+
+    `step` runs under `torch.no_grad()` (the cache is written in place; it is for sampling);
+    gradients go through `forward`. The state is a `SNAILState`.
+    """
+
+    def __init__(self, obs_size: int, num_actions: int, max_len: int, hidden_size: int = 256,
+                 policy_size: int = 32, value_size: int = 16, value_embed: bool = False):
+        super().__init__()
+        if max_len < 1:
+            raise ValueError(f"max_len (the trial length T) must be >= 1, got {max_len}")
+        self.obs_size, self.num_actions, self.max_len = obs_size, num_actions, max_len
+        self.policy_net = SNAILNet(obs_size, max_len, policy_size, policy_size, policy_size, policy_size)
+        self.value_net = SNAILNet(obs_size, max_len, value_size, value_size, value_size,
+                                  value_size if value_embed else None)
+        self.policy_head = nn.Linear(self.policy_net.out_size, num_actions)
+        self.value_head = nn.Linear(self.value_net.out_size, 1)
+        init_heads(self.policy_head, self.value_head)
+
+    def initial_state(self, batch_size: int, device: torch.device | str | None = None) -> SNAILState:
+        """Empty caches for B trials of `max_len` steps (allocated here, once per trial)."""
+        dtype = self.policy_head.weight.dtype
+        return SNAILState(0, self.policy_net.new_cache(batch_size, device, dtype),
+                          self.value_net.new_cache(batch_size, device, dtype))
+
+    def forward(self, obs: Tensor) -> tuple[Tensor, Tensor]:
+        """Whole trials from their start.
+
+        Args:
+            obs: (T, B, O), T <= max_len.
+        Returns:
+            logits (T, B, A) and values (T, B).
+        """
+        if obs.shape[0] > self.max_len:
+            raise ValueError(f"sequence of {obs.shape[0]} steps is longer than max_len={self.max_len}")
+        return self.policy_head(self.policy_net(obs)), self.value_head(self.value_net(obs)).squeeze(-1)
+
+    @torch.no_grad()
+    def step(self, obs: Tensor, state: SNAILState) -> tuple[Tensor, Tensor, SNAILState]:
+        """Advance B trials by one step using the cache (no recomputation of the prefix).
+
+        Args:
+            obs: (B, O) the input at step state.t; state: from `initial_state` or `step`.
+        Returns:
+            logits (B, A), values (B,), the state at step t + 1 (same buffers).
+        """
+        t = state.t
+        if t >= self.max_len:
+            raise RuntimeError(f"the trial has {self.max_len} steps: call initial_state for a new trial")
+        logits = self.policy_head(self.policy_net.step(obs, state.policy, t))  # (B, A)
+        values = self.value_head(self.value_net.step(obs, state.value, t)).squeeze(-1)  # (B,)
+        return logits, values, SNAILState(t + 1, state.policy, state.value)
