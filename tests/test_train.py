@@ -1,0 +1,181 @@
+"""The trainer: learning on an easy task, kill-and-resume, the original command lines, bad flags."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from rl2lib.config import ModelConfig, PPOConfig, TaskConfig, TrainConfig
+from rl2lib.evaluate import evaluate_checkpoint
+from rl2lib.train import build_parser, config_from_args, main, train
+
+TINY = ["--num_traj", "5", "--batch_size", "200", "--mini_batch_size", "100", "--hidden_size", "16",
+        "--ppo_epochs", "2", "--metalearn_epochs", "6", "--device", "cpu", "--no_progress", "--num_workers", "1"]
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "rl2lib.train", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def metrics_without_time(path: Path) -> list[dict]:
+    with open(path) as handle:
+        return [{k: v for k, v in row.items() if k != "wall_seconds"} for row in csv.DictReader(handle)]
+
+
+@pytest.mark.slow
+def test_two_armed_bandit_with_large_gap_is_learned(tmp_path):
+    """Arms 0.1 vs 0.9 drawn at random positions: after a small budget the agent finds the good arm."""
+    config = TrainConfig(task=TaskConfig(task="bandit", num_actions=2, num_traj=10),
+                         model=ModelConfig(hidden_size=32),
+                         ppo=PPOConfig(num_trials=500, minibatch_trials=125, learning_rate=1e-2),
+                         num_updates=40, checkpoint_every=40)
+    # a fixed pool of easy tasks: one arm at 0.1, the other at 0.9
+    from rl2lib import train as train_module
+    from rl2lib.envs import BanditTasks
+    probs = torch.tensor([[0.1, 0.9], [0.9, 0.1]]).repeat(50, 1)
+    original = train_module.task_pool
+    train_module.task_pool = lambda cfg: BanditTasks(probs)
+    try:
+        history = train(replace_num_tasks(config, 100), tmp_path, progress=False)
+    finally:
+        train_module.task_pool = original
+    # random play earns 5.0 per trial; always the good arm 9.0; exploring once costs about 0.8
+    assert history[0]["mean_trial_return"] < 6.0
+    assert sum(row["mean_trial_return"] for row in history[-5:]) / 5 > 7.5
+
+
+def replace_num_tasks(config, num_tasks):
+    from dataclasses import replace
+    return replace(config, num_tasks=num_tasks)
+
+
+def test_kill_and_resume_gives_identical_metrics(tmp_path):
+    args = TINY + ["--metalearn_epochs", "8", "--checkpoint_every", "1"]
+    reference = cli(*args, "--run_dir", str(tmp_path / "ref"))
+    assert reference.returncode == 0, reference.stderr
+    run_dir = tmp_path / "cut"
+    process = subprocess.Popen([sys.executable, "-m", "rl2lib.train", *args, "--run_dir", str(run_dir)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # kill it once it has checkpointed a few updates
+        metrics = run_dir / "metrics.csv"
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= 4:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    rows_when_killed = len((run_dir / "metrics.csv").read_text().splitlines()) - 1
+    assert 0 < rows_when_killed < 8, "the run must be cut off mid-way for this test to mean anything"
+    resumed = cli(*args, "--run_dir", str(run_dir), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert metrics_without_time(run_dir / "metrics.csv") == metrics_without_time(tmp_path / "ref" / "metrics.csv")
+    a = torch.load(run_dir / "checkpoint.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "ref" / "checkpoint.pt", weights_only=False)["model"]
+    assert all(torch.equal(a[key], b[key]) for key in a)
+
+
+SAMPLE_COMMANDS = [  # the original project's README, after the program name
+    "--out_file test_bandit.pt --batch_size 100 --num_tasks 100 --mini_batch_size 20 --num_traj 50 --tau 0.3 "
+    "--gamma 0.99 --ppo_epochs 7 --learning_rate 0.005 --clip_param 0.2",
+    "--out_file test_10armed_bandit.pt --batch_size 100 --num_tasks 100 --mini_batch_size 20 --num_traj 50 "
+    "--tau 0.3 --gamma 0.99 --ppo_epochs 7 --learning_rate 0.005 --clip_param 0.2 --num_actions 10",
+    "--out_file test_mdp_snail.pt --batch_size 100 --num_tasks 100 --mini_batch_size 20 --num_traj 50 --tau 0.3 "
+    "--gamma 0.99 --ppo_epochs 7 --learning_rate 0.005 --clip_param 0.2 --model_type snail --metalearn_epochs 1500",
+]
+
+
+@pytest.mark.parametrize("command", SAMPLE_COMMANDS)
+def test_sample_commands_parse_to_the_documented_meaning(command):
+    config = config_from_args(build_parser().parse_args(command.split()))
+    assert config.task.task == "bandit" and config.task.num_traj == 50 and config.task.trial_len == 50
+    assert config.num_tasks == 100 and config.ppo.update_epochs == 7 and config.ppo.gae_lambda == 0.3
+    assert config.ppo.num_trials == 2  # 100 steps = 2 trials of 50
+    assert config.ppo.minibatch_trials == 1  # 20 steps round up to one whole trial
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", SAMPLE_COMMANDS[:2] + [SAMPLE_COMMANDS[2].replace("1500", "3")])
+def test_sample_commands_run_unchanged(command, tmp_path):
+    args = command.split()
+    if "--metalearn_epochs" not in args:
+        args += ["--metalearn_epochs", "3"]  # the original default is 300; a test runs a few
+    result = cli(*args, "--no_progress", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out_file = tmp_path / args[args.index("--out_file") + 1]
+    assert out_file.exists()
+    assert "task bandit" in result.stdout
+    evaluation = evaluate_checkpoint(out_file, num_trials=20)
+    assert evaluation.num_trials == 20
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--model_type", "lstm"], "unknown model_type 'lstm'"),
+    (["--task", "maze"], "unknown task 'maze'"),
+    (["--mini_batch_size", "500", "--batch_size", "100"], "mini_batch_size (500) must be <= batch_size (100)"),
+    (["--task", "bandit", "--traj_len", "4"], "traj_len must be 1"),
+    (["--num_actions", "1"], "at least 2 arms"),
+    (["--num_traj", "0"], "num_traj"),
+    (["--num_tasks", "-1"], "num_tasks must be >= 0"),
+    (["--gamma", "1.5"], "gamma must be in [0, 1]"),
+    (["--tau", "-0.1"], "tau (GAE lambda)"),
+    (["--clip_param", "0"], "clip_param must be > 0"),
+    (["--learning_rate", "-1"], "learning_rate must be > 0"),
+    (["--ppo_epochs", "0"], "ppo epochs must be >= 1"),
+    (["--metalearn_epochs", "0"], "metalearn_epochs must be >= 1"),
+    (["--batch_size", "0"], "batch_size must be >= 1"),
+    (["--num_workers", "0"], "num_workers must be >= 1"),
+    (["--device", "tpu"], "unknown device"),
+    (["--out_file", "model.bin"], "must end in .pt"),
+    (["--recipe", "fast"], "unknown recipe"),
+])
+def test_impossible_flags_give_one_line_errors(args, fragment, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--run_dir", str(tmp_path / "r"), "--no_progress"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert fragment in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()  # nothing written
+
+
+def test_bad_flag_in_a_real_process_has_no_traceback(tmp_path):
+    result = cli("--mini_batch_size", "500", "--batch_size", "100", "--run_dir", str(tmp_path / "r"))
+    assert result.returncode == 2 and result.stderr.startswith("error: mini_batch_size")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_existing_run_is_not_overwritten_without_resume(tmp_path):
+    first = cli(*TINY, "--metalearn_epochs", "1", "--run_dir", str(tmp_path / "r"))
+    assert first.returncode == 0, first.stderr
+    before = (tmp_path / "r" / "checkpoint.pt").read_bytes()
+    second = cli(*TINY, "--metalearn_epochs", "1", "--run_dir", str(tmp_path / "r"))
+    assert second.returncode == 2 and "--resume" in second.stderr
+    assert (tmp_path / "r" / "checkpoint.pt").read_bytes() == before
+
+
+def test_nan_loss_stops_with_the_epoch_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    from rl2lib import ppo, train as train_module
+    from rl2lib.train import TrainingError
+    config = config_from_args(build_parser().parse_args(TINY + ["--checkpoint_every", "1"]))
+    train(replace_num_updates(config, 2), tmp_path, progress=False)
+    good = (tmp_path / "checkpoint.pt").read_bytes()
+    real_loss = ppo.ppo_loss
+
+    def nan_loss(*args, **kwargs):
+        terms = real_loss(*args, **kwargs)
+        terms.loss = terms.loss * float("nan")
+        return terms
+    monkeypatch.setattr(ppo, "ppo_loss", nan_loss)
+    with pytest.raises(TrainingError, match="metalearn epoch 3"):
+        train(replace_num_updates(config, 4), tmp_path, resume=True, progress=False)
+    assert (tmp_path / "checkpoint.pt").read_bytes() == good
+
+
+def replace_num_updates(config, num_updates):
+    from dataclasses import replace
+    return replace(config, num_updates=num_updates)
