@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     except RunnerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"results in {results_dir()}")
+    from rl2lib.report import update_readme
+    updated = update_readme()
+    print(f"results in {results_dir()}; README blocks updated: {', '.join(updated) or 'none'}")
     if failures:
         print(f"{len(failures)} cell(s) failed:", file=sys.stderr)
         for name, reason in failures:
