@@ -102,3 +102,25 @@ def plot_table_vs_paper(rows: list[dict], title: str = "") -> plt.Figure:
     figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def plot_learning_curves(histories: dict[str, list[dict]], references: dict[str, float] | None = None,
+                         title: str = "") -> plt.Figure:
+    """Mean trial return of the training batches against environment steps, one line per run.
+
+    Args:
+        histories: run name -> metrics rows (keys env_steps, mean_trial_return).
+        references: label -> a horizontal line (the paper's number, a baseline, a ceiling).
+    """
+    figure, axis = plt.subplots(figsize=(6.5, 4))
+    for name, rows in histories.items():
+        steps = np.array([float(row["env_steps"]) for row in rows])
+        returns = np.array([float(row["mean_trial_return"]) for row in rows])
+        axis.plot(steps, returns, label=name, lw=1.2)
+    for index, (label, value) in enumerate((references or {}).items()):
+        axis.axhline(value, ls="--", lw=0.9, color=f"C{index + len(histories)}", label=label)
+    axis.set_xlabel("environment steps")
+    axis.set_ylabel("mean total reward per trial (training batch)")
+    axis.set_title(title)
+    axis.legend(fontsize=7)
+    return figure

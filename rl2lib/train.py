@@ -320,7 +320,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                        num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every)
 
 
-def main(argv: list[str] | None = None) -> list[dict]:
+def main(argv: list[str] | None = None) -> None:
+    """The `rl2-train` entry point (the console script exits with what this returns: None = 0)."""
+    run_cli(argv)
+
+
+def run_cli(argv: list[str] | None = None) -> list[dict]:
+    """Parse the flags, train, copy the checkpoint to --out_file; returns the metrics history."""
     from rl2lib.evaluate import cli_error, resolve_device
 
     args = build_parser().parse_args(argv)
