@@ -17,7 +17,6 @@ References: [1] Duan et al. 2016, "RL^2", arXiv:1611.02779.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 
