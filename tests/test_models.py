@@ -70,7 +70,6 @@ def test_step_equals_forward(kind, T, kwargs, precision):
 
 def test_snail_step_past_trial_end_raises():
     model = make("snail", 3)
-    logits, values = step_all(model, torch.randn(3, 2, OBS))
     state = model.initial_state(2, "cpu")
     for _ in range(3):
         _, _, state = model.step(torch.randn(2, OBS), state)
