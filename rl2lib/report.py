@@ -10,8 +10,17 @@ import re
 import sys
 from pathlib import Path
 
+import csv
+import json
+
+from rl2lib import paper
 from rl2lib.baseline_tables import BANDIT_AGENTS, CEILINGS, MDP_AGENTS, read_rows
-from rl2lib.paths import REPO_ROOT, tables_dir
+from rl2lib.paths import REPO_ROOT, figures_dir, results_dir, tables_dir
+
+LEARNING_BARS = {  # issue "learning agents", point 7: (model, task, k, n) -> the score to reach
+    ("gru", "bandit", 5, 10): 6.6, ("snail", "bandit", 5, 10): 6.6, ("gru", "bandit", 5, 100): 77.0,
+    ("gru", "mdp", 5, 10): 150.0, ("snail", "mdp", 5, 10): 150.0,
+}
 
 
 def wide_baseline_table(rows: list[dict], agents: tuple[str, ...], ceilings: tuple[str, ...]) -> str:
@@ -41,6 +50,65 @@ def wide_baseline_table(rows: list[dict], agents: tuple[str, ...], ceilings: tup
     return "\n".join(lines)
 
 
+def training_runs() -> list[dict]:
+    """Every run under results/runs/ with its config, metrics and (if evaluated) eval.json."""
+    runs = []
+    for run_dir in sorted((results_dir() / "runs").glob("*/")):
+        if not (run_dir / "config.json").exists() or not (run_dir / "metrics.csv").exists():
+            continue
+        with open(run_dir / "metrics.csv") as handle:
+            metrics = list(csv.DictReader(handle))
+        evaluation = json.loads((run_dir / "eval.json").read_text()) if (run_dir / "eval.json").exists() else None
+        runs.append({"name": run_dir.name, "dir": run_dir, "config": json.loads((run_dir / "config.json").read_text()),
+                     "metrics": metrics, "eval": evaluation})
+    return runs
+
+
+def training_table(runs: list[dict]) -> str:
+    """Runs: final evaluation on 1000 fresh trials (seed 0) against the bar and the paper's RL^2/SNAIL."""
+    lines = ["| run | model | task | k | n | updates | env steps | wall (h:mm) | eval mean ± SE | bar | paper |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for run in runs:
+        task, model = run["config"]["task"], run["config"]["model"]["model_type"]
+        last = run["metrics"][-1] if run["metrics"] else {}
+        steps, wall = float(last.get("env_steps", 0)), float(last.get("wall_seconds", 0))
+        key = (model, task["task"], task["num_actions"], task["num_traj"])
+        bar = LEARNING_BARS.get(key)
+        table = ("rl2_" if model == "gru" else "snail_") + ("bandits" if task["task"] == "bandit" else "mdps")
+        published = paper.published(table, "rl2" if model == "gru" else "snail", task["num_traj"],
+                                    task["num_actions"] if task["task"] == "bandit" else None)
+        if published is not None and table == "snail_mdps":
+            published = round(published * paper.VALUE_ITERATION_REFERENCE_PER_EPISODE * task["num_traj"], 1)
+        ev = run["eval"]
+        score = f"{ev['mean']:.2f} ± {ev['se']:.2f}" if ev else "not evaluated"
+        if ev and bar is not None:
+            score += " ✓" if ev["mean"] >= bar else " ✗"
+        lines.append(f"| {run['name']} | {model} | {task['task']} | {task['num_actions']} | {task['num_traj']} | "
+                     f"{last.get('update', 0)} | {steps:.3g} | {int(wall // 3600)}:{int(wall % 3600 // 60):02d} | "
+                     f"{score} | {bar if bar is not None else ''} | {published if published is not None else ''} |")
+    return "\n".join(lines)
+
+
+def learning_curves_figure(runs: list[dict]):
+    """One panel per (task, k, n) setting with every run's curve and the paper's number."""
+    import matplotlib.pyplot as plt
+
+    from rl2lib.plots import plot_learning_curves
+
+    settings = {}
+    for run in runs:
+        task = run["config"]["task"]
+        settings.setdefault((task["task"], task["num_actions"], task["num_traj"]), []).append(run)
+    figures = {}
+    for (task, k, n), group in settings.items():
+        table = "rl2_bandits" if task == "bandit" else "rl2_mdps"
+        references = {"paper RL²": paper.published(table, "rl2", n, k if task == "bandit" else None)}
+        title = f"{task} k={k} n={n}"
+        figures[title] = plot_learning_curves({run["name"]: run["metrics"] for run in group},
+                                              {k_: v for k_, v in references.items() if v is not None}, title)
+    return figures
+
+
 def blocks() -> dict[str, str]:
     """Rendered blocks by name, for the sources that exist."""
     rendered = {}
@@ -48,6 +116,16 @@ def blocks() -> dict[str, str]:
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             rendered[f"baselines_{task}s"] = wide_baseline_table(read_rows(path), agents, CEILINGS[task])
+    runs = training_runs()
+    if runs:
+        from rl2lib.plots import save_figure
+
+        images = []
+        for title, figure in learning_curves_figure(runs).items():
+            name = "learning_" + title.replace(" ", "_").replace("=", "") + ".png"
+            save_figure(figure, figures_dir() / name)
+            images.append(f"![{title}](results/figures/{name})")
+        rendered["training_runs"] = training_table(runs) + "\n\n" + " ".join(images)
     return rendered
 
 

@@ -234,7 +234,7 @@ def recipe(task: TaskConfig, model_type: str) -> dict:
     bandit = task.task == "bandit"
     steps = 25_000 if bandit else 40_000
     if bandit:
-        num_updates = 300 if task.num_traj <= 10 else 1000
+        num_updates = 600 if task.num_traj <= 10 else 1000
     else:
         num_updates = 2000
     return {
