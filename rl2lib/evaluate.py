@@ -143,14 +143,21 @@ def tune_baseline(task_config: TaskConfig, name: str, num_trials: int = 1000, se
     return best, means
 
 
-def evaluate_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials: int = 1000, seed: int = 0,
-                    greedy: bool = False, device: torch.device | str = "cpu", name: str = "policy") -> EvalResult:
-    """Mean total reward per trial of a trained policy on the same seeded tasks the baselines get."""
+def play_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials: int = 1000, seed: int = 0,
+                greedy: bool = False, device: torch.device | str = "cpu"):
+    """Play a trained policy on the seeded tasks of `seed`. Returns (tasks, RolloutBatch of (T, B) tensors)."""
     from rl2lib.rollout import collect_trials
 
     tasks = seeded_tasks(task_config, num_trials, seed, device)
     env_generator, action_generator = make_generators(seed, device)
     batch = collect_trials(policy.to(device).eval(), tasks, task_config, env_generator, action_generator, greedy)
+    return tasks, batch
+
+
+def evaluate_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials: int = 1000, seed: int = 0,
+                    greedy: bool = False, device: torch.device | str = "cpu", name: str = "policy") -> EvalResult:
+    """Mean total reward per trial of a trained policy on the same seeded tasks the baselines get."""
+    _, batch = play_policy(policy, task_config, num_trials, seed, greedy, device)
     return EvalResult(name, task_config, batch.totals.double().cpu(), seed, None)
 
 

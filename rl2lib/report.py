@@ -109,6 +109,18 @@ def learning_curves_figure(runs: list[dict]):
     return figures
 
 
+def save_learning_curves(runs: list[dict]) -> list[tuple[str, str]]:
+    """Write one learning-curve figure per setting under results/figures/; returns (title, file name)."""
+    from rl2lib.plots import save_figure
+
+    saved = []
+    for title, figure in learning_curves_figure(runs).items():
+        name = "learning_" + title.replace(" ", "_").replace("=", "") + ".png"
+        save_figure(figure, figures_dir() / name)
+        saved.append((title, name))
+    return saved
+
+
 def blocks() -> dict[str, str]:
     """Rendered blocks by name, for the sources that exist."""
     rendered = {}
@@ -118,13 +130,7 @@ def blocks() -> dict[str, str]:
             rendered[f"baselines_{task}s"] = wide_baseline_table(read_rows(path), agents, CEILINGS[task])
     runs = training_runs()
     if runs:
-        from rl2lib.plots import save_figure
-
-        images = []
-        for title, figure in learning_curves_figure(runs).items():
-            name = "learning_" + title.replace(" ", "_").replace("=", "") + ".png"
-            save_figure(figure, figures_dir() / name)
-            images.append(f"![{title}](results/figures/{name})")
+        images = [f"![{title}](results/figures/{name})" for title, name in save_learning_curves(runs)]
         rendered["training_runs"] = training_table(runs) + "\n\n" + " ".join(images)
     return rendered
 

@@ -1,0 +1,119 @@
+"""One cell of the learning tables: train (or resume, or load) an agent, evaluate it, compare.
+
+The experiment notebooks (RL^2 / SNAIL on bandits / MDPs) call `run_cell` once per table cell.
+A cell's run lives in `results/runs/<name>/`; a run that already holds at least the asked number
+of updates is loaded, not retrained, so the quick profile reuses committed full-budget runs and
+an interrupted cell resumes from its checkpoint. The evaluation is the baselines': 1000 fresh
+tasks of the evaluation seed, the mean total reward per trial and its standard error.
+References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rl2lib import paper
+from rl2lib.config import TrainConfig
+from rl2lib.evaluate import EvalResult, evaluate_policy
+from rl2lib.paths import results_dir
+from rl2lib.train import build_parser, config_from_args, load_checkpoint, load_policy, train
+
+
+def config_from_flags(**flags) -> TrainConfig:
+    """The trainer's config from the command line's flags given as keyword arguments (one door, two uses)."""
+    argv = []
+    for name, value in flags.items():
+        if value is None or value is False:
+            continue
+        argv += [f"--{name}"] if value is True else [f"--{name}", str(value)]
+    return config_from_args(build_parser().parse_args(argv))
+
+
+def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:
+    return f"{model_type}_{task}_k{num_actions}_n{num_traj}" if task == "bandit" else f"{model_type}_mdp_n{num_traj}"
+
+
+@dataclass
+class CellResult:
+    """A trained cell: its run, its learning history and its evaluation."""
+
+    name: str
+    run_dir: Path
+    config: TrainConfig
+    history: list[dict]
+    evaluation: EvalResult
+    paper_mean: float | None
+
+    def summary(self) -> str:
+        last = self.history[-1]
+        paper_text = f"; paper {self.paper_mean}" if self.paper_mean is not None else ""
+        return (f"{self.name}: {self.evaluation.mean:.3f} ± {self.evaluation.se:.3f} (SE) over "
+                f"{self.evaluation.num_trials} fresh trials after {last['update']} updates, "
+                f"{float(last['env_steps']):.3g} environment steps, {float(last['wall_seconds']) / 60:.1f} min{paper_text}")
+
+
+def published_learner(model_type: str, task: str, num_actions: int, num_traj: int) -> float | None:
+    """The paper's number for this learner and cell (SNAIL MDP numbers are de-normalised to totals)."""
+    if model_type == "gru":
+        return paper.published("rl2_bandits" if task == "bandit" else "rl2_mdps", "rl2", num_traj,
+                               num_actions if task == "bandit" else None)
+    value = paper.published("snail_bandits" if task == "bandit" else "snail_mdps", "snail", num_traj,
+                            num_actions if task == "bandit" else None)
+    if value is not None and task == "mdp":
+        value = value * paper.VALUE_ITERATION_REFERENCE_PER_EPISODE * num_traj
+    return value
+
+
+def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_updates: int | None = None,
+             name: str | None = None, num_trials: int = 1000, seed: int = 0, progress: bool = True,
+             allow_training: bool = True, **flags) -> CellResult:
+    """Train, resume or load the agent of one table cell, then evaluate it on fresh seeded tasks.
+
+    Args:
+        num_updates: the budget in PPO updates; None takes the recipe's. A run that already holds
+            at least this many updates is loaded as it is.
+        name: the run's folder under results/runs/ (default `default_run_name`).
+        allow_training: False loads the run as it stands, however far it got (the quick profile
+            evaluates committed runs this way); a missing run is then a FileNotFoundError.
+        flags: any other trainer flag (e.g. hidden_size=64, batch_size=5000), as on the command line.
+
+    Returns:
+        CellResult; `results/runs/<name>/eval.json` holds the evaluation.
+    """
+    config = config_from_flags(model_type=model_type, task=task, num_actions=num_actions, num_traj=num_traj,
+                               metalearn_epochs=num_updates, **flags)
+    name = name or default_run_name(model_type, task, num_actions, num_traj)
+    run_dir = results_dir() / "runs" / name
+    checkpoint_path = run_dir / "checkpoint.pt"
+    if not allow_training and not checkpoint_path.exists():
+        raise FileNotFoundError(f"no run at {run_dir} and allow_training=False: train it first "
+                                f"(python -m rl2lib.reproduce --profile paper --only <cell>)")
+    done = checkpoint_path.exists() and load_checkpoint(checkpoint_path)["update"] >= config.num_updates
+    if allow_training and not done:
+        train(config, run_dir, resume=True, progress=progress)
+    policy, trained_config = load_policy(checkpoint_path)
+    history = load_checkpoint(checkpoint_path)["metrics"]
+    evaluation = evaluate_policy(policy, trained_config.task, num_trials, seed, name=name)
+    (run_dir / "eval.json").write_text(json.dumps(evaluation.to_dict(), indent=2) + "\n")
+    return CellResult(name, run_dir, trained_config, history, evaluation,
+                      published_learner(model_type, task, num_actions, num_traj))
+
+
+def load_cell_policy(cell: CellResult):
+    """The cell's trained policy, ready to play (`rl2lib.evaluate.play_policy`)."""
+    return load_policy(cell.run_dir / "checkpoint.pt")[0]
+
+
+def references(cell: CellResult) -> dict[str, float]:
+    """Horizontal lines for the cell's learning curve: the paper's number and our baselines in that cell."""
+    from rl2lib.tables import load_results
+
+    task = cell.config.task
+    lines = {} if cell.paper_mean is None else {"paper": cell.paper_mean}
+    results = load_results()
+    for agent in ("random", "greedy", "gittins", "psrl", "bayes_optimal"):
+        row = results.get((task.task, task.num_traj, task.num_actions, agent))
+        if row is not None:
+            lines[f"ours: {agent}"] = float(row["mean"])
+    return lines
