@@ -8,6 +8,7 @@ import pytest
 import torch
 from scipy import optimize, stats
 
+from rl2lib import paper
 from rl2lib.baselines.mdps import (
     EPSILON_GRID, MDP_BASELINES, NUM_SAMPLES_GRID, SCALING_GRID, extended_value_iteration,
     oracle_expected_total, sample_dirichlet, sample_gamma)
@@ -17,20 +18,6 @@ from rl2lib.evaluate import evaluate_baseline, play_trials
 
 CONFIG = TaskConfig(task="mdp", num_traj=10)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small batched ops on a shared 2-core machine run faster on one thread than fighting for two."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-PAPER = {  # [1] Table 2, copied from /work/shared/paper/rl2_table2_mdps.csv
-    10: {"random": 100.1, "psrl": 138.1, "opsrl": 144.1, "ucrl2": 146.6, "beb": 150.2, "eps_greedy": 132.8,
-         "greedy": 134.8},
-    25: {"random": 250.2, "psrl": 408.8, "opsrl": 425.2, "ucrl2": 424.1, "beb": 427.8, "eps_greedy": 377.3,
-         "greedy": 368.8},
-}
 # Values `rl2lib.evaluate.tune_baseline` picked on the tuning seeds (200 trials) for these settings.
 TUNED = {10: {"opsrl": 17, "ucrl2": SCALING_GRID[18], "beb": SCALING_GRID[7], "eps_greedy": 0.1},
          25: {"opsrl": 13, "ucrl2": SCALING_GRID[18], "beb": SCALING_GRID[6], "eps_greedy": 0.1}}
@@ -235,5 +222,5 @@ def test_baselines_are_reproducible_and_seeded():
 def test_matches_published_table(name, num_traj):
     config = TaskConfig(task="mdp", num_traj=num_traj)
     result = evaluate_baseline(config, name, TUNED[num_traj].get(name), num_trials=1000, seed=0)
-    paper = PAPER[num_traj][name]
-    assert abs(result.mean - paper) <= max(3 * result.se, 0.01 * paper), (result.mean, result.se, paper)
+    published = paper.published("rl2_mdps", name, num_traj)
+    assert abs(result.mean - published) <= max(3 * result.se, 0.01 * published), (result.mean, result.se, published)

@@ -13,15 +13,6 @@ from rl2lib.envs.mdp import sample_categorical, sample_dirichlet_flat
 S, A, H = 10, 5, 10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small batched ops on a shared 2-core machine run faster on one thread than fighting for two."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def tasks():
     return MDPTasks.sample(400, S, A, torch.Generator().manual_seed(0))

@@ -12,15 +12,6 @@ from rl2lib.models.snail import AttentionBlock, DenseBlock, TCBlock, num_dense_b
 OBS, ACTIONS = 17, 5  # the MDP input: 10 states + 5 actions + reward + flag
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: a second thread only adds contention on a shared 2-core machine (10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make(kind: str, T: int, dtype=torch.float32, **kwargs):
     torch.manual_seed(0)
     model = (GRUPolicy if kind == "gru" else SNAILPolicy)(OBS, ACTIONS, T, **kwargs).to(dtype)
