@@ -14,6 +14,7 @@ import json
 import math
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -129,15 +130,23 @@ def tune_baseline(task_config: TaskConfig, name: str, num_trials: int = 1000, se
                   device: torch.device | str = "cpu") -> tuple[float | int | None, dict]:
     """Best value of the baseline's tuned hyper-parameter over its grid, on tuning seeds only.
 
+    The setting tuned at is the baseline's `tuning_task` (MDP baselines tune at n <= 25 and carry the
+    value over), with its `tuning_trials` trials per grid value; results are cached per setting.
+
     Returns (best value, {value: mean total on the tuning tasks}); (default, {}) when untuned.
     """
     agent_class = type(make_baseline(task_config, name))
     if not agent_class.param_grid:
         return agent_class.default_param, {}
+    tuning_config = agent_class.tuning_task(task_config)
+    return _tune(tuning_config, name, agent_class.tuning_trials(tuning_config, num_trials), seed, str(device))
+
+
+@lru_cache(maxsize=None)
+def _tune(task_config: TaskConfig, name: str, num_trials: int, seed: int, device: str):
     means = {}
-    tuning_trials = agent_class.tuning_trials(task_config, num_trials)
-    for value in agent_class.param_grid:
-        result = evaluate_baseline(task_config, name, value, tuning_trials, TUNING_SEED_OFFSET + seed, device)
+    for value in make_baseline(task_config, name).param_grid:
+        result = evaluate_baseline(task_config, name, value, num_trials, TUNING_SEED_OFFSET + seed, device)
         means[value] = result.mean
     best = max(means, key=means.get)
     return best, means

@@ -31,7 +31,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from rl2lib.baselines.base import Baseline
+from rl2lib.baselines.base import Baseline, RandomBaseline
 from rl2lib.config import ConfigError
 
 # ----------------------------------------------------------------------------------------------
@@ -234,14 +234,10 @@ class CountingBandit(Baseline):
         return self.successes / self.pulls
 
 
-class RandomBandit(Baseline):
+class RandomBandit(RandomBaseline):
     """Pulls an arm uniformly at random: expected total n/2 ([1] Table 1, 'Random')."""
 
-    name, task = "random", "bandit"
-
-    def act(self, states, step_in_episode):
-        k = self.config.num_actions
-        return torch.randint(k, (self.num_trials,), generator=self.generator, device=self.device)
+    task = "bandit"
 
 
 class OracleBandit(Baseline):

@@ -30,6 +30,11 @@ class Baseline:
         """Trials per grid value when tuning: `num_trials`, unless a costly baseline asks for fewer."""
         return num_trials
 
+    @classmethod
+    def tuning_task(cls, task_config: TaskConfig) -> TaskConfig:
+        """The setting the hyper-parameter is tuned at: the evaluated one, unless a baseline says otherwise."""
+        return task_config
+
     def reset(self, num_trials: int, device: torch.device, generator: torch.Generator) -> None:
         """Forget everything: a new batch of trials on new tasks starts."""
         self.num_trials = num_trials
@@ -46,3 +51,12 @@ class Baseline:
     def update(self, states: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor,
                next_states: torch.Tensor, episode_done: bool) -> None:
         """Record one transition (B,) each; `episode_done` marks the last step of an episode."""
+
+
+class RandomBaseline(Baseline):
+    """Uniformly random actions ([1] Tables 1-2, 'Random'); subclasses name the task."""
+
+    name = "random"
+
+    def act(self, states: torch.Tensor, step_in_episode: int) -> torch.Tensor:
+        return torch.randint(self.config.num_actions, (self.num_trials,), generator=self.generator, device=self.device)

@@ -27,11 +27,12 @@ generating gamma variables"; [6] Kolter and Ng 2009, "Near-Bayesian exploration 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from rl2lib.baselines.base import Baseline
+from rl2lib.baselines.base import Baseline, RandomBaseline
 from rl2lib.envs.mdp import MDPTasks, optimal_episode_value, plan_finite_horizon
 
 # [1] Sec. 3.2 / the authors' script: 21 log-spaced scalings, exp(linspace(log 1e-4, log 1, 21)).
@@ -200,6 +201,11 @@ class TabularMDPBaseline(Baseline):
     prior_transition_count = 1.0  # alpha0
     epsilon = 0.0  # probability of a uniformly random action
 
+    @classmethod
+    def tuning_task(cls, task_config):
+        """Tuned at n = min(n, 25) (see the module docstring)."""
+        return replace(task_config, num_traj=tuning_num_traj(task_config.num_traj))
+
     def reset(self, num_trials, device, generator):
         super().reset(num_trials, device, generator)
         S, A = self.config.num_states, self.config.num_actions
@@ -269,14 +275,10 @@ class TabularMDPBaseline(Baseline):
 # The baselines
 # ----------------------------------------------------------------------------------------------
 
-class RandomMDP(Baseline):
+class RandomMDP(RandomBaseline):
     """Uniformly random actions: expected total n * H * E[mu] = 10 n."""
 
-    name, task = "random", "mdp"
-
-    def act(self, states, step_in_episode):
-        a = self.config.num_actions
-        return torch.randint(a, (self.num_trials,), generator=self.generator, device=self.device)
+    task = "mdp"
 
 
 class PSRL(TabularMDPBaseline):
