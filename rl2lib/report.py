@@ -121,6 +121,17 @@ def save_learning_curves(runs: list[dict]) -> list[tuple[str, str]]:
     return saved
 
 
+def bench_table(rows: list[dict]) -> str:
+    """The benchmark's rows (results/bench/bench_<device>.json) as a Markdown table."""
+    lines = ["| model | setting | device | threads | sampling steps/s | training steps/s (5 PPO epochs) | naive loop steps/s | batching speed-up | peak MiB |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        naive = f"{r['naive_sampling_steps_per_s']:,}" if r["naive_sampling_steps_per_s"] else "–"
+        lines.append(f"| {r['model']} | {r['setting']} | {r['device']} | {r['threads']} | {r['sampling_steps_per_s']:,} | "
+                     f"{r['training_steps_per_s']:,} | {naive} | {r['batching_speedup'] or '–'} | {r['peak_memory_mib']} |")
+    return "\n".join(lines)
+
+
 def blocks() -> dict[str, str]:
     """Rendered blocks by name, for the sources that exist."""
     rendered = {}
@@ -128,6 +139,11 @@ def blocks() -> dict[str, str]:
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             rendered[f"baselines_{task}s"] = wide_baseline_table(read_rows(path), agents, CEILINGS[task])
+    bench_rows = []
+    for path in sorted((results_dir() / "bench").glob("bench_*.json")):
+        bench_rows += json.loads(path.read_text())["rows"]
+    if bench_rows:
+        rendered["bench"] = bench_table(bench_rows)
     runs = training_runs()
     if runs:
         images = [f"![{title}](results/figures/{name})" for title, name in save_learning_curves(runs)]
