@@ -64,6 +64,31 @@ def training_runs() -> list[dict]:
     return runs
 
 
+def command_for(config: dict, run_name: str) -> str:
+    """The shortest `rl2-train` command whose config equals `config` (checked, not assumed)."""
+    from rl2lib.experiment import config_from_flags
+
+    task, model, ppo = config["task"], config["model"], config["ppo"]
+    short = {"task": task["task"], "num_actions": task["num_actions"], "num_traj": task["num_traj"],
+             "model_type": model["model_type"], "metalearn_epochs": config["num_updates"]}
+    steps = task["num_traj"] * task["traj_len"]
+    full = {**short, "hidden_size": model["hidden_size"], "batch_size": ppo["num_trials"] * steps,
+            "mini_batch_size": ppo["minibatch_trials"] * steps, "ppo_epochs": ppo["update_epochs"],
+            "clip_param": ppo["clip_coef"], "gamma": ppo["gamma"], "tau": ppo["gae_lambda"],
+            "learning_rate": ppo["learning_rate"], "vf_coef": ppo["vf_coef"], "ent_coef": ppo["ent_coef"],
+            "max_grad_norm": ppo["max_grad_norm"], "target_kl": ppo["target_kl"], "num_tasks": config["num_tasks"],
+            "seed": config["seed"], "separate_value": model["separate_value"]}
+    for flags in (short, full):
+        try:
+            rebuilt = config_from_flags(**flags, checkpoint_every=config["checkpoint_every"]).to_dict()
+        except SystemExit:
+            continue
+        if rebuilt == config:
+            words = [f"--{k} {v}" if v is not True else f"--{k}" for k, v in flags.items() if v not in (None, False)]
+            return f"rl2-train {' '.join(words)} --run_dir results/runs/{run_name}"
+    return "(config not expressible by flags: see config.json)"
+
+
 def training_table(runs: list[dict]) -> str:
     """Runs: final evaluation on 1000 fresh trials (seed 0) against the bar and the paper's RL^2/SNAIL."""
     lines = ["| run | model | task | k | n | updates | env steps | wall (h:mm) | eval mean ± SE | bar | paper |",
@@ -84,8 +109,14 @@ def training_table(runs: list[dict]) -> str:
         if ev and bar is not None:
             score += " ✓" if ev["mean"] >= bar else " ✗"
         lines.append(f"| {run['name']} | {model} | {task['task']} | {task['num_actions']} | {task['num_traj']} | "
-                     f"{last.get('update', 0)} | {steps:.3g} | {int(wall // 3600)}:{int(wall % 3600 // 60):02d} | "
+                     f"{last.get('update', 0)} / {run['config']['num_updates']} | {steps:.3g} | "
+                     f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | "
                      f"{score} | {bar if bar is not None else ''} | {published if published is not None else ''} |")
+    lines.append("")
+    lines.append("Commands (each checked to rebuild the run's config.json; `--resume` continues a run cut off "
+                 "before its last update):")
+    lines.append("")
+    lines += [f"- `{run['name']}`: `{command_for(run['config'], run['name'])}`" for run in runs]
     return "\n".join(lines)
 
 
