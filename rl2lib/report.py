@@ -170,6 +170,12 @@ def blocks() -> dict[str, str]:
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             rendered[f"baselines_{task}s"] = wide_baseline_table(read_rows(path), agents, CEILINGS[task])
+    done = sorted((results_dir() / "notebooks").glob("*.done.json"))
+    if done:
+        cells = [json.loads(path.read_text()) for path in done]
+        rendered["reproduce_times"] = "\n".join(
+            ["| cell | notebook | seconds |", "|---|---|---|"]
+            + [f"| {c['cell']['name']} | {c['cell']['notebook']} | {c['seconds']} |" for c in cells])
     bench_rows = []
     for path in sorted((results_dir() / "bench").glob("bench_*.json")):
         bench_rows += json.loads(path.read_text())["rows"]
