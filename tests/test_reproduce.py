@@ -1,0 +1,64 @@
+"""The papermill runner: skips finished cells, survives a failing one, rejects bad input."""
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from rl2lib import reproduce
+
+
+def write_notebook(path, source):
+    notebook = new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    parameters = new_code_cell("counter_file = ''  # where to count executions")
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [parameters, new_code_cell(source)]
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture
+def tiny_profile(tmp_path, monkeypatch):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    counter = tmp_path / "count.txt"
+    write_notebook(notebooks / "ok.ipynb", "open(counter_file, 'a').write('x')")
+    write_notebook(notebooks / "bad.ipynb", "raise ValueError('this cell is broken on purpose')")
+    cells = [{"name": "cell_ok", "notebook": "ok.ipynb", "parameters": {"counter_file": str(counter)}},
+             {"name": "cell_bad", "notebook": "bad.ipynb", "parameters": {"counter_file": str(counter)}}]
+    monkeypatch.setattr(reproduce, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(reproduce, "load_profiles", lambda: {"tiny": cells})
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path / "results"))
+    return counter
+
+
+@pytest.mark.slow
+def test_failing_cell_is_reported_and_finished_cells_are_not_redone(tiny_profile):
+    failures = reproduce.run("tiny")
+    assert [name for name, _ in failures] == ["cell_bad"]
+    assert "broken on purpose" in failures[0][1]
+    assert tiny_profile.read_text() == "x"
+    assert reproduce.done_marker({"name": "cell_ok"}).exists()
+    assert not reproduce.done_marker({"name": "cell_bad"}).exists()
+    # an interrupted or partly failed run is rerun: the finished cell is skipped, the failed one retried
+    failures = reproduce.run("tiny")
+    assert [name for name, _ in failures] == ["cell_bad"] and tiny_profile.read_text() == "x"
+    reproduce.run("tiny", only="cell_ok", force=True)
+    assert tiny_profile.read_text() == "xx"
+
+
+def test_main_exit_codes_and_one_line_errors(tiny_profile, capsys):
+    assert reproduce.main(["--profile", "nope"]) == 2
+    assert capsys.readouterr().err.strip() == "error: unknown profile 'nope'; allowed: tiny"
+    assert reproduce.main(["--profile", "tiny", "--only", "zzz"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no cell of profile 'tiny' matches 'zzz'") and "\n" not in err
+    assert reproduce.main(["--profile", "tiny", "--list"]) == 0
+    assert "cell_ok" in capsys.readouterr().out
+
+
+def test_profiles_name_existing_notebooks_and_unique_cells():
+    from rl2lib.paths import NOTEBOOKS_DIR
+    for profile, cells in reproduce.load_profiles().items():
+        names = [cell["name"] for cell in cells]
+        assert len(names) == len(set(names)), profile
+        for cell in cells:
+            assert (NOTEBOOKS_DIR / cell["notebook"]).exists(), cell
