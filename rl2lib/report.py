@@ -70,14 +70,15 @@ def command_for(config: dict, run_name: str) -> str:
 
     task, model, ppo = config["task"], config["model"], config["ppo"]
     short = {"task": task["task"], "num_actions": task["num_actions"], "num_traj": task["num_traj"],
-             "model_type": model["model_type"], "metalearn_epochs": config["num_updates"]}
+             "model_type": model["model_type"], "metalearn_epochs": config["num_updates"],
+             "anneal_lr": ppo["anneal_lr"]}
     steps = task["num_traj"] * task["traj_len"]
     full = {**short, "hidden_size": model["hidden_size"], "batch_size": ppo["num_trials"] * steps,
             "mini_batch_size": ppo["minibatch_trials"] * steps, "ppo_epochs": ppo["update_epochs"],
             "clip_param": ppo["clip_coef"], "gamma": ppo["gamma"], "tau": ppo["gae_lambda"],
             "learning_rate": ppo["learning_rate"], "vf_coef": ppo["vf_coef"], "ent_coef": ppo["ent_coef"],
             "max_grad_norm": ppo["max_grad_norm"], "target_kl": ppo["target_kl"], "num_tasks": config["num_tasks"],
-            "seed": config["seed"], "separate_value": model["separate_value"]}
+            "seed": config["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
     for flags in (short, full):
         try:
             rebuilt = config_from_flags(**flags, checkpoint_every=config["checkpoint_every"]).to_dict()

@@ -279,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--ent_coef", type=float, help=f"entropy bonus (original {o['ent_coef']}); ours decays to a tenth")
     add("--max_grad_norm", type=float, help=f"gradient norm clip (original {o['max_grad_norm']})")
     add("--target_kl", type=float, help=f"early-stop KL of an update (original {o['target_kl']}; ours: none)")
+    add("--anneal_lr", action="store_true", help="decay the learning rate linearly to 0 over the run "
+        "(always on with --recipe original, as the original project did)")
     add("--out_file", default=None, help="also write the final checkpoint here (a .pt file)")
     add("--recipe", default="rl2lib", help="defaults for flags left out: rl2lib (learns; default) or original")
     add("--hidden_size", type=int, help="GRU units (ours 128: 2.5x faster than the RL^2 authors' 256, "
@@ -315,7 +317,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     is_recipe = args.recipe == "rl2lib"
     ppo = PPOConfig(num_trials=num_trials, minibatch_trials=minibatch_trials, update_epochs=value["ppo_epochs"],
                     clip_coef=value["clip_param"], gamma=value["gamma"], gae_lambda=value["tau"],
-                    learning_rate=value["learning_rate"], anneal_lr=not is_recipe, vf_coef=value["vf_coef"],
+                    learning_rate=value["learning_rate"], anneal_lr=args.anneal_lr or not is_recipe, vf_coef=value["vf_coef"],
                     ent_coef=value["ent_coef"], ent_coef_final=value["ent_coef"] / 10 if is_recipe else None,
                     max_grad_norm=value["max_grad_norm"], target_kl=value["target_kl"],
                     norm_returns=is_recipe)
