@@ -16,9 +16,7 @@ import csv
 import json
 import math
 import os
-import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import torch
