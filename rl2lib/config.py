@@ -80,12 +80,17 @@ class ModelConfig:
     """GRU units: 256 in the RL^2 authors' code. SNAIL uses its own widths (32 policy / 16 value)."""
     separate_value: bool = False
     """GRU: a second GRU for the value baseline as the RL^2 authors did; False shares the trunk."""
+    first_dilation: int = 2
+    """SNAIL: dilation of the first DenseBlock of each TCBlock, doubling after. 2 is [2]'s definition
+    (2^i from i = 1), under which the convolutions never reach step t - 1; 1 starts at 2^0."""
 
     def __post_init__(self) -> None:
         if self.model_type not in MODEL_TYPES:
             raise ConfigError(f"unknown model_type {self.model_type!r}; allowed: {', '.join(MODEL_TYPES)}")
         if self.hidden_size < 1:
             raise ConfigError(f"hidden_size must be >= 1, got {self.hidden_size}")
+        if self.first_dilation not in (1, 2):
+            raise ConfigError(f"first_dilation must be 1 or 2, got {self.first_dilation}")
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,11 @@ class TrainConfig:
     """Seeds the model's initialisation, the tasks, the environment noise, actions and minibatches."""
     checkpoint_every: int = 10
     """Write a checkpoint every this many updates (and at the end)."""
+    validate_every: int = 0
+    """0: never; N: every N updates, evaluate on `validate_trials` held-out validation tasks (a fixed
+    seed, never the evaluation seed) and keep the best policy so far as best.pt."""
+    validate_trials: int = 1000
+    """Trials (one task each) in a validation."""
 
     def __post_init__(self) -> None:
         if self.num_updates < 1:
@@ -169,6 +179,10 @@ class TrainConfig:
             raise ConfigError(f"num_tasks must be >= 0 (0 = a fresh task per trial), got {self.num_tasks}")
         if self.checkpoint_every < 1:
             raise ConfigError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+        if self.validate_every < 0:
+            raise ConfigError(f"validate_every must be >= 0 (0 = never), got {self.validate_every}")
+        if self.validate_trials < 2:
+            raise ConfigError(f"validate_trials must be >= 2, got {self.validate_trials}")
 
     @property
     def steps_per_update(self) -> int:

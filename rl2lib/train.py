@@ -24,12 +24,17 @@ from tqdm.auto import tqdm
 
 from rl2lib.config import ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.envs import sample_tasks
+from rl2lib.evaluate import evaluate_policy
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
 
 CHECKPOINT_FORMAT = "rl2lib-checkpoint-v1"
 METRIC_FIELDS = ("update", "env_steps", "wall_seconds", "mean_trial_return", "policy_loss", "value_loss",
-                 "entropy", "approx_kl", "clip_frac", "epochs", "learning_rate", "ent_coef")
+                 "entropy", "approx_kl", "clip_frac", "epochs", "learning_rate", "ent_coef",
+                 "validation_return", "validation_se")
+VALIDATION_SEED = 1_000_003
+"""Seed of the held-out validation tasks (`--validate_every`): the tables evaluate on seed 0 and the
+baselines tune on small seeds, so a policy chosen on these tasks is still scored on unseen ones."""
 
 
 class TrainingError(RuntimeError):
@@ -45,7 +50,7 @@ def build_policy(config: TrainConfig) -> torch.nn.Module:
         return GRUPolicy(task.obs_size, task.num_actions, max_len=task.trial_len,
                          hidden_size=model.hidden_size, separate_value=model.separate_value)
     from rl2lib.models.snail import SNAILPolicy
-    return SNAILPolicy(task.obs_size, task.num_actions, max_len=task.trial_len)
+    return SNAILPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation)
 
 
 def make_generators(config: TrainConfig, device: torch.device) -> dict[str, torch.Generator]:
@@ -95,7 +100,7 @@ def write_metrics(path: Path, history: list[dict]) -> None:
     """Rewrite metrics.csv from `history` (at a run's start or resume: rows past the checkpoint go)."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS, restval="")
         writer.writeheader()
         writer.writerows(history)
     os.replace(tmp, path)
@@ -104,7 +109,7 @@ def write_metrics(path: Path, history: list[dict]) -> None:
 def append_metrics(path: Path, row: dict) -> None:
     """Add one update's row to metrics.csv."""
     with open(path, "a", newline="") as handle:
-        csv.DictWriter(handle, fieldnames=METRIC_FIELDS).writerow(row)
+        csv.DictWriter(handle, fieldnames=METRIC_FIELDS, restval="").writerow(row)
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -129,22 +134,33 @@ def load_policy(path: Path, device: torch.device | str = "cpu") -> tuple[torch.n
     return policy.to(device).eval(), config
 
 
-EXTENDABLE_FIELDS = ("num_updates", "checkpoint_every")
+EXTENDABLE_FIELDS = ("num_updates", "checkpoint_every", "validate_every", "validate_trials")
 
 
 def same_run(saved: dict, new: dict) -> bool:
-    """A resumed run may only change how long it runs and how often it checkpoints."""
+    """A resumed run may only change how long it runs, how often it checkpoints and how it validates.
+    The saved config goes through TrainConfig first, so fields added since it was written take their defaults."""
+    saved = TrainConfig.from_dict(saved).to_dict()
     strip = lambda d: {k: v for k, v in d.items() if k not in EXTENDABLE_FIELDS}  # noqa: E731
     return strip(saved) == strip(new)
 
 
+def validate(policy: torch.nn.Module, config: TrainConfig, device: torch.device) -> tuple[float, float]:
+    """(mean, SE) of the trial return on `config.validate_trials` held-out tasks (sampled actions, as
+    the tables use), leaving the policy in training mode."""
+    result = evaluate_policy(policy, config.task, config.validate_trials, VALIDATION_SEED, device=device)
+    policy.train()
+    return result.mean, result.se
+
+
 def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torch.device | str = "cpu",
           progress: bool = True, stop_after: int | None = None) -> list[dict]:
-    """Train `config` and write `run_dir`/{config.json, metrics.csv, checkpoint.pt}.
+    """Train `config` and write `run_dir`/{config.json, metrics.csv, checkpoint.pt}, and best.pt
+    (the policy with the best validation return) when `config.validate_every` > 0.
 
     Args:
         resume: continue from `run_dir`/checkpoint.pt (its config must equal `config` but for
-            num_updates and checkpoint_every: a finished run can be extended).
+            num_updates, checkpoint_every and the validation settings: a finished run can be extended).
         stop_after: stop (with a checkpoint) after this many updates in total; used to test resuming.
 
     Returns:
@@ -158,7 +174,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.ppo.learning_rate, eps=1e-5)
     normalizer = ReturnNormalizer(config.ppo.norm_returns)
     generators = make_generators(config, device)
-    history, start, wall_offset = [], 0, 0.0
+    history, start, wall_offset, best_validation = [], 0, 0.0, -math.inf
     if resume and checkpoint_path.exists():
         checkpoint = load_checkpoint(checkpoint_path)
         if not same_run(checkpoint["config"], config.to_dict()):
@@ -169,17 +185,18 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         for name, state in checkpoint["generators"].items():
             generators[name].set_state(state)
         history, start = checkpoint["metrics"], checkpoint["update"]
+        best_validation = checkpoint.get("best_validation", -math.inf)
         wall_offset = history[-1]["wall_seconds"] if history else 0.0
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
     write_metrics(metrics_path, history)
     pool = task_pool(config)
 
-    def save_checkpoint(update: int) -> None:
+    def save_checkpoint(update: int, path: Path = checkpoint_path) -> None:
         save_atomic({"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "update": update,
                      "model": policy.state_dict(), "optimizer": optimizer.state_dict(),
                      "normalizer": normalizer.state_dict(),
                      "generators": {name: g.get_state() for name, g in generators.items()},
-                     "metrics": history}, checkpoint_path)
+                     "metrics": history, "best_validation": best_validation}, path)
 
     end = config.num_updates if stop_after is None else min(stop_after, config.num_updates)
     started = time.perf_counter()
@@ -200,8 +217,14 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         row = {"update": update + 1, "env_steps": (update + 1) * config.steps_per_update,
                "wall_seconds": round(wall, 3), "mean_trial_return": batch.totals.mean().item(),
                **stats, "learning_rate": learning_rate, "ent_coef": ent_coef}
+        validated = config.validate_every and (update + 1) % config.validate_every == 0
+        if validated:
+            row["validation_return"], row["validation_se"] = validate(policy, config, device)
         history.append(row)
         append_metrics(metrics_path, row)
+        if validated and row["validation_return"] > best_validation:
+            best_validation = row["validation_return"]
+            save_checkpoint(update + 1, run_dir / "best.pt")
         bar.set_postfix(ret=f"{row['mean_trial_return']:.2f}",
                         sps=f"{config.steps_per_update * (update + 1 - start) / max(wall - wall_offset, 1e-9):,.0f}")
         if (update + 1) % config.checkpoint_every == 0 or update + 1 == end:
@@ -284,12 +307,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("--hidden_size", type=int, help="GRU units (ours 128: 2.5x faster than the RL^2 authors' 256, "
         "and enough for these tasks; original 256)")
     add("--separate_value", action="store_true", help="GRU: a separate value GRU, as the RL^2 authors did")
+    add("--first_dilation", type=int, default=2, help="SNAIL: dilation of each TCBlock's first DenseBlock "
+        "(2: the paper's TCBlock, default; 1: start at 1 so the convolutions see step t-1)")
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--device", default="auto", help="cpu, cuda or auto (default auto: cuda when present)")
     add("--run_dir", type=Path, default=None, help="where config.json, metrics.csv and checkpoint.pt go "
         "(default runs/<out_file stem> or runs/<model>_<task>_k<k>_n<n>)")
     add("--resume", action="store_true", help="continue the run in --run_dir from its checkpoint")
     add("--checkpoint_every", type=int, default=10, help="updates between checkpoints (default 10)")
+    add("--validate_every", type=int, default=0, help="every N updates, evaluate on held-out validation tasks "
+        "(never the evaluation seed) and keep the best policy as best.pt (default 0: never)")
+    add("--validate_trials", type=int, default=1000, help="trials per validation (default 1000)")
     add("--no_progress", action="store_true", help="no progress bar")
     return p
 
@@ -303,7 +331,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     value = {name: getattr(args, name) if getattr(args, name) is not None else default
              for name, default in defaults.items()}
     model = ModelConfig(model_type=args.model_type, hidden_size=value["hidden_size"],
-                        separate_value=args.separate_value)
+                        separate_value=args.separate_value, first_dilation=args.first_dilation)
     for name in ("batch_size", "mini_batch_size"):
         if value[name] < 1:
             raise ConfigError(f"{name} must be >= 1 environment steps, got {value[name]}")
@@ -320,7 +348,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                     max_grad_norm=value["max_grad_norm"], target_kl=value["target_kl"],
                     norm_returns=is_recipe)
     return TrainConfig(task=task, model=model, ppo=ppo, num_updates=value["metalearn_epochs"],
-                       num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every)
+                       num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every,
+                       validate_every=args.validate_every, validate_trials=args.validate_trials)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,6 +41,7 @@ CASES = [  # kind, T, kwargs, (dtype, tolerance)
     ("snail", 50, {}, F64),
     ("snail", 100, {}, F32),
     ("snail", 64, {"value_embed": True}, F64),
+    ("snail", 50, {"first_dilation": 1}, F64),  # dilation 1 reads the previous row of the cache
     ("snail", 1, {}, F32),
 ]
 
@@ -91,6 +92,19 @@ def test_dense_blocks_per_tcblock_is_ceil_log2(T, blocks):
     assert tc.out_size == 4 + 3 * blocks
     model = SNAILPolicy(OBS, ACTIONS, T)
     assert len(model.policy_net.tc1.blocks) == len(model.value_net.tc2.blocks) == blocks
+    assert [b.dilation for b in TCBlock(T, 4, 3, first_dilation=1).blocks] == [2**i for i in range(blocks)]
+
+
+def test_paper_dilations_skip_odd_offsets_and_first_dilation_1_does_not():
+    """Without attention, [2]'s even dilations make step t blind to step t - 1; dilation 1 is not."""
+    for first_dilation, sees_previous in ((2, False), (1, True)):
+        torch.manual_seed(0)
+        tc = torch.nn.Sequential(TCBlock(16, 3, 4, first_dilation), TCBlock(16, 3 + 4 * 4, 4, first_dilation)).double()
+        x = torch.randn(16, 2, 3, dtype=torch.float64)
+        perturbed = x.clone()
+        perturbed[8] += 1.0
+        changed = (tc(perturbed)[9] - tc(x)[9]).abs().max() > 1e-9
+        assert changed == sees_previous
 
 
 @pytest.mark.parametrize("dilation", [2, 4, 16, 64])

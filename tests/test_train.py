@@ -132,6 +132,9 @@ def test_sample_commands_run_unchanged(command, tmp_path):
     (["--device", "tpu"], "unknown device"),
     (["--out_file", "model.bin"], "must end in .pt"),
     (["--recipe", "fast"], "unknown recipe"),
+    (["--validate_every", "-1"], "validate_every must be >= 0"),
+    (["--validate_every", "5", "--validate_trials", "1"], "validate_trials must be >= 2"),
+    (["--model_type", "snail", "--first_dilation", "4"], "first_dilation must be 1 or 2"),
 ])
 def test_impossible_flags_give_one_line_errors(args, fragment, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -179,3 +182,35 @@ def test_nan_loss_stops_with_the_epoch_and_keeps_the_checkpoint(tmp_path, monkey
 def replace_num_updates(config, num_updates):
     from dataclasses import replace
     return replace(config, num_updates=num_updates)
+
+
+def test_validation_keeps_the_best_policy_and_leaves_training_unchanged(tmp_path):
+    """best.pt is the policy of the best validation row, re-evaluating it on the validation seed gives
+    that row's number, and validating does not change what training samples (its own generators)."""
+    from rl2lib.train import VALIDATION_SEED
+
+    plain = cli(*TINY, "--run_dir", str(tmp_path / "plain"))
+    validated = cli(*TINY, "--run_dir", str(tmp_path / "val"), "--validate_every", "2", "--validate_trials", "50")
+    assert plain.returncode == 0 and validated.returncode == 0, validated.stderr
+    rows = metrics_without_time(tmp_path / "val" / "metrics.csv")
+    strip = lambda r: {k: v for k, v in r.items() if not k.startswith("validation")}  # noqa: E731
+    assert [strip(r) for r in rows] == [strip(r) for r in metrics_without_time(tmp_path / "plain" / "metrics.csv")]
+    scores = {int(r["update"]): float(r["validation_return"]) for r in rows if r["validation_return"]}
+    assert sorted(scores) == [2, 4, 6]
+    best_update = max(scores, key=scores.get)
+    best = torch.load(tmp_path / "val" / "best.pt", weights_only=False)
+    assert best["update"] == best_update and best["best_validation"] == scores[best_update]
+    again = evaluate_checkpoint(tmp_path / "val" / "best.pt", num_trials=50, seed=VALIDATION_SEED)
+    assert again.mean == pytest.approx(scores[best_update], abs=1e-9)
+
+
+def test_resume_accepts_a_config_written_before_newer_fields(tmp_path):
+    """A checkpoint whose config lacks fields added later (they take their defaults) still resumes."""
+    args = TINY + ["--metalearn_epochs", "2"]
+    assert cli(*args, "--run_dir", str(tmp_path)).returncode == 0
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    del checkpoint["config"]["validate_every"], checkpoint["config"]["model"]["first_dilation"]
+    torch.save(checkpoint, tmp_path / "checkpoint.pt")
+    resumed = cli(*TINY, "--metalearn_epochs", "3", "--run_dir", str(tmp_path), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(metrics_without_time(tmp_path / "metrics.csv")) == 3

@@ -11,7 +11,8 @@ AttentionBlock(32, 32), Linear to logits; value TCBlock(T, 16), TCBlock(T, 16), 
 Linear to the value. Choice: the value network reads the raw RL^2 input, as listed (no embedding of
 its own); `value_embed=True` gives it its own Linear(O, 16) first.
 Note: all dilations are even (2, 4, ...), so the convolutions alone connect step t only to steps
-t - 2m; odd offsets, t - 1 included, reach t through the attention block. This is [2]'s definition.
+t - 2m; odd offsets, t - 1 included, reach t through the attention block. This is [2]'s definition;
+`first_dilation=1` starts every TCBlock at dilation 1 instead (same number of blocks).
 
 Every block appends channels, so the input of each block is a *prefix* of the channels of the
 network's final features. The one-step forward (`step`) keeps a cache per network, allocated once
@@ -76,13 +77,14 @@ class DenseBlock(nn.Module):
 
 
 class TCBlock(nn.Module):
-    """TCBlock(T, D) of [2] Sec. 3: DenseBlocks with dilations 2^i, i = 1 .. ceil(log2 T) (log base 2)."""
+    """TCBlock(T, D) of [2] Sec. 3: DenseBlocks with dilations 2^i, i = 1 .. ceil(log2 T) (log base 2);
+    with first_dilation=1 the dilations are 2^(i-1)."""
 
-    def __init__(self, seq_len: int, in_size: int, filters: int):
+    def __init__(self, seq_len: int, in_size: int, filters: int, first_dilation: int = 2):
         super().__init__()
         blocks = []
-        for i in range(1, num_dense_blocks(seq_len) + 1):
-            blocks.append(DenseBlock(in_size + (i - 1) * filters, 2**i, filters))
+        for i in range(num_dense_blocks(seq_len)):
+            blocks.append(DenseBlock(in_size + i * filters, first_dilation * 2**i, filters))
         self.blocks = nn.ModuleList(blocks)
         self.out_size = in_size + len(blocks) * filters
 
@@ -169,13 +171,13 @@ class SNAILNet(nn.Module):
     """[embedding Linear] -> TCBlock(T, D) -> TCBlock(T, D) -> AttentionBlock(K, V): features (T, B, C_out)."""
 
     def __init__(self, in_size: int, seq_len: int, filters: int, key_size: int, value_size: int,
-                 embed_size: int | None):
+                 embed_size: int | None, first_dilation: int = 2):
         super().__init__()
         self.seq_len = seq_len
         self.embed = nn.Linear(in_size, embed_size) if embed_size else None
         self.first_size = embed_size or in_size
-        self.tc1 = TCBlock(seq_len, self.first_size, filters)
-        self.tc2 = TCBlock(seq_len, self.tc1.out_size, filters)
+        self.tc1 = TCBlock(seq_len, self.first_size, filters, first_dilation)
+        self.tc2 = TCBlock(seq_len, self.tc1.out_size, filters, first_dilation)
         self.attention = AttentionBlock(self.tc2.out_size, key_size, value_size)
         self.out_size = self.attention.out_size
 
@@ -218,20 +220,22 @@ class SNAILPolicy(nn.Module):
         value_size: D and K = V of the value network (16 in [2]).
         value_embed: give the value network its own Linear(O, value_size) first; default False:
             it reads the raw RL^2 input, as the architecture is listed.
+        first_dilation: 2 ([2]'s TCBlock) or 1 (every TCBlock starts at dilation 1).
 
     `step` runs under `torch.no_grad()` (the cache is written in place; it is for sampling);
     gradients go through `forward`. The state is a `SNAILState`.
     """
 
     def __init__(self, obs_size: int, num_actions: int, max_len: int, hidden_size: int = 256,
-                 policy_size: int = 32, value_size: int = 16, value_embed: bool = False):
+                 policy_size: int = 32, value_size: int = 16, value_embed: bool = False, first_dilation: int = 2):
         super().__init__()
         if max_len < 1:
             raise ValueError(f"max_len (the trial length T) must be >= 1, got {max_len}")
         self.obs_size, self.num_actions, self.max_len = obs_size, num_actions, max_len
-        self.policy_net = SNAILNet(obs_size, max_len, policy_size, policy_size, policy_size, policy_size)
+        self.policy_net = SNAILNet(obs_size, max_len, policy_size, policy_size, policy_size, policy_size,
+                                   first_dilation)
         self.value_net = SNAILNet(obs_size, max_len, value_size, value_size, value_size,
-                                  value_size if value_embed else None)
+                                  value_size if value_embed else None, first_dilation)
         self.policy_head = nn.Linear(self.policy_net.out_size, num_actions)
         self.value_head = nn.Linear(self.value_net.out_size, 1)
         init_heads(self.policy_head, self.value_head)
