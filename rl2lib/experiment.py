@@ -3,8 +3,10 @@
 The experiment notebooks (RL^2 / SNAIL on bandits / MDPs) call `run_cell` once per table cell.
 A cell's run lives in `results/runs/<name>/`; a run that already holds at least the asked number
 of updates is loaded, not retrained, so the quick profile reuses committed full-budget runs and
-an interrupted cell resumes from its checkpoint. The evaluation is the baselines': 1000 fresh
-tasks of the evaluation seed, the mean total reward per trial and its standard error.
+an interrupted cell resumes from its checkpoint. Training seed s > 0 goes to `<name>_seed<s>`
+(`run_name_for`). The evaluation is the baselines': 1000 fresh tasks of the evaluation seed, the
+mean total reward per trial and its standard error, of best.pt (the best policy on held-out
+validation tasks) when the run validated, else of the final checkpoint.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
 from __future__ import annotations
@@ -31,7 +33,25 @@ def config_from_flags(**flags) -> TrainConfig:
 
 
 def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:
+    """The run folder of a table cell; the tables read the runs of this name (and its seeds)."""
     return f"{model_type}_{task}_k{num_actions}_n{num_traj}" if task == "bandit" else f"{model_type}_mdp_n{num_traj}"
+
+
+def run_name_for(name: str, train_seed: int) -> str:
+    """Seed 0 keeps the cell's name; seed s > 0 runs in `<name>_seed<s>`."""
+    return name if train_seed == 0 else f"{name}_seed{train_seed}"
+
+
+def split_seed(run_name: str) -> tuple[str, int]:
+    """Inverse of `run_name_for`: ('gru_mdp_n10_seed2' -> ('gru_mdp_n10', 2))."""
+    base, _, seed = run_name.rpartition("_seed")
+    return (base, int(seed)) if base and seed.isdigit() else (run_name, 0)
+
+
+def agent_path(run_dir: Path) -> Path:
+    """What a run's evaluation plays: best.pt when the run validated, else the final checkpoint."""
+    best = run_dir / "best.pt"
+    return best if best.exists() else run_dir / "checkpoint.pt"
 
 
 @dataclass
@@ -67,13 +87,16 @@ def published_learner(model_type: str, task: str, num_actions: int, num_traj: in
 
 def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_updates: int | None = None,
              name: str | None = None, num_trials: int = 1000, seed: int = 0, progress: bool = True,
-             allow_training: bool = True, **flags) -> CellResult:
+             allow_training: bool = True, train_seed: int = 0, device: str = "cpu", **flags) -> CellResult:
     """Train, resume or load the agent of one table cell, then evaluate it on fresh seeded tasks.
 
     Args:
         num_updates: the budget in PPO updates; None takes the recipe's. A run that already holds
             at least this many updates is loaded as it is.
-        name: the run's folder under results/runs/ (default `default_run_name`).
+        name: the run's folder under results/runs/ (default `default_run_name`), suffixed by
+            `_seed<s>` for train_seed s > 0.
+        seed: the evaluation seed (the baselines' tasks); train_seed: the training seed.
+        device: cpu, cuda or auto (cuda when present) for training and evaluation.
         allow_training: False loads the run as it stands, however far it got (the quick profile
             evaluates committed runs this way); a missing run is then a FileNotFoundError.
         flags: any other trainer flag (e.g. hidden_size=64, batch_size=5000), as on the command line.
@@ -82,8 +105,10 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
         CellResult; `results/runs/<name>/eval.json` holds the evaluation.
     """
     config = config_from_flags(model_type=model_type, task=task, num_actions=num_actions, num_traj=num_traj,
-                               metalearn_epochs=num_updates, **flags)
-    name = name or default_run_name(model_type, task, num_actions, num_traj)
+                               metalearn_epochs=num_updates, seed=train_seed, **flags)
+    name = run_name_for(name or default_run_name(model_type, task, num_actions, num_traj), train_seed)
+    from rl2lib.evaluate import resolve_device
+    device = resolve_device(device)
     run_dir = results_dir() / "runs" / name
     checkpoint_path = run_dir / "checkpoint.pt"
     if not allow_training and not checkpoint_path.exists():
@@ -91,18 +116,19 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
                                 f"(python -m rl2lib.reproduce --profile paper --only <cell>)")
     done = checkpoint_path.exists() and load_checkpoint(checkpoint_path)["update"] >= config.num_updates
     if allow_training and not done:
-        train(config, run_dir, resume=True, progress=progress)
-    policy, trained_config = load_policy(checkpoint_path)
+        train(config, run_dir, resume=True, device=device, progress=progress)
+    policy, trained_config = load_policy(agent_path(run_dir), device)
     history = load_checkpoint(checkpoint_path)["metrics"]
-    evaluation = evaluate_policy(policy, trained_config.task, num_trials, seed, name=name)
-    (run_dir / "eval.json").write_text(json.dumps(evaluation.to_dict(), indent=2) + "\n")
+    evaluation = evaluate_policy(policy, trained_config.task, num_trials, seed, device=device, name=name)
+    record = {**evaluation.to_dict(), "played": agent_path(run_dir).name}
+    (run_dir / "eval.json").write_text(json.dumps(record, indent=2) + "\n")
     return CellResult(name, run_dir, trained_config, history, evaluation,
                       published_learner(model_type, task, num_actions, num_traj))
 
 
 def load_cell_policy(cell: CellResult):
     """The cell's trained policy, ready to play (`rl2lib.evaluate.play_policy`)."""
-    return load_policy(cell.run_dir / "checkpoint.pt")[0]
+    return load_policy(agent_path(cell.run_dir))[0]
 
 
 def references(cell: CellResult) -> dict[str, float]:

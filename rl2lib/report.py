@@ -66,8 +66,10 @@ def training_runs() -> list[dict]:
 
 def command_for(config: dict, run_name: str) -> str:
     """The shortest `rl2-train` command whose config equals `config` (checked, not assumed)."""
+    from rl2lib.config import TrainConfig
     from rl2lib.experiment import config_from_flags
 
+    config = TrainConfig.from_dict(config).to_dict()  # fields added since the run take their defaults
     task, model, ppo = config["task"], config["model"], config["ppo"]
     short = {"task": task["task"], "num_actions": task["num_actions"], "num_traj": task["num_traj"],
              "model_type": model["model_type"], "metalearn_epochs": config["num_updates"],
@@ -79,13 +81,18 @@ def command_for(config: dict, run_name: str) -> str:
             "learning_rate": ppo["learning_rate"], "vf_coef": ppo["vf_coef"], "ent_coef": ppo["ent_coef"],
             "max_grad_norm": ppo["max_grad_norm"], "target_kl": ppo["target_kl"], "num_tasks": config["num_tasks"],
             "seed": config["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
-    for flags in (short, full):
+    cli_defaults = {"seed": 0, "validate_trials": 1000, "first_dilation": 2}
+    extras = {name: value for name, value in {"seed": config["seed"], "validate_every": config["validate_every"],
+              "validate_trials": config["validate_trials"], "first_dilation": model["first_dilation"]}.items()
+              if cli_defaults.get(name) != value}
+    for flags in (short, {**short, **extras}, {**full, **extras}):
         try:
             rebuilt = config_from_flags(**flags, checkpoint_every=config["checkpoint_every"]).to_dict()
         except SystemExit:
             continue
         if rebuilt == config:
-            words = [f"--{k} {v}" if v is not True else f"--{k}" for k, v in flags.items() if v not in (None, False)]
+            words = [f"--{k} {v}" if v is not True else f"--{k}" for k, v in flags.items()
+                     if v is not None and v is not False]
             return f"rl2-train {' '.join(words)} --run_dir results/runs/{run_name}"
     return "(config not expressible by flags: see config.json)"
 

@@ -1,8 +1,11 @@
 """The papers' four tables, assembled from saved results, ours beside the published numbers.
 
 Ours come from the baseline tables (`results/tables/baselines_*.csv`) and from the evaluated
-training runs (`results/runs/*/eval.json`: GRU runs fill the RL^2 columns, SNAIL runs the SNAIL
-columns). Bold follows the papers' rule over the methods we have numbers for. [2] Table 4 is
+training runs (`results/runs/*/eval.json`). A learner cell is the run group of the cell's default
+name (`experiment.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...); other runs
+(variants of the recipe) are listed by `seed_markdown` but never fill a table. A group's number is
+the mean over seeds of the per-seed evaluations, its SE the evaluation noise of that mean, with the
+spread over seeds and the best seed beside it (the RL^2 authors kept the best of five). Bold follows the papers' rule over the methods we have numbers for. [2] Table 4 is
 normalised: a total divided by 20.76 * n (the papers' "value iteration" reference, see
 `rl2lib.paper`). Nothing here trains or evaluates.
 References: [1] Duan et al. 2016, "RL^2" Tables 1-2; [2] Mishra et al. 2018, "SNAIL" Tables 3-4.
@@ -10,6 +13,7 @@ References: [1] Duan et al. 2016, "RL^2" Tables 1-2; [2] Mishra et al. 2018, "SN
 from __future__ import annotations
 
 import json
+import math
 
 from rl2lib import paper
 from rl2lib.baseline_tables import read_rows
@@ -19,24 +23,66 @@ LEARNER_COLUMNS = {"RL2": "gru", "LSTM_RL2": "gru", "SNAIL": "snail"}
 SKIPPED_COLUMNS = ("n", "k", "MAML", "MAML_ci95", "SNAIL_ci95")
 
 
-def load_results() -> dict[tuple, dict]:
-    """(task, n, k, agent) -> {mean, se, num_trials}; agent 'gru'/'snail' for trained runs."""
-    results = {}
-    for task in ("bandit", "mdp"):
-        path = tables_dir() / f"baselines_{task}s.csv"
-        if path.exists():
-            for row in read_rows(path):
-                results[(task, int(row["n"]), int(row["k"]), row["agent"])] = row
+def learner_groups() -> dict[str, dict]:
+    """Evaluated runs grouped over training seeds: base run name -> summary.
+
+    Summary: key (task, n, k, model), seeds, per_seed [{seed, run, mean, se, num_trials}], mean
+    (over seeds), se (sqrt(sum se_i^2) / S), spread (sample SD over seeds; 0 for one seed), best
+    (the best seed's record), num_trials (all seeds' trials, for the bold rule's Welch test).
+    """
+    from rl2lib.experiment import split_seed
+
+    grouped: dict[str, dict] = {}
     for eval_path in sorted((results_dir() / "runs").glob("*/eval.json")):
         config_path = eval_path.parent / "config.json"
         if not config_path.exists():
             continue
         config, evaluation = json.loads(config_path.read_text()), json.loads(eval_path.read_text())
         task = config["task"]
-        key = (task["task"], task["num_traj"], task["num_actions"], config["model"]["model_type"])
-        if key not in results or evaluation["mean"] > results[key]["mean"]:  # best run per cell
-            results[key] = {**evaluation, "run": eval_path.parent.name}
+        base, seed = split_seed(eval_path.parent.name)
+        group = grouped.setdefault(base, {"key": (task["task"], task["num_traj"], task["num_actions"],
+                                                  config["model"]["model_type"]), "per_seed": []})
+        group["per_seed"].append({"seed": seed, "run": eval_path.parent.name, "mean": evaluation["mean"],
+                                  "se": evaluation["se"], "num_trials": evaluation["num_trials"]})
+    for group in grouped.values():
+        runs = sorted(group["per_seed"], key=lambda r: r["seed"])
+        means = [r["mean"] for r in runs]
+        S, mean = len(runs), sum(means) / len(runs)
+        group.update(per_seed=runs, seeds=[r["seed"] for r in runs], mean=mean,
+                     se=math.sqrt(sum(r["se"] ** 2 for r in runs)) / S,
+                     spread=math.sqrt(sum((m - mean) ** 2 for m in means) / (S - 1)) if S > 1 else 0.0,
+                     best=max(runs, key=lambda r: r["mean"]), num_trials=sum(r["num_trials"] for r in runs))
+    return grouped
+
+
+def load_results() -> dict[tuple, dict]:
+    """(task, n, k, agent) -> {mean, se, num_trials}; agent 'gru'/'snail' for a cell's run group."""
+    from rl2lib.experiment import default_run_name
+
+    results = {}
+    for task in ("bandit", "mdp"):
+        path = tables_dir() / f"baselines_{task}s.csv"
+        if path.exists():
+            for row in read_rows(path):
+                results[(task, int(row["n"]), int(row["k"]), row["agent"])] = row
+    for base, group in learner_groups().items():
+        task, n, k, model = group["key"]
+        if base == default_run_name(model, task, k, n):
+            results[group["key"]] = {**group, "run": base}
     return results
+
+
+def seed_markdown(groups: dict[str, dict] | None = None) -> str:
+    """Every evaluated run group: seeds, mean over seeds ± SE, spread over seeds, best seed."""
+    groups = learner_groups() if groups is None else groups
+    lines = ["| runs | model | task | k | n | seeds | mean over seeds ± SE | spread (SD) | best seed |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for base, g in sorted(groups.items()):
+        task, n, k, model = g["key"]
+        best = g["best"]
+        lines.append(f"| {base} | {model} | {task} | {k} | {n} | {len(g['seeds'])} | {g['mean']:.2f} ± {g['se']:.2f} | "
+                     f"{g['spread']:.2f} | {best['mean']:.2f} ± {best['se']:.2f} (seed {best['seed']}) |")
+    return "\n".join(lines)
 
 
 def assemble(table: str, results: dict | None = None) -> list[dict]:
