@@ -106,17 +106,22 @@ def plot_table_vs_paper(rows: list[dict], title: str = "") -> plt.Figure:
 
 def plot_learning_curves(histories: dict[str, list[dict]], references: dict[str, float] | None = None,
                          title: str = "") -> plt.Figure:
-    """Mean trial return of the training batches against environment steps, one line per run.
+    """Mean trial return of the training batches against environment steps, one line per run, and
+    the held-out validation returns as dots where the run validated (`--validate_every`).
 
     Args:
-        histories: run name -> metrics rows (keys env_steps, mean_trial_return).
+        histories: run name -> metrics rows (keys env_steps, mean_trial_return, optional validation_return).
         references: label -> a horizontal line (the paper's number, a baseline, a ceiling).
     """
     figure, axis = plt.subplots(figsize=(6.5, 4))
-    for name, rows in histories.items():
+    for index, (name, rows) in enumerate(histories.items()):
         steps = np.array([float(row["env_steps"]) for row in rows])
         returns = np.array([float(row["mean_trial_return"]) for row in rows])
-        axis.plot(steps, returns, label=name, lw=1.2)
+        axis.plot(steps, returns, label=name, lw=1.2, color=f"C{index}")
+        validated = [(float(row["env_steps"]), float(row["validation_return"])) for row in rows
+                     if row.get("validation_return") not in (None, "")]
+        if validated:
+            axis.plot(*zip(*validated), ".", ms=3, color=f"C{index}", label=f"{name} (validation)")
     for index, (label, value) in enumerate((references or {}).items()):
         axis.axhline(value, ls="--", lw=0.9, color=f"C{index + len(histories)}", label=label)
     axis.set_xlabel("environment steps")

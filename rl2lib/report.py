@@ -97,10 +97,16 @@ def command_for(config: dict, run_name: str) -> str:
     return "(config not expressible by flags: see config.json)"
 
 
+def played_file(evaluation: dict) -> str:
+    """Which file of the run an eval.json scored: `played` (notebooks) or the `--agent` path (CLI)."""
+    agent = str(evaluation.get("agent", ""))
+    return evaluation.get("played") or (Path(agent).name if agent.endswith(".pt") else "checkpoint.pt")
+
+
 def training_table(runs: list[dict]) -> str:
     """Runs: final evaluation on 1000 fresh trials (seed 0) against the bar and the paper's RL^2/SNAIL."""
-    lines = ["| run | model | task | k | n | updates | env steps | wall (h:mm) | eval mean ± SE | bar | paper |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| run | model | task | k | n | updates | env steps | wall (h:mm) | played | eval mean ± SE | bar | paper |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
         task, model = run["config"]["task"], run["config"]["model"]["model_type"]
         last = run["metrics"][-1] if run["metrics"] else {}
@@ -114,11 +120,12 @@ def training_table(runs: list[dict]) -> str:
             published = round(published * paper.VALUE_ITERATION_REFERENCE_PER_EPISODE * task["num_traj"], 1)
         ev = run["eval"]
         score = f"{ev['mean']:.2f} ± {ev['se']:.2f}" if ev else "not evaluated"
+        played = played_file(ev) if ev else ""
         if ev and bar is not None:
             score += " ✓" if ev["mean"] >= bar else " ✗"
         lines.append(f"| {run['name']} | {model} | {task['task']} | {task['num_actions']} | {task['num_traj']} | "
                      f"{last.get('update', 0)} / {run['config']['num_updates']} | {steps:.3g} | "
-                     f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | "
+                     f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {played} | "
                      f"{score} | {bar if bar is not None else ''} | {published if published is not None else ''} |")
     lines.append("")
     lines.append("Commands (each checked to rebuild the run's config.json; `--resume` continues a run cut off "
