@@ -188,7 +188,9 @@ class RayExecutor:
         self.ray = ray
         self.started_here = not ray.is_initialized()
         if self.started_here:
-            options = {"address": address} if address else {"num_cpus": num_cpus, "include_dashboard": False}
+            # a local instance: cells return a number, so a small object store is plenty
+            options = {"address": address} if address else {"num_cpus": num_cpus, "include_dashboard": False,
+                                                            "object_store_memory": 256 * 1024**2}
             ray.init(log_to_driver=False, **options)
         self.remote = ray.remote(execute_job)
 
