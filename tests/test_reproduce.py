@@ -62,3 +62,18 @@ def test_profiles_name_existing_notebooks_and_unique_cells():
         assert len(names) == len(set(names)), profile
         for cell in cells:
             assert (NOTEBOOKS_DIR / cell["notebook"]).exists(), cell
+
+
+@pytest.mark.slow
+def test_each_kernel_gets_the_threads_its_cell_declares(tmp_path, monkeypatch):
+    """A cell's `cpus` sets the torch threads of its kernel (more threads than cores slow a shared machine)."""
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path / "results"))
+    notebook = tmp_path / "threads.ipynb"
+    write_notebook(notebook, "import torch\nopen(counter_file, 'w').write(str(torch.get_num_threads()))")
+    for cpus in (1, 2):
+        out = tmp_path / f"threads_{cpus}.txt"
+        cell = {"name": f"threads_{cpus}", "notebook": str(notebook), "parameters": {"counter_file": str(out)},
+                "cpus": cpus}
+        jobs = reproduce.make_jobs([cell])
+        assert reproduce.run_jobs(jobs, reproduce.LocalExecutor(1)) == []
+        assert out.read_text() == str(cpus)
