@@ -81,10 +81,14 @@ def command_for(config: dict, run_name: str) -> str:
             "learning_rate": ppo["learning_rate"], "vf_coef": ppo["vf_coef"], "ent_coef": ppo["ent_coef"],
             "max_grad_norm": ppo["max_grad_norm"], "target_kl": ppo["target_kl"], "num_tasks": config["num_tasks"],
             "seed": config["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
-    cli_defaults = {"seed": 0, "validate_trials": 1000, "first_dilation": 2}
-    extras = {name: value for name, value in {"seed": config["seed"], "validate_every": config["validate_every"],
-              "validate_trials": config["validate_trials"], "first_dilation": model["first_dilation"]}.items()
-              if cli_defaults.get(name) != value}
+    extras = {"seed": config["seed"], "validate_every": config["validate_every"],
+              "validate_trials": config["validate_trials"], "first_dilation": model["first_dilation"]}
+    try:  # the extras the short command gets wrong, no others
+        from_short = config_from_flags(**short, checkpoint_every=config["checkpoint_every"]).to_dict()
+        from_short = {**from_short, "first_dilation": from_short["model"]["first_dilation"]}
+        extras = {name: value for name, value in extras.items() if from_short[name] != value}
+    except SystemExit:
+        pass
     for flags in (short, {**short, **extras}, {**full, **extras}):
         try:
             rebuilt = config_from_flags(**flags, checkpoint_every=config["checkpoint_every"]).to_dict()
