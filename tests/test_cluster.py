@@ -64,9 +64,12 @@ def test_ray_executor_matches_local_and_retries_a_failing_cell(tmp_path, monkeyp
             "metrics": {run: without_time(results / "runs" / run / "metrics.csv")
                         for run in ("smoke_gru_bandit", "smoke_gru_bandit_seed1")},
             "baselines": without_time(results / "tables" / "baselines_bandits.csv"),
+            "rl2_table_1": tables.markdown(tables.assemble("rl2_bandits"), digits=2),
+            "seed_table": tables.seed_markdown(),
         }
     local, ray = outcomes["local"], outcomes["ray"]
     assert local["groups"]["smoke_gru_bandit"]["seeds"] == [0, 1]
+    assert "**" in local["rl2_table_1"]  # the table was assembled, bold rule and all
     assert local["evals"]["smoke_gru_bandit"]["mean"] != local["evals"]["smoke_gru_bandit_seed1"]["mean"]  # seeds differ
     assert local == ray
 
