@@ -194,7 +194,7 @@ def blocks() -> dict[str, str]:
         cells = [json.loads(path.read_text()) for path in done]
         rendered["reproduce_times"] = "\n".join(
             ["| cell | notebook | seconds |", "|---|---|---|"]
-            + [f"| {c['cell']['name']} | {c['cell']['notebook']} | {c['seconds']} |" for c in cells])
+            + [f"| {c['cell']['name']} | {Path(c['cell']['notebook']).name} | {c['seconds']} |" for c in cells])
     bench_rows = []
     for path in sorted((results_dir() / "bench").glob("bench_*.json")):
         bench_rows += json.loads(path.read_text())["rows"]
