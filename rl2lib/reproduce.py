@@ -67,13 +67,16 @@ def load_profiles() -> dict[str, list[dict]]:
 
 
 def select_cells(profile: str, only: str | None) -> list[dict]:
-    """The profile's cells whose name matches the glob `only` (all if None)."""
+    """The profile's cells selected by `only` (all if None): the cell of that exact name if there is
+    one (so `03_rl2_bandit_k10_n10` never also runs `03_rl2_bandit_k10_n100`), else every cell whose
+    name matches it as a glob or contains it."""
     profiles = load_profiles()
     if profile not in profiles:
         raise RunnerError(f"unknown profile {profile!r}; allowed: {', '.join(profiles)}")
     cells = profiles[profile]
     if only is not None:
-        cells = [cell for cell in cells if fnmatch.fnmatch(cell["name"], only) or only in cell["name"]]
+        exact = [cell for cell in cells if cell["name"] == only]
+        cells = exact or [cell for cell in cells if fnmatch.fnmatch(cell["name"], only) or only in cell["name"]]
         if not cells:
             names = ", ".join(cell["name"] for cell in profiles[profile])
             raise RunnerError(f"no cell of profile {profile!r} matches {only!r}; cells: {names}")
@@ -273,7 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Regenerate results/ by executing the notebooks with papermill.")
     add = parser.add_argument
     add("--profile", default="quick", help="quick (default; reduced budgets) or paper (full budgets)")
-    add("--only", default=None, help="run only cells whose name matches this glob or substring")
+    add("--only", default=None, help="run only the cell of this name, or else the cells whose name matches "
+        "this glob or contains it")
     add("--seeds", type=int, default=1, help="training seeds per learner cell (default 1: seed 0)")
     add("--executor", default="local", help="local (default) or ray")
     add("--address", default=None, help="with --executor ray: an existing cluster (e.g. ray://head:10001 or auto); "

@@ -77,3 +77,11 @@ def test_each_kernel_gets_the_threads_its_cell_declares(tmp_path, monkeypatch):
         jobs = reproduce.make_jobs([cell])
         assert reproduce.run_jobs(jobs, reproduce.LocalExecutor(1)) == []
         assert out.read_text() == str(cpus)
+
+
+def test_an_exact_cell_name_selects_that_cell_only(monkeypatch):
+    cells = [{"name": n, "notebook": "x.ipynb", "parameters": {}} for n in ("rl2_k10_n10", "rl2_k10_n100", "rl2_k5_n10")]
+    monkeypatch.setattr(reproduce, "load_profiles", lambda: {"paper": cells})
+    assert [c["name"] for c in reproduce.select_cells("paper", "rl2_k10_n10")] == ["rl2_k10_n10"]
+    assert [c["name"] for c in reproduce.select_cells("paper", "rl2_k10_*")] == ["rl2_k10_n10", "rl2_k10_n100"]
+    assert [c["name"] for c in reproduce.select_cells("paper", "_n10")] == ["rl2_k10_n10", "rl2_k10_n100", "rl2_k5_n10"]
