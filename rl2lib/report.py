@@ -15,7 +15,7 @@ import json
 
 from rl2lib import paper
 from rl2lib.baseline_tables import BANDIT_AGENTS, CEILINGS, MDP_AGENTS, read_rows
-from rl2lib.paths import REPO_ROOT, figures_dir, results_dir, tables_dir
+from rl2lib.paths import REPO_ROOT, figures_dir, notebooks_out_dir, results_dir, tables_dir
 
 LEARNING_BARS = {  # issue "learning agents", point 7: (model, task, k, n) -> the score to reach
     ("gru", "bandit", 5, 10): 6.6, ("snail", "bandit", 5, 10): 6.6, ("gru", "bandit", 5, 100): 77.0,
@@ -189,7 +189,7 @@ def blocks() -> dict[str, str]:
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             rendered[f"baselines_{task}s"] = wide_baseline_table(read_rows(path), agents, CEILINGS[task])
-    done = sorted((results_dir() / "notebooks").glob("*.done.json"))
+    done = sorted(notebooks_out_dir().glob("*.done.json"))
     if done:
         cells = [json.loads(path.read_text()) for path in done]
         rendered["reproduce_times"] = "\n".join(

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from rl2lib.paths import NOTEBOOKS_DIR, notebooks_out_dir, results_dir
+from rl2lib.paths import NOTEBOOKS_DIR, results_dir
 
 EXECUTORS = ("local", "ray")
 RAY_INSTALL_HINT = "the ray executor needs Ray: pip install -e .[cluster]"
@@ -105,10 +105,6 @@ def make_jobs(cells: list[dict], seeds: int = 1) -> list[CellJob]:
             jobs += [replace(job, name=f"{job.name}_seed{s}", parameters={**job.parameters, "train_seed": s})
                      for s in range(1, seeds)]
     return jobs
-
-
-def done_marker(cell: dict) -> Path:
-    return notebooks_out_dir() / f"{cell['name']}.done.json"
 
 
 def execute_job(job: CellJob, kernel_name: str = "python3") -> float:
