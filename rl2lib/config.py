@@ -171,6 +171,10 @@ class TrainConfig:
     seed, never the evaluation seed) and keep the best policy so far as best.pt."""
     validate_trials: int = 1000
     """Trials (one task each) in a validation."""
+    init_from: str | None = None
+    """A checkpoint of an earlier run with the same task and model: this run starts from its policy,
+    Adam moments and return normaliser (a second phase with other PPO settings), and counts
+    environment steps and wall seconds on from that checkpoint's."""
 
     def __post_init__(self) -> None:
         if self.num_updates < 1:

@@ -82,10 +82,11 @@ def command_for(config: dict, run_name: str) -> str:
             "max_grad_norm": ppo["max_grad_norm"], "target_kl": ppo["target_kl"], "num_tasks": config["num_tasks"],
             "seed": config["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
     extras = {"seed": config["seed"], "validate_every": config["validate_every"],
-              "validate_trials": config["validate_trials"], "first_dilation": model["first_dilation"]}
+              "validate_trials": config["validate_trials"], "first_dilation": model["first_dilation"],
+              "init_from": config["init_from"]}
     try:  # the extras the short command gets wrong, no others
         from_short = config_from_flags(**short, checkpoint_every=config["checkpoint_every"]).to_dict()
-        from_short = {**from_short, "first_dilation": from_short["model"]["first_dilation"]}
+        from_short = {**from_short, "first_dilation": from_short["model"]["first_dilation"], "init_from": None}
         extras = {name: value for name, value in extras.items() if from_short[name] != value}
     except SystemExit:
         pass

@@ -175,6 +175,19 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
     normalizer = ReturnNormalizer(config.ppo.norm_returns)
     generators = make_generators(config, device)
     history, start, wall_offset, best_validation = [], 0, 0.0, -math.inf
+    steps_offset = 0
+    if config.init_from is not None:
+        parent = load_checkpoint(Path(config.init_from))
+        parent_config = TrainConfig.from_dict(parent["config"])
+        if parent_config.task != config.task or parent_config.model != config.model:
+            raise TrainingError(f"--init_from {config.init_from} holds another task or model "
+                                f"({parent_config.model.model_type} on {parent_config.task}); it must match this run's")
+        steps_offset = parent["metrics"][-1]["env_steps"] if parent["metrics"] else 0
+        if not (resume and checkpoint_path.exists()):
+            policy.load_state_dict(parent["model"])
+            optimizer.load_state_dict(parent["optimizer"])
+            normalizer.load_state_dict(parent["normalizer"])
+            wall_offset = parent["metrics"][-1]["wall_seconds"] if parent["metrics"] else 0.0
     if resume and checkpoint_path.exists():
         checkpoint = load_checkpoint(checkpoint_path)
         if not same_run(checkpoint["config"], config.to_dict()):
@@ -214,7 +227,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
             raise TrainingError(f"loss became NaN or infinite at metalearn epoch {update + 1}; "
                                 f"the last good checkpoint {checkpoint_path} is left intact") from None
         wall = wall_offset + time.perf_counter() - started
-        row = {"update": update + 1, "env_steps": (update + 1) * config.steps_per_update,
+        row = {"update": update + 1, "env_steps": steps_offset + (update + 1) * config.steps_per_update,
                "wall_seconds": round(wall, 3), "mean_trial_return": batch.totals.mean().item(),
                **stats, "learning_rate": learning_rate, "ent_coef": ent_coef}
         validated = config.validate_every and (update + 1) % config.validate_every == 0
@@ -316,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--separate_value", action="store_true", help="GRU: a separate value GRU, as the RL^2 authors did")
     add("--first_dilation", type=int, help="SNAIL: dilation of each TCBlock's first DenseBlock (2: the paper's "
         "TCBlock; 1: start at 1 so that the convolutions see step t-1; ours 1, original 2)")
+    add("--init_from", default=None, help="start from this checkpoint's policy, Adam state and return "
+        "normaliser (same task and model) instead of a fresh network: a second training phase with other "
+        "settings; steps and wall seconds count on from it")
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--device", default="auto", help="cpu, cuda or auto (default auto: cuda when present)")
     add("--run_dir", type=Path, default=None, help="where config.json, metrics.csv and checkpoint.pt go "
@@ -356,7 +372,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                     norm_returns=is_recipe)
     return TrainConfig(task=task, model=model, ppo=ppo, num_updates=value["metalearn_epochs"],
                        num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every,
-                       validate_every=value["validate_every"], validate_trials=args.validate_trials)
+                       validate_every=value["validate_every"], validate_trials=args.validate_trials,
+                       init_from=args.init_from)
 
 
 def main(argv: list[str] | None = None) -> None:

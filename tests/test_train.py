@@ -214,3 +214,24 @@ def test_resume_accepts_a_config_written_before_newer_fields(tmp_path):
     resumed = cli(*TINY, "--metalearn_epochs", "3", "--run_dir", str(tmp_path), "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert len(metrics_without_time(tmp_path / "metrics.csv")) == 3
+
+
+def test_init_from_starts_from_the_parent_policy_and_counts_its_steps(tmp_path):
+    """A second phase (`--init_from`) starts from the parent's weights, Adam state and normaliser, with
+    its own PPO settings, and its steps count on from the parent's; another model is a one-line error."""
+    assert cli(*TINY, "--metalearn_epochs", "2", "--run_dir", str(tmp_path / "parent")).returncode == 0
+    parent = torch.load(tmp_path / "parent" / "checkpoint.pt", weights_only=False)
+    child_args = [*TINY, "--init_from", str(tmp_path / "parent" / "checkpoint.pt"), "--learning_rate", "1e-4"]
+    config = config_from_args(build_parser().parse_args(child_args + ["--metalearn_epochs", "3"]))
+    train(config, tmp_path / "child", progress=False, stop_after=0)  # nothing trained yet: the loaded state
+    start = torch.load(tmp_path / "child" / "checkpoint.pt", weights_only=False)
+    for name, tensor in parent["model"].items():
+        assert torch.equal(start["model"][name], tensor), name
+    assert start["normalizer"] == parent["normalizer"]
+    history = train(config, tmp_path / "child", resume=True, progress=False)
+    parent_steps = parent["metrics"][-1]["env_steps"]
+    assert [row["env_steps"] for row in history] == [parent_steps + 200 * u for u in (1, 2, 3)]
+    assert history[0]["learning_rate"] == 1e-4
+    wider = cli(*TINY, "--hidden_size", "32", "--init_from", str(tmp_path / "parent" / "checkpoint.pt"),
+                "--run_dir", str(tmp_path / "wider"))
+    assert wider.returncode == 2 and "another task or model" in wider.stderr and "Traceback" not in wider.stderr
