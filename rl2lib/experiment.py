@@ -6,7 +6,9 @@ of updates is loaded, not retrained, so the quick profile reuses committed full-
 an interrupted cell resumes from its checkpoint. Training seed s > 0 goes to `<name>_seed<s>`
 (`run_name_for`). The evaluation is the baselines': 1000 fresh tasks of the evaluation seed, the
 mean total reward per trial and its standard error, of best.pt (the best policy on held-out
-validation tasks) when the run validated, else of the final checkpoint.
+validation tasks) when the run validated, else of the final checkpoint. MDP cells train in two
+phases (`rl2lib.train.recipe_phase2`): the second, `<name>_phase2[_seed<s>]`, starts from the
+first's best.pt, and the cell is its evaluation.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
 from __future__ import annotations
@@ -16,10 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rl2lib import paper
-from rl2lib.config import TrainConfig
+from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.evaluate import EvalResult, evaluate_policy
-from rl2lib.paths import results_dir
-from rl2lib.train import build_parser, config_from_args, load_checkpoint, load_policy, train
+from rl2lib.paths import REPO_ROOT, results_dir
+from rl2lib.train import build_parser, config_from_args, load_checkpoint, load_policy, recipe_phase2, train
+
+PHASE2_SUFFIX = "_phase2"
+"""A cell's second training phase runs in `<name>_phase2` (seed s > 0: `<name>_phase2_seed<s>`)."""
 
 
 def config_from_flags(**flags) -> TrainConfig:
@@ -56,7 +61,7 @@ def agent_path(run_dir: Path) -> Path:
 
 @dataclass
 class CellResult:
-    """A trained cell: its run, its learning history and its evaluation."""
+    """A trained cell: its (last) run, the learning history of every phase and the evaluation."""
 
     name: str
     run_dir: Path
@@ -64,13 +69,17 @@ class CellResult:
     history: list[dict]
     evaluation: EvalResult
     paper_mean: float | None
+    curves: dict[str, list[dict]]
+    """Run name -> metrics rows, one entry per training phase (first phase first)."""
 
     def summary(self) -> str:
         last = self.history[-1]
         paper_text = f"; paper {self.paper_mean}" if self.paper_mean is not None else ""
+        phases = f" (phases: {', '.join(self.curves)})" if len(self.curves) > 1 else ""
         return (f"{self.name}: {self.evaluation.mean:.3f} ± {self.evaluation.se:.3f} (SE) over "
                 f"{self.evaluation.num_trials} fresh trials after {last['update']} updates, "
-                f"{float(last['env_steps']):.3g} environment steps, {float(last['wall_seconds']) / 60:.1f} min{paper_text}")
+                f"{float(last['env_steps']):.3g} environment steps, {float(last['wall_seconds']) / 60:.1f} min"
+                f"{phases}{paper_text}")
 
 
 def published_learner(model_type: str, task: str, num_actions: int, num_traj: int) -> float | None:
@@ -85,9 +94,26 @@ def published_learner(model_type: str, task: str, num_actions: int, num_traj: in
     return value
 
 
+def train_or_load(config: TrainConfig, run_dir: Path, allow_training: bool, device, progress: bool) -> bool:
+    """Train or resume `config` in `run_dir` unless it already holds `config.num_updates` updates or
+    training is not allowed; returns whether the run exists afterwards."""
+    checkpoint_path = run_dir / "checkpoint.pt"
+    done = checkpoint_path.exists() and load_checkpoint(checkpoint_path)["update"] >= config.num_updates
+    if allow_training and not done:
+        train(config, run_dir, resume=True, device=device, progress=progress)
+    return checkpoint_path.exists()
+
+
+def repo_relative(path: Path) -> str:
+    """`path` relative to the repository when inside it (portable in a run's config), else absolute."""
+    path = path.resolve()
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_updates: int | None = None,
              name: str | None = None, num_trials: int = 1000, seed: int = 0, progress: bool = True,
-             allow_training: bool = True, train_seed: int = 0, device: str = "cpu", **flags) -> CellResult:
+             allow_training: bool = True, train_seed: int = 0, device: str = "cpu", phase2_updates: int = 0,
+             **flags) -> CellResult:
     """Train, resume or load the agent of one table cell, then evaluate it on fresh seeded tasks.
 
     Args:
@@ -97,33 +123,45 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
             `_seed<s>` for train_seed s > 0.
         seed: the evaluation seed (the baselines' tasks); train_seed: the training seed.
         device: cpu, cuda or auto (cuda when present) for training and evaluation.
-        allow_training: False loads the run as it stands, however far it got (the quick profile
-            evaluates committed runs this way); a missing run is then a FileNotFoundError.
+        allow_training: False loads the runs as they stand, however far they got (the quick profile
+            evaluates committed runs this way); a missing first phase is then a FileNotFoundError,
+            a missing second phase leaves the cell at the first.
+        phase2_updates: > 0 (MDPs): then train `recipe_phase2` for this many updates in
+            `<name>_phase2` from the first phase's best.pt, and evaluate that; `flags` apply to both.
         flags: any other trainer flag (e.g. hidden_size=64, batch_size=5000), as on the command line.
 
     Returns:
-        CellResult; `results/runs/<name>/eval.json` holds the evaluation.
+        CellResult; `results/runs/<name>/eval.json` (of the last phase) holds the evaluation.
     """
+    from rl2lib.evaluate import resolve_device
+
     config = config_from_flags(model_type=model_type, task=task, num_actions=num_actions, num_traj=num_traj,
                                metalearn_epochs=num_updates, seed=train_seed, **flags)
-    name = run_name_for(name or default_run_name(model_type, task, num_actions, num_traj), train_seed)
-    from rl2lib.evaluate import resolve_device
+    phase2 = recipe_phase2(config.task, model_type) if phase2_updates > 0 else None
+    if phase2_updates > 0 and phase2 is None:
+        raise ConfigError(f"phase2_updates={phase2_updates}: the {task} recipe has no second phase (MDPs only)")
+    base = name or default_run_name(model_type, task, num_actions, num_traj)
     device = resolve_device(device)
-    run_dir = results_dir() / "runs" / name
-    checkpoint_path = run_dir / "checkpoint.pt"
-    if not allow_training and not checkpoint_path.exists():
+    run_dir = results_dir() / "runs" / run_name_for(base, train_seed)
+    if not train_or_load(config, run_dir, allow_training, device, progress):
         raise FileNotFoundError(f"no run at {run_dir} and allow_training=False: train it first "
                                 f"(python -m rl2lib.reproduce --profile paper --only <cell>)")
-    done = checkpoint_path.exists() and load_checkpoint(checkpoint_path)["update"] >= config.num_updates
-    if allow_training and not done:
-        train(config, run_dir, resume=True, device=device, progress=progress)
+    curves = {run_dir.name: load_checkpoint(run_dir / "checkpoint.pt")["metrics"]}
+    if phase2 is not None:
+        phase2_config = config_from_flags(model_type=model_type, task=task, num_actions=num_actions,
+                                          num_traj=num_traj, seed=train_seed,
+                                          **{**phase2, **flags, "metalearn_epochs": phase2_updates,
+                                             "init_from": repo_relative(agent_path(run_dir))})
+        phase2_dir = results_dir() / "runs" / run_name_for(base + PHASE2_SUFFIX, train_seed)
+        if train_or_load(phase2_config, phase2_dir, allow_training, device, progress):
+            run_dir = phase2_dir
+            curves[run_dir.name] = load_checkpoint(run_dir / "checkpoint.pt")["metrics"]
     policy, trained_config = load_policy(agent_path(run_dir), device)
-    history = load_checkpoint(checkpoint_path)["metrics"]
-    evaluation = evaluate_policy(policy, trained_config.task, num_trials, seed, device=device, name=name)
+    evaluation = evaluate_policy(policy, trained_config.task, num_trials, seed, device=device, name=run_dir.name)
     record = {**evaluation.to_dict(), "played": agent_path(run_dir).name}
     (run_dir / "eval.json").write_text(json.dumps(record, indent=2) + "\n")
-    return CellResult(name, run_dir, trained_config, history, evaluation,
-                      published_learner(model_type, task, num_actions, num_traj))
+    return CellResult(run_dir.name, run_dir, trained_config, curves[run_dir.name], evaluation,
+                      published_learner(model_type, task, num_actions, num_traj), curves)
 
 
 def load_cell_policy(cell: CellResult):

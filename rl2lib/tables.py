@@ -2,7 +2,8 @@
 
 Ours come from the baseline tables (`results/tables/baselines_*.csv`) and from the evaluated
 training runs (`results/runs/*/eval.json`). A learner cell is the run group of the cell's default
-name (`experiment.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...); other runs
+name (`experiment.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...), or of its
+second training phase `<name>_phase2` where the cell has one (MDPs); other runs
 (variants of the recipe) are listed by `seed_markdown` but never fill a table. A group's number is
 the mean over seeds of the per-seed evaluations, its SE the evaluation noise of that mean, with the
 spread over seeds and the best seed beside it (the RL^2 authors kept the best of five). Bold follows the papers' rule over the methods we have numbers for. [2] Table 4 is
@@ -57,7 +58,7 @@ def learner_groups() -> dict[str, dict]:
 
 def load_results() -> dict[tuple, dict]:
     """(task, n, k, agent) -> {mean, se, num_trials}; agent 'gru'/'snail' for a cell's run group."""
-    from rl2lib.experiment import default_run_name
+    from rl2lib.experiment import PHASE2_SUFFIX, default_run_name
 
     results = {}
     for task in ("bandit", "mdp"):
@@ -65,9 +66,11 @@ def load_results() -> dict[tuple, dict]:
         if path.exists():
             for row in read_rows(path):
                 results[(task, int(row["n"]), int(row["k"]), row["agent"])] = row
-    for base, group in learner_groups().items():
+    groups = learner_groups()
+    for base, group in groups.items():
         task, n, k, model = group["key"]
-        if base == default_run_name(model, task, k, n):
+        cell = default_run_name(model, task, k, n)
+        if (base == cell and cell + PHASE2_SUFFIX not in groups) or base == cell + PHASE2_SUFFIX:
             results[group["key"]] = {**group, "run": base}
     return results
 

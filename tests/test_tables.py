@@ -44,3 +44,15 @@ def test_groups_average_over_seeds_and_only_the_cell_group_fills_tables(tmp_path
     assert cell["run"] == "gru_bandit_k5_n10" and cell["mean"] == pytest.approx(group["mean"])
     text = tables.seed_markdown()
     assert "| gru_bandit_k5_n10 | gru | bandit | 5 | 10 | 3 | 6.56 ± 0.04 | 0.06 | 6.62 ± 0.08 (seed 1) |" in text
+
+
+def test_a_cells_second_phase_fills_the_table_in_place_of_its_first(tmp_path, monkeypatch):
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    runs = tmp_path / "runs"
+    write_run(runs, "gru_bandit_k5_n10", 6.50, 0.06)
+    assert tables.load_results()[("bandit", 10, 5, "gru")]["run"] == "gru_bandit_k5_n10"
+    write_run(runs, "gru_bandit_k5_n10_phase2", 6.61, 0.07)
+    write_run(runs, "gru_bandit_k5_n10_phase2_seed1", 6.55, 0.07)
+    cell = tables.load_results()[("bandit", 10, 5, "gru")]
+    assert cell["run"] == "gru_bandit_k5_n10_phase2" and cell["mean"] == pytest.approx((6.61 + 6.55) / 2)
+    assert set(tables.learner_groups()) == {"gru_bandit_k5_n10", "gru_bandit_k5_n10_phase2"}

@@ -235,3 +235,28 @@ def test_init_from_starts_from_the_parent_policy_and_counts_its_steps(tmp_path):
     wider = cli(*TINY, "--hidden_size", "32", "--init_from", str(tmp_path / "parent" / "checkpoint.pt"),
                 "--run_dir", str(tmp_path / "wider"))
     assert wider.returncode == 2 and "another task or model" in wider.stderr and "Traceback" not in wider.stderr
+
+
+def test_an_mdp_cell_trains_its_second_phase_from_the_first_and_is_scored_by_it(tmp_path, monkeypatch):
+    """run_cell(phase2_updates=N): `<name>_phase2` starts from the first phase's agent with the
+    recipe's second-phase settings (flags given apply to both phases), and the cell is its evaluation."""
+    import json
+
+    from rl2lib import experiment
+    from rl2lib.config import ConfigError
+    from rl2lib.train import recipe_phase2
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    small = dict(hidden_size=8, batch_size=400, mini_batch_size=200, num_workers=1)
+    cell = experiment.run_cell("gru", "mdp", 5, 2, 2, name="m", num_trials=20, progress=False,
+                               phase2_updates=2, **small)
+    first, second = tmp_path / "runs" / "m", tmp_path / "runs" / "m_phase2"
+    config = json.loads((second / "config.json").read_text())
+    assert config["init_from"] == str((first / "checkpoint.pt").resolve())
+    assert config["ppo"]["gae_lambda"] == recipe_phase2(cell.config.task, "gru")["tau"] == 0.9
+    assert config["ppo"]["learning_rate"] == pytest.approx(1e-3) and config["num_updates"] == 2
+    assert config["ppo"]["num_trials"] == 400 // 20  # the flags given still apply
+    assert cell.name == "m_phase2" and list(cell.curves) == ["m", "m_phase2"]
+    assert json.loads((second / "eval.json").read_text())["mean"] == cell.evaluation.mean
+    assert cell.history[0]["env_steps"] == cell.curves["m"][-1]["env_steps"] + 400
+    with pytest.raises(ConfigError, match="no second phase"):
+        experiment.run_cell("gru", "bandit", 5, 2, 1, name="b", phase2_updates=1, **small)
