@@ -269,7 +269,8 @@ def recipe(task: TaskConfig, model_type: str) -> dict:
     0.3 (the RL^2 authors') on MDPs and short bandit trials, 0.9 on long bandit trials: with 0.3 the
     credit for an exploratory pull decays within a few steps, and bandit n = 100 stalled at 75 where
     0.9 passed 77 within 6M steps (on MDP n = 10 the two tracked each other over the first 20M
-    steps; the 0.3 run was carried on, README, learning runs); 4000 updates (160M steps) on MDPs; a validation on 1000 held-out tasks every
+    steps; the 0.3 run was carried on, README, learning runs); 4000 updates (160M steps) on MDPs, then a
+    second phase (`recipe_phase2`); a validation on 1000 held-out tasks every
     10 updates, whose best policy (best.pt) is what the tables evaluate: on bandit n = 100 the
     returns oscillate by about 1 between updates late in training. SNAIL's TCBlocks start at dilation 1
     (`--first_dilation`): with [2]'s dilations 2, 4, ... the convolutions never see step t - 1, and on
@@ -437,6 +438,17 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
         shutil.copyfile(run_dir / "checkpoint.pt", args.out_file)
     print(f"done: {len(history)} updates, last mean trial return {history[-1]['mean_trial_return']:.3f}; "
           f"checkpoint {run_dir / 'checkpoint.pt'}")
+    phase2 = recipe_phase2(config.task, config.model.model_type)
+    if phase2 is not None and args.recipe == "rl2lib" and config.init_from is None:
+        best = run_dir / "best.pt" if (run_dir / "best.pt").exists() else run_dir / "checkpoint.pt"
+        model = config.model
+        same_model = {"hidden_size": model.hidden_size, "separate_value": "" if model.separate_value else None,
+                      "first_dilation": model.first_dilation if model.model_type == "snail" else None}
+        flags = " ".join(f"--{name} {value}".strip() for name, value in {**phase2, **same_model}.items()
+                         if value is not None)
+        print(f"the MDP recipe's second phase: rl2-train --task mdp --num_traj {config.task.num_traj} "
+              f"--num_actions {config.task.num_actions} --model_type {config.model.model_type} {flags} "
+              f"--init_from {best} --run_dir {run_dir}_phase2")
     return history
 
 
