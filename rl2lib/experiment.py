@@ -21,7 +21,8 @@ from rl2lib import paper
 from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.evaluate import EvalResult, evaluate_policy
 from rl2lib.paths import REPO_ROOT, results_dir
-from rl2lib.train import build_parser, config_from_args, load_checkpoint, load_policy, recipe_phase2, train
+from rl2lib.train import (agent_path, build_parser, config_from_args, load_checkpoint, load_policy, recipe_phase2,
+                          train)
 
 PHASE2_SUFFIX = "_phase2"
 """A cell's second training phase runs in `<name>_phase2` (seed s > 0: `<name>_phase2_seed<s>`)."""
@@ -51,12 +52,6 @@ def split_seed(run_name: str) -> tuple[str, int]:
     """Inverse of `run_name_for`: ('gru_mdp_n10_seed2' -> ('gru_mdp_n10', 2))."""
     base, _, seed = run_name.rpartition("_seed")
     return (base, int(seed)) if base and seed.isdigit() else (run_name, 0)
-
-
-def agent_path(run_dir: Path) -> Path:
-    """What a run's evaluation plays: best.pt when the run validated, else the final checkpoint."""
-    best = run_dir / "best.pt"
-    return best if best.exists() else run_dir / "checkpoint.pt"
 
 
 @dataclass

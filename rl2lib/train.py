@@ -134,6 +134,12 @@ def load_policy(path: Path, device: torch.device | str = "cpu") -> tuple[torch.n
     return policy.to(device).eval(), config
 
 
+def agent_path(run_dir: Path) -> Path:
+    """What a run's evaluation plays: best.pt when the run validated, else the final checkpoint."""
+    best = run_dir / "best.pt"
+    return best if best.exists() else run_dir / "checkpoint.pt"
+
+
 EXTENDABLE_FIELDS = ("num_updates", "checkpoint_every", "validate_every", "validate_trials")
 
 
@@ -440,7 +446,6 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
           f"checkpoint {run_dir / 'checkpoint.pt'}")
     phase2 = recipe_phase2(config.task, config.model.model_type)
     if phase2 is not None and args.recipe == "rl2lib" and config.init_from is None:
-        best = run_dir / "best.pt" if (run_dir / "best.pt").exists() else run_dir / "checkpoint.pt"
         model = config.model
         same_model = {"hidden_size": model.hidden_size, "separate_value": "" if model.separate_value else None,
                       "first_dilation": model.first_dilation if model.model_type == "snail" else None}
@@ -448,7 +453,7 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
                          if value is not None)
         print(f"the MDP recipe's second phase: rl2-train --task mdp --num_traj {config.task.num_traj} "
               f"--num_actions {config.task.num_actions} --model_type {config.model.model_type} {flags} "
-              f"--init_from {best} --run_dir {run_dir}_phase2")
+              f"--init_from {agent_path(run_dir)} --run_dir {run_dir}_phase2")
     return history
 
 

@@ -260,3 +260,19 @@ def test_an_mdp_cell_trains_its_second_phase_from_the_first_and_is_scored_by_it(
     assert cell.history[0]["env_steps"] == cell.curves["m"][-1]["env_steps"] + 400
     with pytest.raises(ConfigError, match="no second phase"):
         experiment.run_cell("gru", "bandit", 5, 2, 1, name="b", phase2_updates=1, **small)
+
+
+def test_an_mdp_run_prints_its_second_phase_command_which_accepts_the_checkpoint(tmp_path):
+    """The printed second-phase command parses, keeps the first phase's model, and starts from its agent."""
+    import shlex
+    first = cli(*TINY, "--task", "mdp", "--num_traj", "2", "--metalearn_epochs", "1", "--run_dir", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr
+    hint = [line for line in first.stdout.splitlines() if "second phase" in line]
+    assert len(hint) == 1
+    words = shlex.split(hint[0].split(": rl2-train", 1)[1])
+    config = config_from_args(build_parser().parse_args(words))
+    assert config.model.hidden_size == 16 and config.ppo.gae_lambda == 0.9
+    assert config.init_from == str(tmp_path / "a" / "checkpoint.pt")
+    short = words + ["--metalearn_epochs", "1", "--batch_size", "200", "--mini_batch_size", "100", "--no_progress"]
+    assert cli(*short).returncode == 0
+    assert torch.load(tmp_path / "a_phase2" / "checkpoint.pt", weights_only=False)["update"] == 1
