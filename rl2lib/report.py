@@ -201,6 +201,9 @@ def blocks() -> dict[str, str]:
         bench_rows += json.loads(path.read_text())["rows"]
     if bench_rows:
         rendered["bench"] = bench_table(bench_rows)
+    from rl2lib.tables import paper_tables_markdown
+
+    rendered["paper_tables"] = paper_tables_markdown()
     runs = training_runs()
     if runs:
         images = [f"![{title}](results/figures/{name})" for title, name in save_learning_curves(runs)]

@@ -21,6 +21,10 @@ from rl2lib.baseline_tables import read_rows
 from rl2lib.paths import results_dir, tables_dir
 
 LEARNER_COLUMNS = {"RL2": "gru", "LSTM_RL2": "gru", "SNAIL": "snail"}
+PAPER_TABLES = (("rl2_bandits", "RL² Table 1 (bandits)", 2), ("rl2_mdps", "RL² Table 2 (MDPs)", 1),
+                ("snail_bandits", "SNAIL Table 3 (bandits)", 2),
+                ("snail_mdps", "SNAIL Table 4 (MDPs, normalised by 20.76 n)", 3))
+"""The four published tables: (name in `paper.TABLE_FILES`, title, decimals shown)."""
 SKIPPED_COLUMNS = ("n", "k", "MAML", "MAML_ci95", "SNAIL_ci95")
 
 
@@ -139,3 +143,33 @@ def markdown(rows: list[dict], digits: int = 1) -> str:
             out.append((f"**{ours}**" if cell.get("bold") else ours) + paper_text)
         lines.append("| " + " | ".join(out) + " |")
     return "\n".join(lines)
+
+
+def budget_markdown(results: dict | None = None) -> str:
+    """The learner cells that fill the tables: their run group, seeds, and the budget of every seed's
+    run (updates, environment steps and wall time, a later phase counting its first phase's too)."""
+    import csv
+
+    results = load_results() if results is None else results
+    lines = ["| cell (task, n, k, model) | runs | seeds | updates | env steps | wall (h:mm) |",
+             "|---|---|---|---|---|---|"]
+    for key, group in sorted((key, r) for key, r in results.items() if key[3] in LEARNER_COLUMNS.values()):
+        budgets = []
+        for run in group["per_seed"]:
+            path = results_dir() / "runs" / run["run"] / "metrics.csv"
+            rows = list(csv.DictReader(open(path))) if path.exists() else []
+            if rows:
+                wall = float(rows[-1]["wall_seconds"])
+                budgets.append((rows[-1]["update"], f"{float(rows[-1]['env_steps']):.3g}",
+                                f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d}"))
+        updates, steps, wall = (", ".join(sorted(set(column))) for column in zip(*budgets)) if budgets else ("–",) * 3
+        task, n, k, model = key
+        lines.append(f"| {task}, {n}, {k}, {model} | {group['run']} | {len(group['seeds'])} | {updates} | {steps} | {wall} |")
+    return "\n".join(lines)
+
+
+def paper_tables_markdown(results: dict | None = None) -> str:
+    """The four tables (`PAPER_TABLES`), ours beside the paper's, then the learner cells' budgets."""
+    results = load_results() if results is None else results
+    parts = [f"**{title}**\n\n" + markdown(assemble(table, results), digits) for table, title, digits in PAPER_TABLES]
+    return "\n\n".join(parts + ["**The learner cells' budgets**\n\n" + budget_markdown(results)])

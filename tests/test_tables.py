@@ -56,3 +56,17 @@ def test_a_cells_second_phase_fills_the_table_in_place_of_its_first(tmp_path, mo
     cell = tables.load_results()[("bandit", 10, 5, "gru")]
     assert cell["run"] == "gru_bandit_k5_n10_phase2" and cell["mean"] == pytest.approx((6.61 + 6.55) / 2)
     assert set(tables.learner_groups()) == {"gru_bandit_k5_n10", "gru_bandit_k5_n10_phase2"}
+
+
+def test_the_readme_tables_show_a_learner_cell_with_its_budget(tmp_path, monkeypatch):
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    runs = tmp_path / "runs"
+    write_run(runs, "gru_bandit_k5_n10", 6.50, 0.06)
+    write_run(runs, "gru_bandit_k5_n10_seed1", 6.62, 0.08)
+    for name, steps, wall in (("gru_bandit_k5_n10", 15_000_000, 1750.0), ("gru_bandit_k5_n10_seed1", 15_000_000, 1300.0)):
+        (runs / name / "metrics.csv").write_text(f"update,env_steps,wall_seconds\n1,25000,3.0\n600,{steps},{wall}\n")
+    text = tables.paper_tables_markdown()
+    assert [title in text for _, title, _ in tables.PAPER_TABLES] == [True] * 4
+    assert "| 10 | 5 | – (5.0) |" in text  # RL² Table 1 row n=10, k=5: no baselines here, ours in the RL2 column
+    assert "**6.56 ± 0.05** (6.7) |" in text
+    assert "| bandit, 10, 5, gru | gru_bandit_k5_n10 | 2 | 600 | 1.5e+07 | 0:21, 0:29 |" in text
