@@ -172,9 +172,10 @@ class TrainConfig:
     validate_trials: int = 1000
     """Trials (one task each) in a validation."""
     init_from: str | None = None
-    """A checkpoint of an earlier run with the same task and model: this run starts from its policy,
-    Adam moments and return normaliser (a second phase with other PPO settings), and counts
-    environment steps and wall seconds on from that checkpoint's."""
+    """A checkpoint of an earlier run with the same task and model (recorded relative to the
+    repository when inside it): this run starts from its policy, Adam moments and return normaliser
+    (a second phase with other PPO settings), and counts environment steps and wall seconds on from
+    that checkpoint's (a best.pt's counts stop at its update, not at the end of its run)."""
 
     def __post_init__(self) -> None:
         if self.num_updates < 1:

@@ -20,13 +20,10 @@ from pathlib import Path
 from rl2lib import paper
 from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.evaluate import EvalResult, evaluate_policy
-from rl2lib.paths import REPO_ROOT, results_dir
+from rl2lib.paths import (PHASE2_SUFFIX, default_run_name, phase2_run_name, results_dir,  # noqa: F401 (re-exported)
+                          run_name_for, split_seed)
 from rl2lib.train import (agent_path, build_parser, config_from_args, load_checkpoint, load_policy, recipe_phase2,
                           train)
-
-PHASE2_SUFFIX = "_phase2"
-"""A cell's second training phase runs in `<name>_phase2` (seed s > 0: `<name>_phase2_seed<s>`)."""
-
 
 def config_from_flags(**flags) -> TrainConfig:
     """The trainer's config from the command line's flags given as keyword arguments (one door, two uses)."""
@@ -36,22 +33,6 @@ def config_from_flags(**flags) -> TrainConfig:
             continue
         argv += [f"--{name}"] if value is True else [f"--{name}", str(value)]
     return config_from_args(build_parser().parse_args(argv))
-
-
-def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:
-    """The run folder of a table cell; the tables read the runs of this name (and its seeds)."""
-    return f"{model_type}_{task}_k{num_actions}_n{num_traj}" if task == "bandit" else f"{model_type}_mdp_n{num_traj}"
-
-
-def run_name_for(name: str, train_seed: int) -> str:
-    """Seed 0 keeps the cell's name; seed s > 0 runs in `<name>_seed<s>`."""
-    return name if train_seed == 0 else f"{name}_seed{train_seed}"
-
-
-def split_seed(run_name: str) -> tuple[str, int]:
-    """Inverse of `run_name_for`: ('gru_mdp_n10_seed2' -> ('gru_mdp_n10', 2))."""
-    base, _, seed = run_name.rpartition("_seed")
-    return (base, int(seed)) if base and seed.isdigit() else (run_name, 0)
 
 
 @dataclass
@@ -99,12 +80,6 @@ def train_or_load(config: TrainConfig, run_dir: Path, allow_training: bool, devi
     return checkpoint_path.exists()
 
 
-def repo_relative(path: Path) -> str:
-    """`path` relative to the repository when inside it (portable in a run's config), else absolute."""
-    path = path.resolve()
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
-
-
 def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_updates: int | None = None,
              name: str | None = None, num_trials: int = 1000, seed: int = 0, progress: bool = True,
              allow_training: bool = True, train_seed: int = 0, device: str = "cpu", phase2_updates: int = 0,
@@ -146,8 +121,8 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
         phase2_config = config_from_flags(model_type=model_type, task=task, num_actions=num_actions,
                                           num_traj=num_traj, seed=train_seed,
                                           **{**phase2, **flags, "metalearn_epochs": phase2_updates,
-                                             "init_from": repo_relative(agent_path(run_dir))})
-        phase2_dir = results_dir() / "runs" / run_name_for(base + PHASE2_SUFFIX, train_seed)
+                                             "init_from": str(agent_path(run_dir))})
+        phase2_dir = results_dir() / "runs" / phase2_run_name(run_dir.name)
         if train_or_load(phase2_config, phase2_dir, allow_training, device, progress):
             run_dir = phase2_dir
             curves[run_dir.name] = load_checkpoint(run_dir / "checkpoint.pt")["metrics"]

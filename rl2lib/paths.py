@@ -1,6 +1,8 @@
-"""Where results go: every path the library writes comes from here.
+"""Where results go and how runs are named: every path the library writes comes from here.
 
-`RL2LIB_RESULTS` overrides the results folder (tests point it at a temporary directory).
+`RL2LIB_RESULTS` overrides the results folder (tests point it at a temporary directory). A table
+cell's run is `<model>_<task>_k<k>_n<n>` (MDPs: `<model>_mdp_n<n>`), its second training phase
+`<name>_phase2`, and training seed s > 0 appends `_seed<s>` to either.
 """
 from __future__ import annotations
 
@@ -28,3 +30,42 @@ def figures_dir() -> Path:
 def notebooks_out_dir() -> Path:
     """Executed copies of the notebooks (papermill output)."""
     return results_dir() / "notebooks"
+
+
+PHASE2_SUFFIX = "_phase2"
+"""A run's second training phase runs in `<name>_phase2` (seed s > 0: `<name>_phase2_seed<s>`)."""
+
+
+def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:
+    """The run folder of a table cell; the tables read the runs of this name (and its seeds)."""
+    return f"{model_type}_{task}_k{num_actions}_n{num_traj}" if task == "bandit" else f"{model_type}_mdp_n{num_traj}"
+
+
+def run_name_for(name: str, train_seed: int) -> str:
+    """Seed 0 keeps the cell's name; seed s > 0 runs in `<name>_seed<s>`."""
+    return name if train_seed == 0 else f"{name}_seed{train_seed}"
+
+
+def split_seed(run_name: str) -> tuple[str, int]:
+    """Inverse of `run_name_for`: ('gru_mdp_n10_seed2' -> ('gru_mdp_n10', 2))."""
+    base, _, seed = run_name.rpartition("_seed")
+    return (base, int(seed)) if base and seed.isdigit() else (run_name, 0)
+
+
+def phase2_run_name(run_name: str) -> str:
+    """The second phase's run of run `run_name`: 'gru_mdp_n10_seed2' -> 'gru_mdp_n10_phase2_seed2'."""
+    base, seed = split_seed(run_name)
+    return run_name_for(base + PHASE2_SUFFIX, seed)
+
+
+def repo_path(path: str | Path) -> Path:
+    """A path as given: absolute, relative to the working directory where it exists there, else
+    relative to the repository (so a notebook kernel, run in notebooks/, finds `results/...`)."""
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate
+
+
+def portable_path(path: str | Path) -> str:
+    """How a run's config records a file: relative to the repository when inside it, else absolute."""
+    resolved = repo_path(path).resolve()
+    return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else str(resolved)

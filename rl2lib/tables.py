@@ -2,7 +2,7 @@
 
 Ours come from the baseline tables (`results/tables/baselines_*.csv`) and from the evaluated
 training runs (`results/runs/*/eval.json`). A learner cell is the run group of the cell's default
-name (`experiment.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...), or of its
+name (`paths.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...), or of its
 second training phase `<name>_phase2` where the cell has one (MDPs); other runs
 (variants of the recipe) are listed by `seed_markdown` but never fill a table. A group's number is
 the mean over seeds of the per-seed evaluations, its SE the evaluation noise of that mean, with the
@@ -18,7 +18,7 @@ import math
 
 from rl2lib import paper
 from rl2lib.baseline_tables import read_rows
-from rl2lib.paths import results_dir, tables_dir
+from rl2lib.paths import PHASE2_SUFFIX, default_run_name, results_dir, split_seed, tables_dir
 
 LEARNER_COLUMNS = {"RL2": "gru", "LSTM_RL2": "gru", "SNAIL": "snail"}
 PAPER_TABLES = (("rl2_bandits", "RL² Table 1 (bandits)", 2), ("rl2_mdps", "RL² Table 2 (MDPs)", 1),
@@ -35,8 +35,6 @@ def learner_groups() -> dict[str, dict]:
     (over seeds), se (sqrt(sum se_i^2) / S), spread (sample SD over seeds; 0 for one seed), best
     (the best seed's record), num_trials (all seeds' trials, for the bold rule's Welch test).
     """
-    from rl2lib.experiment import split_seed
-
     grouped: dict[str, dict] = {}
     for eval_path in sorted((results_dir() / "runs").glob("*/eval.json")):
         config_path = eval_path.parent / "config.json"
@@ -62,8 +60,6 @@ def learner_groups() -> dict[str, dict]:
 
 def load_results() -> dict[tuple, dict]:
     """(task, n, k, agent) -> {mean, se, num_trials}; agent 'gru'/'snail' for a cell's run group."""
-    from rl2lib.experiment import PHASE2_SUFFIX, default_run_name
-
     results = {}
     for task in ("bandit", "mdp"):
         path = tables_dir() / f"baselines_{task}s.csv"
@@ -157,7 +153,7 @@ def budget_markdown(results: dict | None = None) -> str:
         budgets = []
         for run in group["per_seed"]:
             path = results_dir() / "runs" / run["run"] / "metrics.csv"
-            rows = list(csv.DictReader(open(path))) if path.exists() else []
+            rows = list(csv.DictReader(path.read_text().splitlines())) if path.exists() else []
             if rows:
                 wall = float(rows[-1]["wall_seconds"])
                 budgets.append((rows[-1]["update"], f"{float(rows[-1]['env_steps']):.3g}",

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from rl2lib.config import ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import evaluate_policy
+from rl2lib.paths import phase2_run_name, portable_path, repo_path
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
 
@@ -159,6 +160,16 @@ def validate(policy: torch.nn.Module, config: TrainConfig, device: torch.device)
     return result.mean, result.se
 
 
+def load_parent(config: TrainConfig) -> dict:
+    """The `--init_from` checkpoint of `config`, which must hold the same task and model."""
+    parent = load_checkpoint(repo_path(config.init_from))
+    parent_config = TrainConfig.from_dict(parent["config"])
+    if parent_config.task != config.task or parent_config.model != config.model:
+        raise TrainingError(f"--init_from {config.init_from} holds another task or model "
+                            f"({parent_config.model.model_type} on {parent_config.task}); it must match this run's")
+    return parent
+
+
 def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torch.device | str = "cpu",
           progress: bool = True, stop_after: int | None = None) -> list[dict]:
     """Train `config` and write `run_dir`/{config.json, metrics.csv, checkpoint.pt}, and best.pt
@@ -174,27 +185,22 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
     """
     device = torch.device(device)
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path, metrics_path = run_dir / "checkpoint.pt", run_dir / "metrics.csv"
     policy = build_policy(config).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.ppo.learning_rate, eps=1e-5)
     normalizer = ReturnNormalizer(config.ppo.norm_returns)
     generators = make_generators(config, device)
-    history, start, wall_offset, best_validation = [], 0, 0.0, -math.inf
-    steps_offset = 0
-    if config.init_from is not None:
-        parent = load_checkpoint(resolve_init_from(config.init_from))
-        parent_config = TrainConfig.from_dict(parent["config"])
-        if parent_config.task != config.task or parent_config.model != config.model:
-            raise TrainingError(f"--init_from {config.init_from} holds another task or model "
-                                f"({parent_config.model.model_type} on {parent_config.task}); it must match this run's")
-        steps_offset = parent["metrics"][-1]["env_steps"] if parent["metrics"] else 0
-        if not (resume and checkpoint_path.exists()):
-            policy.load_state_dict(parent["model"])
-            optimizer.load_state_dict(parent["optimizer"])
-            normalizer.load_state_dict(parent["normalizer"])
-            wall_offset = parent["metrics"][-1]["wall_seconds"] if parent["metrics"] else 0.0
-    if resume and checkpoint_path.exists():
+    history, start, best_validation = [], 0, -math.inf
+    offsets = {"env_steps": 0, "wall_seconds": 0.0}  # where the counts start: the --init_from parent's
+    resuming = resume and checkpoint_path.exists()
+    if config.init_from is not None and not resuming:
+        parent = load_parent(config)
+        policy.load_state_dict(parent["model"])
+        optimizer.load_state_dict(parent["optimizer"])
+        normalizer.load_state_dict(parent["normalizer"])
+        if parent["metrics"]:
+            offsets = {name: parent["metrics"][-1][name] for name in offsets}
+    if resuming:
         checkpoint = load_checkpoint(checkpoint_path)
         if not same_run(checkpoint["config"], config.to_dict()):
             raise TrainingError(f"{checkpoint_path} was written with another config; use a new --run_dir")
@@ -205,7 +211,9 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
             generators[name].set_state(state)
         history, start = checkpoint["metrics"], checkpoint["update"]
         best_validation = checkpoint.get("best_validation", -math.inf)
-        wall_offset = history[-1]["wall_seconds"] if history else 0.0
+        offsets = checkpoint.get("offsets", offsets)
+    wall_offset = history[-1]["wall_seconds"] if history else offsets["wall_seconds"]
+    run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
     write_metrics(metrics_path, history)
     pool = task_pool(config)
@@ -215,7 +223,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
                      "model": policy.state_dict(), "optimizer": optimizer.state_dict(),
                      "normalizer": normalizer.state_dict(),
                      "generators": {name: g.get_state() for name, g in generators.items()},
-                     "metrics": history, "best_validation": best_validation}, path)
+                     "metrics": history, "best_validation": best_validation, "offsets": offsets}, path)
 
     end = config.num_updates if stop_after is None else min(stop_after, config.num_updates)
     started = time.perf_counter()
@@ -233,7 +241,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
             raise TrainingError(f"loss became NaN or infinite at metalearn epoch {update + 1}; "
                                 f"the last good checkpoint {checkpoint_path} is left intact") from None
         wall = wall_offset + time.perf_counter() - started
-        row = {"update": update + 1, "env_steps": steps_offset + (update + 1) * config.steps_per_update,
+        row = {"update": update + 1, "env_steps": offsets["env_steps"] + (update + 1) * config.steps_per_update,
                "wall_seconds": round(wall, 3), "mean_trial_return": batch.totals.mean().item(),
                **stats, "learning_rate": learning_rate, "ent_coef": ent_coef}
         validated = config.validate_every and (update + 1) % config.validate_every == 0
@@ -300,7 +308,7 @@ def recipe_phase2(task: TaskConfig, model_type: str) -> dict | None:
     """The second training phase of this workbook's MDP recipe (flags, as for `recipe`); None for bandits.
 
     It starts from the first phase's best.pt (`--init_from`) and trains 600 more updates with GAE
-    lambda 0.9, a third of the first phase's learning rate, 100k steps per update and an entropy
+    lambda 0.9, a third of the recipe's learning rate, 100k steps per update and an entropy
     bonus of 0.001 (decaying to 0.0001). Why: with lambda 0.3 the GRU on MDP n = 10 climbed fastest
     but its validation return stalled at 147-149 over its last 1000 updates (40M steps); a second
     phase with lambda 0.3 and these other settings stayed at 148.4-149.1 for 90 updates, the same
@@ -311,15 +319,6 @@ def recipe_phase2(task: TaskConfig, model_type: str) -> dict | None:
         return None
     return {"metalearn_epochs": 600, "tau": 0.9, "learning_rate": recipe(task, model_type)["learning_rate"] / 3,
             "batch_size": 100_000, "mini_batch_size": 25_000, "ent_coef": 0.001, "validate_trials": 2000}
-
-
-def resolve_init_from(path: str) -> Path:
-    """An --init_from path: absolute, relative to the working directory, or else to the repository
-    (run configs record repository-relative paths, so a notebook's kernel finds them too)."""
-    from rl2lib.paths import REPO_ROOT
-
-    candidate = Path(path)
-    return candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -406,7 +405,23 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(task=task, model=model, ppo=ppo, num_updates=value["metalearn_epochs"],
                        num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every,
                        validate_every=value["validate_every"], validate_trials=args.validate_trials,
-                       init_from=args.init_from)
+                       init_from=None if args.init_from is None else portable_path(args.init_from))
+
+
+def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
+    """The `rl2-train` command of the recipe's second phase after the run `config` in `run_dir`:
+    the same task, model and seed, from its best policy, into `<run>_phase2[_seed<s>]`."""
+    import shlex
+
+    task, model = config.task, config.model
+    flags = {"task": task.task, "num_traj": task.num_traj, "num_actions": task.num_actions,
+             "traj_len": task.traj_len, "model_type": model.model_type, **phase2, "hidden_size": model.hidden_size,
+             "separate_value": model.separate_value or None,
+             "first_dilation": model.first_dilation if model.model_type == "snail" else None, "seed": config.seed,
+             "init_from": agent_path(run_dir), "run_dir": run_dir.with_name(phase2_run_name(run_dir.name))}
+    words = [f"--{name}" if value is True else f"--{name} {shlex.quote(str(value))}"
+             for name, value in flags.items() if value is not None]
+    return "rl2-train " + " ".join(words)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -446,14 +461,7 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
           f"checkpoint {run_dir / 'checkpoint.pt'}")
     phase2 = recipe_phase2(config.task, config.model.model_type)
     if phase2 is not None and args.recipe == "rl2lib" and config.init_from is None:
-        model = config.model
-        same_model = {"hidden_size": model.hidden_size, "separate_value": "" if model.separate_value else None,
-                      "first_dilation": model.first_dilation if model.model_type == "snail" else None}
-        flags = " ".join(f"--{name} {value}".strip() for name, value in {**phase2, **same_model}.items()
-                         if value is not None)
-        print(f"the MDP recipe's second phase: rl2-train --task mdp --num_traj {config.task.num_traj} "
-              f"--num_actions {config.task.num_actions} --model_type {config.model.model_type} {flags} "
-              f"--init_from {agent_path(run_dir)} --run_dir {run_dir}_phase2")
+        print(f"the MDP recipe's second phase: {phase2_command(config, phase2, run_dir)}")
     return history
 
 

@@ -70,3 +70,10 @@ def test_the_readme_tables_show_a_learner_cell_with_its_budget(tmp_path, monkeyp
     assert "| 10 | 5 | – (5.0) |" in text  # RL² Table 1 row n=10, k=5: no baselines here, ours in the RL2 column
     assert "**6.56 ± 0.05** (6.7) |" in text
     assert "| bandit, 10, 5, gru | gru_bandit_k5_n10 | 2 | 600 | 1.5e+07 | 0:21, 0:29 |" in text
+
+
+def test_second_phase_names_keep_the_seed_last():
+    from rl2lib.paths import phase2_run_name
+    assert phase2_run_name("gru_mdp_n10") == "gru_mdp_n10_phase2"
+    assert phase2_run_name("gru_mdp_n10_seed2") == "gru_mdp_n10_phase2_seed2"
+    assert split_seed(phase2_run_name("gru_mdp_n10_seed2")) == ("gru_mdp_n10_phase2", 2)

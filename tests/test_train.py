@@ -227,14 +227,22 @@ def test_init_from_starts_from_the_parent_policy_and_counts_its_steps(tmp_path):
     start = torch.load(tmp_path / "child" / "checkpoint.pt", weights_only=False)
     for name, tensor in parent["model"].items():
         assert torch.equal(start["model"][name], tensor), name
+    for moments, parent_moments in zip(start["optimizer"]["state"].values(), parent["optimizer"]["state"].values()):
+        assert torch.equal(moments["exp_avg_sq"], parent_moments["exp_avg_sq"])
     assert start["normalizer"] == parent["normalizer"]
+    (tmp_path / "parent" / "checkpoint.pt").unlink()  # resuming needs nothing more from the parent
     history = train(config, tmp_path / "child", resume=True, progress=False)
     parent_steps = parent["metrics"][-1]["env_steps"]
     assert [row["env_steps"] for row in history] == [parent_steps + 200 * u for u in (1, 2, 3)]
+    assert history[0]["wall_seconds"] > parent["metrics"][-1]["wall_seconds"]
     assert history[0]["learning_rate"] == 1e-4
-    wider = cli(*TINY, "--hidden_size", "32", "--init_from", str(tmp_path / "parent" / "checkpoint.pt"),
+    assert cli(*TINY, "--metalearn_epochs", "1", "--run_dir", str(tmp_path / "parent2")).returncode == 0
+    wider = cli(*TINY, "--hidden_size", "32", "--init_from", str(tmp_path / "parent2" / "checkpoint.pt"),
                 "--run_dir", str(tmp_path / "wider"))
     assert wider.returncode == 2 and "another task or model" in wider.stderr and "Traceback" not in wider.stderr
+    missing = cli(*TINY, "--init_from", str(tmp_path / "nowhere.pt"), "--run_dir", str(tmp_path / "orphan"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+    assert not (tmp_path / "orphan").exists() and not (tmp_path / "wider").exists()
 
 
 def test_an_mdp_cell_trains_its_second_phase_from_the_first_and_is_scored_by_it(tmp_path, monkeypatch):
@@ -265,14 +273,17 @@ def test_an_mdp_cell_trains_its_second_phase_from_the_first_and_is_scored_by_it(
 def test_an_mdp_run_prints_its_second_phase_command_which_accepts_the_checkpoint(tmp_path):
     """The printed second-phase command parses, keeps the first phase's model, and starts from its agent."""
     import shlex
-    first = cli(*TINY, "--task", "mdp", "--num_traj", "2", "--metalearn_epochs", "1", "--run_dir", str(tmp_path / "a"))
+    run = tmp_path / "my runs" / "a_seed1"
+    first = cli(*TINY, "--task", "mdp", "--num_traj", "2", "--traj_len", "3", "--seed", "1",
+                "--metalearn_epochs", "1", "--run_dir", str(run))
     assert first.returncode == 0, first.stderr
     hint = [line for line in first.stdout.splitlines() if "second phase" in line]
     assert len(hint) == 1
     words = shlex.split(hint[0].split(": rl2-train", 1)[1])
     config = config_from_args(build_parser().parse_args(words))
     assert config.model.hidden_size == 16 and config.ppo.gae_lambda == 0.9
-    assert config.init_from == str(tmp_path / "a" / "checkpoint.pt")
+    assert config.seed == 1 and config.task.traj_len == 3
+    assert config.init_from == str((run / "checkpoint.pt").resolve())
     short = words + ["--metalearn_epochs", "1", "--batch_size", "200", "--mini_batch_size", "100", "--no_progress"]
     assert cli(*short).returncode == 0
-    assert torch.load(tmp_path / "a_phase2" / "checkpoint.pt", weights_only=False)["update"] == 1
+    assert torch.load(tmp_path / "my runs" / "a_phase2_seed1" / "checkpoint.pt", weights_only=False)["update"] == 1
