@@ -211,7 +211,9 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
             generators[name].set_state(state)
         history, start = checkpoint["metrics"], checkpoint["update"]
         best_validation = checkpoint.get("best_validation", -math.inf)
-        offsets = checkpoint.get("offsets", offsets)
+        offsets = checkpoint.get("offsets") or {  # checkpoints written before offsets were saved
+            "env_steps": history[-1]["env_steps"] - start * config.steps_per_update if history else 0,
+            "wall_seconds": 0.0}
     wall_offset = history[-1]["wall_seconds"] if history else offsets["wall_seconds"]
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
