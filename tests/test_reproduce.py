@@ -63,6 +63,8 @@ def test_profiles_name_existing_notebooks_and_unique_cells():
         assert len(names) == len(set(names)), profile
         for cell in cells:
             assert (NOTEBOOKS_DIR / cell["notebook"]).exists(), cell
+        assert {cell["notebook"] for cell in cells} == {path.name for path in NOTEBOOKS_DIR.glob("*.ipynb")}, \
+            f"{profile} must execute every notebook"
 
 
 @pytest.mark.slow
