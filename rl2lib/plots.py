@@ -124,6 +124,10 @@ def plot_learning_curves(histories: dict[str, list[dict]], references: dict[str,
             axis.plot(*zip(*validated), ".", ms=3, color=f"C{index}", label=f"{name} (validation)")
     for index, (label, value) in enumerate((references or {}).items()):
         axis.axhline(value, ls="--", lw=0.9, color=f"C{index + len(histories)}", label=label)
+    if references:  # axhline does not widen the y range: keep every reference line in view
+        low, high = axis.get_ylim()
+        margin = 0.02 * (max(high, *references.values()) - min(low, *references.values()))
+        axis.set_ylim(min(low, min(references.values()) - margin), max(high, max(references.values()) + margin))
     axis.set_xlabel("environment steps")
     axis.set_ylabel("mean total reward per trial (training batch)")
     axis.set_title(title)

@@ -151,9 +151,12 @@ def learning_curves_figure(runs: list[dict]):
         task = run["config"]["task"]
         settings.setdefault((task["task"], task["num_actions"], task["num_traj"]), []).append(run)
     figures = {}
+    from rl2lib.experiment import published_learner
+
     for (task, k, n), group in settings.items():
-        table = "rl2_bandits" if task == "bandit" else "rl2_mdps"
-        references = {"paper RL²": paper.published(table, "rl2", n, k if task == "bandit" else None)}
+        models = sorted({run["config"]["model"]["model_type"] for run in group})
+        references = {f"paper {'RL²' if model == 'gru' else 'SNAIL'}": published_learner(model, task, k, n)
+                      for model in models}
         title = f"{task} k={k} n={n}"
         figures[title] = plot_learning_curves({run["name"]: run["metrics"] for run in group},
                                               {k_: v for k_, v in references.items() if v is not None}, title)
