@@ -193,9 +193,12 @@ def blocks() -> dict[str, str]:
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             rendered[f"baselines_{task}s"] = wide_baseline_table(read_rows(path), agents, CEILINGS[task])
-    done = sorted(notebooks_out_dir().glob("*.done.json"))
-    if done:
-        cells = [json.loads(path.read_text()) for path in done]
+    from rl2lib.reproduce import load_profiles
+
+    quick = {cell["name"] for cell in load_profiles()["quick"]}
+    cells = [json.loads(path.read_text()) for path in sorted(notebooks_out_dir().glob("*.done.json"))]
+    cells = [cell for cell in cells if cell["cell"]["name"] in quick]  # the quick profile's timings only
+    if cells:
         rendered["reproduce_times"] = "\n".join(
             ["| cell | notebook | seconds |", "|---|---|---|"]
             + [f"| {c['cell']['name']} | {Path(c['cell']['notebook']).name} | {c['seconds']} |" for c in cells])
