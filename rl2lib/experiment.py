@@ -25,6 +25,7 @@ from rl2lib.paths import (PHASE2_SUFFIX, default_run_name, phase2_run_name, resu
 from rl2lib.train import (agent_path, build_parser, config_from_args, load_checkpoint, load_policy, recipe_phase2,
                           train)
 
+
 def config_from_flags(**flags) -> TrainConfig:
     """The trainer's config from the command line's flags given as keyword arguments (one door, two uses)."""
     argv = []
