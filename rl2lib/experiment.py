@@ -22,18 +22,13 @@ from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.evaluate import EvalResult, evaluate_policy
 from rl2lib.paths import (PHASE2_SUFFIX, default_run_name, phase2_run_name, results_dir,  # noqa: F401 (re-exported)
                           run_name_for, split_seed)
-from rl2lib.train import (agent_path, build_parser, config_from_args, load_checkpoint, load_policy, recipe_phase2,
-                          train)
+from rl2lib.train import (agent_path, build_parser, config_from_args, flag_argv, load_checkpoint, load_policy,
+                          recipe_phase2, train)
 
 
 def config_from_flags(**flags) -> TrainConfig:
     """The trainer's config from the command line's flags given as keyword arguments (one door, two uses)."""
-    argv = []
-    for name, value in flags.items():
-        if value is None or value is False:
-            continue
-        argv += [f"--{name}"] if value is True else [f"--{name}", str(value)]
-    return config_from_args(build_parser().parse_args(argv))
+    return config_from_args(build_parser().parse_args(flag_argv(flags)))
 
 
 @dataclass

@@ -66,8 +66,11 @@ def training_runs() -> list[dict]:
 
 def command_for(config: dict, run_name: str) -> str:
     """The shortest `rl2-train` command whose config equals `config` (checked, not assumed)."""
+    import shlex
+
     from rl2lib.config import TrainConfig
     from rl2lib.experiment import config_from_flags
+    from rl2lib.train import flag_argv
 
     config = TrainConfig.from_dict(config).to_dict()  # fields added since the run take their defaults
     task, model, ppo = config["task"], config["model"], config["ppo"]
@@ -96,9 +99,7 @@ def command_for(config: dict, run_name: str) -> str:
         except SystemExit:
             continue
         if rebuilt == config:
-            words = [f"--{k} {v}" if v is not True else f"--{k}" for k, v in flags.items()
-                     if v is not None and v is not False]
-            return f"rl2-train {' '.join(words)} --run_dir results/runs/{run_name}"
+            return f"rl2-train {shlex.join(flag_argv(flags))} --run_dir results/runs/{run_name}"
     return "(config not expressible by flags: see config.json)"
 
 

@@ -410,6 +410,17 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                        init_from=None if args.init_from is None else portable_path(args.init_from))
 
 
+def flag_argv(flags: dict) -> list[str]:
+    """Command-line words for trainer flags given as a dict: True is a bare switch, None and False
+    are left out (one rendering for `config_from_flags` and every printed command)."""
+    argv = []
+    for name, value in flags.items():
+        if value is None or value is False:
+            continue
+        argv += [f"--{name}"] if value is True else [f"--{name}", str(value)]
+    return argv
+
+
 def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
     """The `rl2-train` command of the recipe's second phase after the run `config` in `run_dir`:
     the same task, model and seed, from its best policy, into `<run>_phase2[_seed<s>]`."""
@@ -421,9 +432,7 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
              "separate_value": model.separate_value or None,
              "first_dilation": model.first_dilation if model.model_type == "snail" else None, "seed": config.seed,
              "init_from": agent_path(run_dir), "run_dir": run_dir.with_name(phase2_run_name(run_dir.name))}
-    words = [f"--{name}" if value is True else f"--{name} {shlex.quote(str(value))}"
-             for name, value in flags.items() if value is not None]
-    return "rl2-train " + " ".join(words)
+    return "rl2-train " + shlex.join(flag_argv(flags))
 
 
 def main(argv: list[str] | None = None) -> None:
