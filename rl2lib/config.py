@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 TASK_NAMES = ("bandit", "mdp")
+DEVICE_NAMES = ("cpu", "cuda", "auto")  # auto: cuda when present
 
 
 class ConfigError(ValueError):
@@ -83,6 +84,10 @@ class ModelConfig:
     first_dilation: int = 2
     """SNAIL: dilation of the first DenseBlock of each TCBlock, doubling after. 2 is [2]'s definition
     (2^i from i = 1), under which the convolutions never reach step t - 1; 1 starts at 2^0."""
+    depth_len: int | None = None
+    """SNAIL: the trial length T' whose ceil(log2 T') sets each TCBlock's number of DenseBlocks ([2]
+    Sec. 3); None: the task's own T. A longer T' builds a short-trial network at a long-trial depth,
+    so that it can warm-start the longer trials (`--init_from`) with the same weights."""
 
     def __post_init__(self) -> None:
         if self.model_type not in MODEL_TYPES:
@@ -91,6 +96,9 @@ class ModelConfig:
             raise ConfigError(f"hidden_size must be >= 1, got {self.hidden_size}")
         if self.first_dilation not in (1, 2):
             raise ConfigError(f"first_dilation must be 1 or 2, got {self.first_dilation}")
+        if self.depth_len is not None and (self.model_type != "snail" or self.depth_len < 1):
+            raise ConfigError(f"depth_len is SNAIL's TCBlock depth as for trials of that many steps (>= 1); "
+                              f"got {self.depth_len} for model_type {self.model_type!r}")
 
 
 @dataclass(frozen=True)

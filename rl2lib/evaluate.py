@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from rl2lib.baselines import BASELINES, Baseline
-from rl2lib.config import ConfigError, TaskConfig
+from rl2lib.config import DEVICE_NAMES, ConfigError, TaskConfig
 from rl2lib.envs import TrialEnv, seeded_tasks
 
 TUNING_SEED_OFFSET = 1_000_000
@@ -101,7 +101,11 @@ def play_trials(agent: Baseline, env: TrialEnv, generator: torch.Generator) -> T
 
 
 def make_baseline(task_config: TaskConfig, name: str, param=None) -> Baseline:
-    """Instantiate baseline `name` for the task; a one-line ConfigError names the allowed names."""
+    """Instantiate baseline `name` for the task with hyper-parameter `param` (None: its default).
+
+    An unknown name is a one-line ConfigError naming the allowed ones; a `param` of the wrong type or
+    out of the baseline's range a one-line ParameterError (`Baseline.check_param`).
+    """
     table = BASELINES[task_config.task]
     if name not in table:
         raise ConfigError(f"unknown agent {name!r} for task {task_config.task!r}; allowed: "
@@ -176,7 +180,7 @@ def evaluate_checkpoint(path: Path, num_trials: int = 1000, seed: int = 0, greed
     """Evaluate a checkpoint written by `rl2lib.train`. Task settings default to the checkpoint's.
 
     A different task or number of actions than the checkpoint was trained on is a ConfigError; a
-    different n is allowed (it asks how the agent generalises) when the model supports the length.
+    different n is allowed (it asks how the agent generalises; a SNAIL keeps its TCBlock depth).
     """
     from dataclasses import replace
 
@@ -192,9 +196,20 @@ def evaluate_checkpoint(path: Path, num_trials: int = 1000, seed: int = 0, greed
     if num_actions is not None and num_actions != trained.num_actions:
         raise ConfigError(f"{path} was trained with num_actions={trained.num_actions}, not {num_actions}")
     task_config = trained if num_traj is None else replace(trained, num_traj=num_traj)
-    if config.model.model_type == "snail" and task_config.trial_len != trained.trial_len:
-        raise ConfigError(f"{path} is a SNAIL built for trials of {trained.trial_len} steps; drop --num_traj")
+    if task_config != trained:  # played at another n: a SNAIL is rebuilt for it at its trained depth
+        policy, _ = load_policy(path, device, task=task_config)
     return evaluate_policy(policy, task_config, num_trials, seed, greedy, device, name=str(path))
+
+
+def number(text: str) -> int | float:
+    """A `--param` value: an int where the text is one ("3"), else a float ("0.5", "1e-3").
+
+    Counts (ots's and opsrl's num_samples) take only ints; `Baseline.check_param` checks the range.
+    """
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,8 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num_traj", type=int, default=None, help="n episodes per trial (default 10)")
     parser.add_argument("--traj_len", type=int, default=None, help="episode length (1 for bandits, 10 for MDPs)")
     parser.add_argument("--agent", required=True, help="a baseline name or a checkpoint path (.pt)")
-    parser.add_argument("--param", type=float, default=None,
-                        help="the baseline's hyper-parameter; omitted: tuned over the papers' grid on tuning seeds")
+    parser.add_argument("--param", type=number, default=None,
+                        help="the baseline's hyper-parameter (an integer for a count, e.g. ots's num_samples); "
+                             "omitted: tuned over the papers' grid on tuning seeds")
     parser.add_argument("--num_trials", type=int, default=1000, help="trials (= tasks) to average over (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
     parser.add_argument("--json", type=Path, default=None, help="also write the result to this JSON file")
@@ -226,8 +242,8 @@ def cli_error(message: str) -> None:
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cpu", "cuda"):
-        raise ConfigError(f"unknown device {name!r}; allowed: cpu, cuda, auto")
+    if name not in DEVICE_NAMES:
+        raise ConfigError(f"unknown device {name!r}; allowed: {', '.join(DEVICE_NAMES)}")
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device 'cuda' asked for but no CUDA device is available; use cpu or auto")
     return torch.device(name)
@@ -249,15 +265,11 @@ def main(argv: list[str] | None = None) -> EvalResult:
                 num_actions=5 if args.num_actions is None else args.num_actions,
                 num_traj=10 if args.num_traj is None else args.num_traj,
                 traj_len=args.traj_len)
+            agent = make_baseline(task_config, args.agent, args.param)  # checks --param before any tuning
             param = args.param
-            agent = make_baseline(task_config, args.agent)
-            if param is not None and agent.param_name is None:
-                raise ConfigError(f"agent {args.agent!r} has no hyper-parameter; drop --param")
             if param is None and agent.param_grid:
                 param, _ = tune_baseline(task_config, args.agent, args.num_trials, args.seed, device)
                 print(f"tuned {agent.param_name} = {param} on tuning seeds")
-            elif param is not None and float(param).is_integer() and isinstance(agent.param_grid[0], int):
-                param = int(param)
             result = evaluate_baseline(task_config, args.agent, param, args.num_trials, args.seed, device)
     except ConfigError as error:
         cli_error(str(error))

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rl2lib import paper
+from rl2lib.paper import published_learner
 from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.evaluate import EvalResult, evaluate_policy
 from rl2lib.paths import (PHASE2_SUFFIX, default_run_name, phase2_run_name, results_dir,  # noqa: F401 (re-exported)
@@ -52,18 +52,6 @@ class CellResult:
                 f"{self.evaluation.num_trials} fresh trials after {last['update']} updates, "
                 f"{float(last['env_steps']):.3g} environment steps, {float(last['wall_seconds']) / 60:.1f} min"
                 f"{phases}{paper_text}")
-
-
-def published_learner(model_type: str, task: str, num_actions: int, num_traj: int) -> float | None:
-    """The paper's number for this learner and cell (SNAIL MDP numbers are de-normalised to totals)."""
-    if model_type == "gru":
-        return paper.published("rl2_bandits" if task == "bandit" else "rl2_mdps", "rl2", num_traj,
-                               num_actions if task == "bandit" else None)
-    value = paper.published("snail_bandits" if task == "bandit" else "snail_mdps", "snail", num_traj,
-                            num_actions if task == "bandit" else None)
-    if value is not None and task == "mdp":
-        value = value * paper.VALUE_ITERATION_REFERENCE_PER_EPISODE * num_traj
-    return value
 
 
 def train_or_load(config: TrainConfig, run_dir: Path, allow_training: bool, device, progress: bool) -> bool:

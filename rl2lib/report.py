@@ -17,10 +17,6 @@ from rl2lib import paper
 from rl2lib.baseline_tables import BANDIT_AGENTS, CEILINGS, MDP_AGENTS, read_rows
 from rl2lib.paths import REPO_ROOT, figures_dir, notebooks_out_dir, results_dir, tables_dir
 
-LEARNING_BARS = {  # issue "learning agents", point 7: (model, task, k, n) -> the score to reach
-    ("gru", "bandit", 5, 10): 6.6, ("snail", "bandit", 5, 10): 6.6, ("gru", "bandit", 5, 100): 77.0,
-    ("gru", "mdp", 5, 10): 150.0, ("snail", "mdp", 5, 10): 150.0,
-}
 
 
 def wide_baseline_table(rows: list[dict], agents: tuple[str, ...], ceilings: tuple[str, ...]) -> str:
@@ -86,10 +82,11 @@ def command_for(config: dict, run_name: str) -> str:
             "seed": config["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
     extras = {"seed": config["seed"], "validate_every": config["validate_every"],
               "validate_trials": config["validate_trials"], "first_dilation": model["first_dilation"],
-              "init_from": config["init_from"]}
+              "depth_len": model["depth_len"], "init_from": config["init_from"]}
     try:  # the extras the short command gets wrong, no others
         from_short = config_from_flags(**short, checkpoint_every=config["checkpoint_every"]).to_dict()
-        from_short = {**from_short, "first_dilation": from_short["model"]["first_dilation"], "init_from": None}
+        from_short = {**from_short, "first_dilation": from_short["model"]["first_dilation"], "init_from": None,
+                      "depth_len": None}
         extras = {name: value for name, value in extras.items() if from_short[name] != value}
     except SystemExit:
         pass
@@ -110,29 +107,28 @@ def played_file(evaluation: dict) -> str:
 
 
 def training_table(runs: list[dict]) -> str:
-    """Runs: final evaluation on 1000 fresh trials (seed 0) against the bar and the paper's RL^2/SNAIL."""
+    """Runs: evaluation on 1000 fresh trials (seed 0) against the cell's bar (`tables.learner_bar`) and the paper."""
+    from rl2lib.tables import learner_bar, load_results
+
+    results = load_results()
     lines = ["| run | model | task | k | n | updates | env steps | wall (h:mm) | played | eval mean ± SE | bar | paper |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
         task, model = run["config"]["task"], run["config"]["model"]["model_type"]
         last = run["metrics"][-1] if run["metrics"] else {}
         steps, wall = float(last.get("env_steps", 0)), float(last.get("wall_seconds", 0))
-        key = (model, task["task"], task["num_actions"], task["num_traj"])
-        bar = LEARNING_BARS.get(key)
-        table = ("rl2_" if model == "gru" else "snail_") + ("bandits" if task["task"] == "bandit" else "mdps")
-        published = paper.published(table, "rl2" if model == "gru" else "snail", task["num_traj"],
-                                    task["num_actions"] if task["task"] == "bandit" else None)
-        if published is not None and table == "snail_mdps":
-            published = round(published * paper.VALUE_ITERATION_REFERENCE_PER_EPISODE * task["num_traj"], 1)
+        published = paper.published_learner(model, task["task"], task["num_actions"], task["num_traj"])
         ev = run["eval"]
+        key = (task["task"], task["num_traj"], task["num_actions"], model)
+        bar = learner_bar(key, ev["se"], results) if ev and published is not None else None
         score = f"{ev['mean']:.2f} ± {ev['se']:.2f}" if ev else "not evaluated"
         played = played_file(ev) if ev else ""
-        if ev and bar is not None:
+        if bar is not None:
             score += " ✓" if ev["mean"] >= bar else " ✗"
         lines.append(f"| {run['name']} | {model} | {task['task']} | {task['num_actions']} | {task['num_traj']} | "
                      f"{last.get('update', 0)} / {run['config']['num_updates']} | {steps:.3g} | "
                      f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {played} | "
-                     f"{score} | {bar if bar is not None else ''} | {published if published is not None else ''} |")
+                     f"{score} | {f'{bar:.2f}' if bar is not None else ''} | {f'{published:g}' if published is not None else ''} |")
     lines.append("")
     lines.append("Commands (each checked to rebuild the run's config.json; `--resume` continues a run cut off "
                  "before its last update):")
@@ -152,7 +148,7 @@ def learning_curves_figure(runs: list[dict]):
         task = run["config"]["task"]
         settings.setdefault((task["task"], task["num_actions"], task["num_traj"]), []).append(run)
     figures = {}
-    from rl2lib.experiment import published_learner
+    from rl2lib.paper import published_learner
 
     for (task, k, n), group in settings.items():
         models = sorted({run["config"]["model"]["model_type"] for run in group})
@@ -194,15 +190,15 @@ def blocks() -> dict[str, str]:
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             rendered[f"baselines_{task}s"] = wide_baseline_table(read_rows(path), agents, CEILINGS[task])
-    from rl2lib.reproduce import load_profiles
+    from rl2lib.reproduce import TIMINGS_FILE, load_profiles
 
-    quick = {cell["name"] for cell in load_profiles()["quick"]}
-    cells = [json.loads(path.read_text()) for path in sorted(notebooks_out_dir().glob("*.done.json"))]
-    cells = [cell for cell in cells if cell["cell"]["name"] in quick]  # the quick profile's timings only
-    if cells:
+    timings_path = notebooks_out_dir() / TIMINGS_FILE
+    timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
+    quick = [cell["name"] for cell in load_profiles()["quick"] if cell["name"] in timings]  # in the profile's order
+    if quick:
         rendered["reproduce_times"] = "\n".join(
             ["| cell | notebook | seconds |", "|---|---|---|"]
-            + [f"| {c['cell']['name']} | {Path(c['cell']['notebook']).name} | {c['seconds']} |" for c in cells])
+            + [f"| {name} | {timings[name]['notebook']} | {timings[name]['seconds']} |" for name in quick])
     bench_rows = []
     for path in sorted((results_dir() / "bench").glob("bench_*.json")):
         bench_rows += json.loads(path.read_text())["rows"]
@@ -231,6 +227,14 @@ def update_readme(readme: Path = REPO_ROOT / "README.md") -> list[str]:
     return replaced
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    argparse.ArgumentParser(prog="python -m rl2lib.report", description="Render the tables, figures and timings "
+                            "under results/ into README.md's marked blocks (blocks without a source stay).").parse_args(argv)
     names = update_readme()
     print(f"README blocks updated: {', '.join(names) or 'none'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

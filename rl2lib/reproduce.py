@@ -60,6 +60,25 @@ class CellJob:
     def marker(self) -> Path:
         return Path(self.results) / "notebooks" / f"{self.name}.done.json"
 
+    @property
+    def timings(self) -> Path:
+        """The seconds of every cell run so far, merged (committed, unlike the markers)."""
+        return Path(self.results) / "notebooks" / TIMINGS_FILE
+
+
+TIMINGS_FILE = "timings.json"
+
+
+def record_timing(job: CellJob) -> None:
+    """Merge the finished `job`'s seconds (from its marker) into its results folder's timings file:
+    running one cell never drops the others' rows."""
+    seconds = json.loads(job.marker.read_text())["seconds"]
+    timings = json.loads(job.timings.read_text()) if job.timings.exists() else {}
+    timings[job.name] = {"notebook": Path(job.notebook).name, "seconds": seconds}
+    tmp = job.timings.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(timings.items())), indent=2) + "\n")
+    os.replace(tmp, job.timings)
+
 
 def load_profiles() -> dict[str, list[dict]]:
     data = json.loads(resources.files("rl2lib.data").joinpath("profiles.json").read_text())
@@ -141,7 +160,8 @@ def one_line(error: BaseException) -> str:
 
 
 class LocalExecutor:
-    """Cells in this process (jobs = 1) or in a pool of `jobs` worker processes."""
+    """Cells in this process (jobs = 1: each runs when the driver waits for it, so the progress bar
+    moves as each ends) or in a pool of `jobs` worker processes."""
 
     def __init__(self, jobs: int = 1):
         if jobs < 1:
@@ -158,15 +178,19 @@ class LocalExecutor:
             return self.pool.submit(execute_job, replace(job, cpus=threads))
         from concurrent.futures import Future
         future = Future()
-        try:
-            future.set_result(execute_job(job))
-        except Exception as error:  # noqa: BLE001 - reported by the driver
-            future.set_exception(error)
+        future.job = job  # run by wait_one
         return future
 
     def wait_one(self, pending: list):
         """(a finished handle, its error or None)."""
         from concurrent.futures import FIRST_COMPLETED, wait
+        if self.pool is None:
+            future = pending[0]
+            try:
+                future.set_result(execute_job(future.job))
+            except Exception as error:  # noqa: BLE001 - reported by the driver
+                future.set_exception(error)
+            return future, future.exception()
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         handle = next(iter(done))
         return handle, handle.exception()
@@ -242,6 +266,7 @@ def run_jobs(jobs: list[CellJob], executor, force: bool = False, retries: int = 
             handle, error = executor.wait_one(list(pending))
             job = pending.pop(handle)
             if error is None:
+                record_timing(job)
                 bar.update()
                 bar.set_postfix_str(job.name)
             elif attempts[job.name] <= retries:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 from rl2lib import paper
 from rl2lib.baseline_tables import read_rows
@@ -31,9 +32,10 @@ SKIPPED_COLUMNS = ("n", "k", "MAML", "MAML_ci95", "SNAIL_ci95")
 def learner_groups() -> dict[str, dict]:
     """Evaluated runs grouped over training seeds: base run name -> summary.
 
-    Summary: key (task, n, k, model), seeds, per_seed [{seed, run, mean, se, num_trials}], mean
-    (over seeds), se (sqrt(sum se_i^2) / S), spread (sample SD over seeds; 0 for one seed), best
-    (the best seed's record), num_trials (all seeds' trials, for the bold rule's Welch test).
+    Summary: key (task, n, k, model), seeds, per_seed [{seed, run, mean, se, num_trials, selection}],
+    mean (over seeds), se (sqrt(sum se_i^2) / S), spread (sample SD over seeds; 0 for one seed), best
+    (the record of the seed with the best `selection_score`), num_trials (all seeds' trials, for the
+    bold rule's Welch test).
     """
     grouped: dict[str, dict] = {}
     for eval_path in sorted((results_dir() / "runs").glob("*/eval.json")):
@@ -46,7 +48,8 @@ def learner_groups() -> dict[str, dict]:
         group = grouped.setdefault(base, {"key": (task["task"], task["num_traj"], task["num_actions"],
                                                   config["model"]["model_type"]), "per_seed": []})
         group["per_seed"].append({"seed": seed, "run": eval_path.parent.name, "mean": evaluation["mean"],
-                                  "se": evaluation["se"], "num_trials": evaluation["num_trials"]})
+                                  "se": evaluation["se"], "num_trials": evaluation["num_trials"],
+                                  "selection": selection_score(eval_path.parent)})
     for group in grouped.values():
         runs = sorted(group["per_seed"], key=lambda r: r["seed"])
         means = [r["mean"] for r in runs]
@@ -54,8 +57,22 @@ def learner_groups() -> dict[str, dict]:
         group.update(per_seed=runs, seeds=[r["seed"] for r in runs], mean=mean,
                      se=math.sqrt(sum(r["se"] ** 2 for r in runs)) / S,
                      spread=math.sqrt(sum((m - mean) ** 2 for m in means) / (S - 1)) if S > 1 else 0.0,
-                     best=max(runs, key=lambda r: r["mean"]), num_trials=sum(r["num_trials"] for r in runs))
+                     best=max(runs, key=lambda r: r["selection"]), num_trials=sum(r["num_trials"] for r in runs))
     return grouped
+
+
+def selection_score(run_dir: Path) -> float:
+    """How the best seed is chosen, never by the evaluation tasks: the run's best validation return
+    (held-out tasks), else its mean training return over its last 50 updates (the RL^2 authors' rule)."""
+    import csv
+
+    path = run_dir / "metrics.csv"
+    rows = list(csv.DictReader(path.read_text().splitlines())) if path.exists() else []
+    validations = [float(row["validation_return"]) for row in rows if row.get("validation_return")]
+    if validations:
+        return max(validations)
+    returns = [float(row["mean_trial_return"]) for row in rows[-50:] if row.get("mean_trial_return")]
+    return sum(returns) / len(returns) if returns else -math.inf
 
 
 def load_results() -> dict[tuple, dict]:
@@ -141,26 +158,97 @@ def markdown(rows: list[dict], digits: int = 1) -> str:
     return "\n".join(lines)
 
 
+def learner_cells() -> list[tuple]:
+    """The 30 learner cells of the four tables as (task, n, k, model), in the tables' order: the GRU
+    cells of [1] Tables 1-2 (which [2]'s LSTM columns repeat, but for bandit n = 1000) and SNAIL's."""
+    cells = []
+    for table, _, _ in PAPER_TABLES:
+        task = "bandit" if "bandits" in table else "mdp"
+        for row in paper.load_table(table):
+            for column, model in LEARNER_COLUMNS.items():
+                key = (task, int(row["n"]), int(row.get("k") or 5), model)
+                if row.get(column) is not None and key not in cells:
+                    cells.append(key)
+    return cells
+
+
+def learner_bar(key: tuple, se: float, results: dict) -> float | None:
+    """The score a learner cell must reach: the paper's number (the exact Bayes-optimal expectation
+    where that is lower, bandit n = 10) minus max(3 SE, 1% of it)."""
+    task, n, k, model = key
+    target = paper.published_learner(model, task, k, n)
+    exact = results.get((task, n, k, "bayes_optimal"), {}).get("exact_expectation")
+    if target is not None and exact not in (None, ""):
+        target = min(target, float(exact))
+    return None if target is None else target - max(3 * se, 0.01 * target)
+
+
+def run_lineage(run: str) -> list[str]:
+    """The runs a run started from (`--init_from`), nearest first: its budget counts theirs too."""
+    lineage = []
+    while True:
+        config_path = results_dir() / "runs" / run / "config.json"
+        parent = json.loads(config_path.read_text()).get("init_from") if config_path.exists() else None
+        if parent is None or len(lineage) > 20:
+            return lineage
+        run = Path(parent).parent.name
+        lineage.append(run)
+
+
+def confirmation(runs: list[str]) -> dict | None:
+    """The mean over `runs` of their confirming evaluations (`confirm.json`: 10,000 tasks of another
+    seed), or None unless every run has one."""
+    paths = [results_dir() / "runs" / run / "confirm.json" for run in runs]
+    if not paths or not all(path.exists() for path in paths):
+        return None
+    records = [json.loads(path.read_text()) for path in paths]
+    return {"mean": sum(r["mean"] for r in records) / len(records), "seed": records[0]["seed"],
+            "se": math.sqrt(sum(r["se"] ** 2 for r in records)) / len(records), "num_trials": records[0]["num_trials"]}
+
+
 def budget_markdown(results: dict | None = None) -> str:
-    """The learner cells that fill the tables: their run group, seeds, and the budget of every seed's
-    run (updates, environment steps and wall time, a later phase counting its first phase's too)."""
+    """Every learner cell: its run group and the runs it started from, the budget of its seeds' runs
+    (environment steps and wall time, counting the parents'), ours beside the paper's and the bar,
+    the best seed, and the confirming evaluation on 10,000 tasks of another seed."""
     import csv
 
     results = load_results() if results is None else results
-    lines = ["| cell (task, n, k, model) | runs | seeds | updates | env steps | wall (h:mm) |",
-             "|---|---|---|---|---|---|"]
-    for key, group in sorted((key, r) for key, r in results.items() if key[3] in LEARNER_COLUMNS.values()):
+    lines = ["| cell (task, n, k, model) | runs | seeds | started from | env steps | wall (h:mm) | ours ± SE | best seed "
+             "| paper | bar | reached | confirmation ± SE |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    reached = 0
+    for key in learner_cells():
+        task, n, k, model = key
+        target = paper.published_learner(model, task, k, n)
+        group = results.get(key)
+        if group is None:
+            lines.append(f"| {task}, {n}, {k}, {model} | – | 0 | | | | – | | {target:g} | | ✗ | |")
+            continue
         budgets = []
         for run in group["per_seed"]:
             path = results_dir() / "runs" / run["run"] / "metrics.csv"
             rows = list(csv.DictReader(path.read_text().splitlines())) if path.exists() else []
             if rows:
                 wall = float(rows[-1]["wall_seconds"])
-                budgets.append((rows[-1]["update"], f"{float(rows[-1]['env_steps']):.3g}",
-                                f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d}"))
-        updates, steps, wall = (", ".join(sorted(set(column))) for column in zip(*budgets)) if budgets else ("–",) * 3
-        task, n, k, model = key
-        lines.append(f"| {task}, {n}, {k}, {model} | {group['run']} | {len(group['seeds'])} | {updates} | {steps} | {wall} |")
+                budgets.append((f"{float(rows[-1]['env_steps']):.3g}", f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d}"))
+        steps, wall = (", ".join(sorted(set(column))) for column in zip(*budgets)) if budgets else ("–",) * 2
+        bar = learner_bar(key, group["se"], results)
+        confirm = confirmation([run["run"] for run in group["per_seed"]])
+        ok = group["mean"] >= bar and (confirm is None or confirm["mean"] >= learner_bar(key, confirm["se"], results))
+        reached += ok and confirm is not None
+        mark = ("✓" if confirm is not None else "✓ (unconfirmed)") if ok else "✗"
+        best = group["best"]
+        lineage = " ← ".join(run_lineage(group["per_seed"][0]["run"])) or "–"
+        confirm_text = "–" if confirm is None else f"{confirm['mean']:.2f} ± {confirm['se']:.2f}"
+        lines.append(f"| {task}, {n}, {k}, {model} | {group['run']} | {len(group['seeds'])} | {lineage} | {steps} | {wall} | "
+                     f"{group['mean']:.2f} ± {group['se']:.2f} | {best['mean']:.2f} (seed {best['seed']}) | {target:g} | "
+                     f"{bar:.2f} | {mark} | {confirm_text} |")
+    lines.append("")
+    lines.append(f"{reached} of {len(learner_cells())} learner cells reached and confirmed. Ours: 1000 tasks of "
+                 "seed 0; confirmation: 10,000 tasks of seed 2000003 (`python -m rl2lib.campaign` writes both); "
+                 "bar: the paper's number (bandit n = 10: the exact Bayes-optimal expectation where lower) minus "
+                 "max(3 SE, 1%); best seed: the seed with the best validation return (or training return over the last "
+                 "50 updates), never chosen on the evaluation tasks, as the RL^2 authors kept the best of five.")
     return "\n".join(lines)
 
 
@@ -168,4 +256,4 @@ def paper_tables_markdown(results: dict | None = None) -> str:
     """The four tables (`PAPER_TABLES`), ours beside the paper's, then the learner cells' budgets."""
     results = load_results() if results is None else results
     parts = [f"**{title}**\n\n" + markdown(assemble(table, results), digits) for table, title, digits in PAPER_TABLES]
-    return "\n\n".join(parts + ["**The learner cells' budgets**\n\n" + budget_markdown(results)])
+    return "\n\n".join(parts + ["**The learner cells, their budgets and bars**\n\n" + budget_markdown(results)])

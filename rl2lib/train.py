@@ -16,7 +16,9 @@ import csv
 import json
 import math
 import os
+import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -25,6 +27,7 @@ from tqdm.auto import tqdm
 from rl2lib.config import ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import evaluate_policy
+from rl2lib.models.snail import num_dense_blocks
 from rl2lib.paths import phase2_run_name, portable_path, repo_path
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
@@ -51,7 +54,13 @@ def build_policy(config: TrainConfig) -> torch.nn.Module:
         return GRUPolicy(task.obs_size, task.num_actions, max_len=task.trial_len,
                          hidden_size=model.hidden_size, separate_value=model.separate_value)
     from rl2lib.models.snail import SNAILPolicy
-    return SNAILPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation)
+    return SNAILPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation,
+                       depth_len=model.depth_len)
+
+
+def tc_depth(config: TrainConfig) -> int:
+    """SNAIL's DenseBlocks per TCBlock: ceil(log2) of `model.depth_len`, or of the trial length."""
+    return num_dense_blocks(config.model.depth_len or config.task.trial_len)
 
 
 def make_generators(config: TrainConfig, device: torch.device) -> dict[str, torch.Generator]:
@@ -126,10 +135,15 @@ def load_checkpoint(path: Path) -> dict:
     return checkpoint
 
 
-def load_policy(path: Path, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, TrainConfig]:
-    """The trained policy and its config from a checkpoint."""
+def load_policy(path: Path, device: torch.device | str = "cpu",
+                task: TaskConfig | None = None) -> tuple[torch.nn.Module, TrainConfig]:
+    """The trained policy and its config from a checkpoint, built for trials of `task` (default: the
+    checkpoint's; a SNAIL keeps the TCBlock depth it was trained with, so its weights fit any T)."""
     checkpoint = load_checkpoint(path)
     config = TrainConfig.from_dict(checkpoint["config"])
+    if task is not None and task != config.task:
+        depth_len = config.model.depth_len or config.task.trial_len if config.model.model_type == "snail" else None
+        config = replace(config, task=task, model=replace(config.model, depth_len=depth_len))
     policy = build_policy(config)
     policy.load_state_dict(checkpoint["model"])
     return policy.to(device).eval(), config
@@ -160,14 +174,47 @@ def validate(policy: torch.nn.Module, config: TrainConfig, device: torch.device)
     return result.mean, result.se
 
 
+PROGRESS_EVERY = 10
+"""Off a terminal, the trainer prints a plain line every this many updates, and at each validation."""
+
+
+def interactive() -> bool:
+    """Whether progress can be a live bar: a terminal, or a notebook kernel (tqdm's widget)."""
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
+def progress_line(row: dict, num_updates: int, steps_per_second: float) -> str:
+    """One log line of an update: 'update 20/300  30,500,000 steps  return 401.09  validation 402.89 +- 2.71  21,034 steps/s'."""
+    validation = f"  validation {row['validation_return']:.2f} +- {row['validation_se']:.2f}" if "validation_return" in row else ""
+    return (f"update {row['update']}/{num_updates}  {row['env_steps']:,} steps  return {row['mean_trial_return']:.2f}"
+            f"{validation}  {steps_per_second:,.0f} steps/s")
+
+
 def load_parent(config: TrainConfig) -> dict:
-    """The `--init_from` checkpoint of `config`, which must hold the same task and model."""
+    """The `--init_from` checkpoint of `config`: the same model on the same task family, k and episode
+    length, with the same or fewer episodes per trial (a horizon warm start, e.g. bandit n = 100 -> 500).
+    A GRU's weights do not depend on the trial length; SNAIL's TCBlock depth, ceil(log2 T), does, so a
+    SNAIL parent must have the same depth."""
     parent = load_checkpoint(repo_path(config.init_from))
     parent_config = TrainConfig.from_dict(parent["config"])
-    if parent_config.task != config.task or parent_config.model != config.model:
+    same_family = replace(parent_config.task, num_traj=config.task.num_traj) == config.task
+    same_model = replace(parent_config.model, depth_len=None) == replace(config.model, depth_len=None)
+    if not same_family or not same_model or parent_config.task.num_traj > config.task.num_traj:
         raise TrainingError(f"--init_from {config.init_from} holds another task or model "
-                            f"({parent_config.model.model_type} on {parent_config.task}); it must match this run's")
+                            f"({parent_config.model.model_type} on {parent_config.task}); it must hold this run's "
+                            f"model on the same task with at most n={config.task.num_traj} episodes per trial")
+    if config.model.model_type == "snail" and tc_depth(parent_config) != tc_depth(config):
+        raise TrainingError(f"--init_from {config.init_from}: SNAIL's TCBlocks have ceil(log2 T) layers, "
+                            f"{tc_depth(parent_config)} at T={parent_config.task.trial_len} but {tc_depth(config)} "
+                            f"at T={config.task.trial_len}; build both at one depth (--depth_len)")
     return parent
+
+
+def warm_start_normalizer(state: dict, parent_len: int, trial_len: int) -> dict:
+    """The return normaliser a run starts with from its parent's `state`: the parent's own when the
+    trial lengths match (a later phase), else a fresh one, so that the child's first batch of returns
+    sets it (returns-to-go grow with the trial, by a factor that depends on gamma)."""
+    return state if parent_len == trial_len else ReturnNormalizer().state_dict()
 
 
 def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torch.device | str = "cpu",
@@ -197,7 +244,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         parent = load_parent(config)
         policy.load_state_dict(parent["model"])
         optimizer.load_state_dict(parent["optimizer"])
-        normalizer.load_state_dict(parent["normalizer"])
+        parent_len = TrainConfig.from_dict(parent["config"]).task.trial_len
+        normalizer.load_state_dict(warm_start_normalizer(parent["normalizer"], parent_len, config.task.trial_len))
         if parent["metrics"]:
             offsets = {name: parent["metrics"][-1][name] for name in offsets}
     if resuming:
@@ -229,7 +277,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
 
     end = config.num_updates if stop_after is None else min(stop_after, config.num_updates)
     started = time.perf_counter()
-    bar = tqdm(range(start, end), initial=start, total=config.num_updates, disable=not progress,
+    lines = progress and not interactive()
+    bar = tqdm(range(start, end), initial=start, total=config.num_updates, disable=not progress or lines,
                desc=f"{config.model.model_type} on {config.task.task} k={config.task.num_actions} n={config.task.num_traj}")
     for update in bar:
         learning_rate, ent_coef = schedule(config, update)
@@ -254,8 +303,10 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         if validated and row["validation_return"] > best_validation:
             best_validation = row["validation_return"]
             save_checkpoint(update + 1, run_dir / "best.pt")
-        bar.set_postfix(ret=f"{row['mean_trial_return']:.2f}",
-                        sps=f"{config.steps_per_update * (update + 1 - start) / max(wall - wall_offset, 1e-9):,.0f}")
+        steps_per_second = config.steps_per_update * (update + 1 - start) / max(wall - wall_offset, 1e-9)
+        bar.set_postfix(ret=f"{row['mean_trial_return']:.2f}", sps=f"{steps_per_second:,.0f}")
+        if lines and (validated or (update + 1) % PROGRESS_EVERY == 0 or update + 1 == end):
+            print(progress_line(row, config.num_updates, steps_per_second), flush=True)
         if (update + 1) % config.checkpoint_every == 0 or update + 1 == end:
             save_checkpoint(update + 1)
     bar.close()
@@ -363,19 +414,25 @@ def build_parser() -> argparse.ArgumentParser:
     add("--separate_value", action="store_true", help="GRU: a separate value GRU, as the RL^2 authors did")
     add("--first_dilation", type=int, help="SNAIL: dilation of each TCBlock's first DenseBlock (2: the paper's "
         "TCBlock; 1: start at 1 so that the convolutions see step t-1; ours 1, original 2)")
+    add("--depth_len", type=int, default=None, help="SNAIL: size each TCBlock for trials of this many steps "
+        "(ceil(log2) DenseBlocks) instead of this task's: a short-trial network at a long-trial depth, to warm-start "
+        "longer trials from it (default: the task's trial length)")
     add("--init_from", default=None, help="start from this checkpoint's policy, Adam state and return "
-        "normaliser (same task and model) instead of a fresh network: a second training phase with other "
-        "settings; steps and wall seconds count on from it")
+        "normaliser instead of a fresh network: a second training phase with other settings, or a horizon "
+        "warm start from a run of the same model and task with fewer episodes per trial (SNAIL: the same "
+        "ceil(log2 T)); steps and wall seconds count on from it")
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--device", default="auto", help="cpu, cuda or auto (default auto: cuda when present)")
     add("--run_dir", type=Path, default=None, help="where config.json, metrics.csv and checkpoint.pt go "
         "(default runs/<out_file stem> or runs/<model>_<task>_k<k>_n<n>)")
-    add("--resume", action="store_true", help="continue the run in --run_dir from its checkpoint")
+    add("--resume", action="store_true", help="continue the run in --run_dir from its checkpoint, with its own "
+        "settings (flags left out keep them; --metalearn_epochs, --checkpoint_every and the validation flags may change)")
     add("--checkpoint_every", type=int, default=10, help="updates between checkpoints (default 10)")
     add("--validate_every", type=int, help="every N updates, evaluate on held-out validation tasks (never the "
         "evaluation seed) and keep the best policy as best.pt; 0: never (ours 10, original 0)")
     add("--validate_trials", type=int, default=1000, help="trials per validation (default 1000)")
-    add("--no_progress", action="store_true", help="no progress bar")
+    add("--no_progress", action="store_true", help="no progress output (default: a bar on a terminal, "
+        f"else a plain line every {PROGRESS_EVERY} updates and at each validation)")
     return p
 
 
@@ -388,7 +445,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     value = {name: getattr(args, name) if getattr(args, name) is not None else default
              for name, default in defaults.items()}
     model = ModelConfig(model_type=args.model_type, hidden_size=value["hidden_size"],
-                        separate_value=args.separate_value, first_dilation=value["first_dilation"])
+                        separate_value=args.separate_value, first_dilation=value["first_dilation"],
+                        depth_len=args.depth_len)
     for name in ("batch_size", "mini_batch_size"):
         if value[name] < 1:
             raise ConfigError(f"{name} must be >= 1 environment steps, got {value[name]}")
@@ -408,6 +466,56 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                        num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every,
                        validate_every=value["validate_every"], validate_trials=args.validate_trials,
                        init_from=None if args.init_from is None else portable_path(args.init_from))
+
+
+RUN_FLAGS = ("run_dir", "resume", "num_workers", "device", "no_progress", "out_file")
+"""Flags that say where and how a run goes, not what it trains: a resumed run may take any."""
+EXTENDABLE_FLAGS = {"metalearn_epochs": "num_updates", "checkpoint_every": "checkpoint_every",
+                    "validate_every": "validate_every", "validate_trials": "validate_trials"}
+"""Flags a resumed run may change (`EXTENDABLE_FIELDS`), with the field each sets."""
+
+
+def given_flags(argv: list[str] | None) -> dict:
+    """The flags typed on the command line `argv` (not those left to their defaults), by name."""
+    parser = build_parser()
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    return vars(parser.parse_args(argv))
+
+
+def flat(config: TrainConfig) -> dict:
+    """`config` as {'ppo.gae_lambda': 0.9, ...}: one entry per field."""
+    return {f"{group}.{name}" if isinstance(values, dict) else group: value
+            for group, values in config.to_dict().items()
+            for name, value in (values.items() if isinstance(values, dict) else [(None, values)])}
+
+
+def resumed_config(args: argparse.Namespace, argv: list[str] | None, run_dir: Path) -> TrainConfig:
+    """The config of the run in `run_dir`, resumed from its checkpoint with the flags of `argv`: flags
+    left out keep the run's own settings; a flag given must agree with them, unless it may change."""
+    checkpoint_path = run_dir / "checkpoint.pt"
+    if not checkpoint_path.exists():
+        raise ConfigError(f"--resume: {run_dir} holds no checkpoint.pt to continue; drop --resume to start a run there")
+    saved = TrainConfig.from_dict(load_checkpoint(checkpoint_path)["config"])
+    given = {name: value for name, value in given_flags(argv).items() if name not in RUN_FLAGS}
+    asked = flat(config_from_args(args))
+    for name, value in given.items():
+        if name in EXTENDABLE_FLAGS:
+            continue
+        try:
+            default = build_parser().get_default(name)
+            without = flat(config_from_args(argparse.Namespace(**{**vars(args), name: default})))
+            fields = [field for field in asked if asked[field] != without[field]]
+        except ConfigError:
+            fields = list(asked)
+        for field in fields:
+            if field not in EXTENDABLE_FIELDS and asked[field] != flat(saved)[field]:
+                raise ConfigError(f"--{name} {value} disagrees with the run in {run_dir} ({field} = "
+                                  f"{flat(saved)[field]!r}); a resumed run keeps its config.json, and may only "
+                                  f"change {', '.join('--' + f for f in EXTENDABLE_FLAGS)}")
+    config = config_from_args(args)
+    return replace(saved, **{EXTENDABLE_FLAGS[name]: getattr(config, EXTENDABLE_FLAGS[name])
+                             for name in given if name in EXTENDABLE_FLAGS})
 
 
 def flag_argv(flags: dict) -> list[str]:
@@ -430,7 +538,8 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
     flags = {"task": task.task, "num_traj": task.num_traj, "num_actions": task.num_actions,
              "traj_len": task.traj_len, "model_type": model.model_type, **phase2, "hidden_size": model.hidden_size,
              "separate_value": model.separate_value or None,
-             "first_dilation": model.first_dilation if model.model_type == "snail" else None, "seed": config.seed,
+             "first_dilation": model.first_dilation if model.model_type == "snail" else None,
+             "depth_len": model.depth_len, "seed": config.seed,
              "init_from": agent_path(run_dir), "run_dir": run_dir.with_name(phase2_run_name(run_dir.name))}
     return "rl2-train " + shlex.join(flag_argv(flags))
 
@@ -447,6 +556,10 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)
+        if args.resume:
+            if args.run_dir is None:
+                raise ConfigError("--resume needs --run_dir: the folder of the run to continue")
+            config = resumed_config(args, argv, args.run_dir)
         device = resolve_device(args.device)
         if args.num_workers is not None:
             if args.num_workers < 1:

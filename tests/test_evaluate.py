@@ -5,8 +5,10 @@ import sys
 
 import pytest
 
+from rl2lib.baselines import BASELINES
 from rl2lib.config import TaskConfig
 from rl2lib.evaluate import evaluate_baseline, main
+from rl2lib.params import ParameterError
 
 
 def run_cli(*args):
@@ -29,6 +31,52 @@ def test_bad_input_gives_one_line_error(args, fragment):
     assert result.returncode == 2
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--agent", "gittins", "--param", "-1"], "discount of gittins must be a number in (0, 1), got -1"),
+    (["--agent", "gittins", "--param", "1"], "discount of gittins must be a number in (0, 1), got 1"),
+    (["--agent", "eps_greedy", "--param", "1.5"], "epsilon of eps_greedy must be a number in [0, 1], got 1.5"),
+    (["--agent", "ots", "--param", "2.5"], "num_samples of ots must be an integer >= 1, got 2.5"),
+    (["--agent", "ucb1", "--param", "nan"], "c of ucb1 must be a finite number >= 0, got nan"),
+    (["--task", "mdp", "--agent", "opsrl", "--param", "0"], "num_samples of opsrl must be an integer >= 1, got 0"),
+])
+def test_param_out_of_the_baselines_range_is_one_line_error(args, message):
+    result = run_cli(*args, "--num_trials", "5")
+    assert result.returncode == 2
+    assert result.stderr == f"error: {message}\n"  # one line, no traceback (gittins -1 was a math domain error)
+
+
+@pytest.mark.parametrize("args, param", [
+    (["--agent", "eps_greedy", "--param", "1"], 1.0),
+    (["--agent", "eps_greedy", "--param", "0"], 0.0),
+    (["--agent", "ucb1", "--param", "0"], 0.0),
+    (["--agent", "gittins", "--param", "0.5"], 0.5),
+    (["--agent", "ots", "--param", "1"], 1),
+    (["--task", "mdp", "--num_traj", "2", "--agent", "eps_greedy", "--param", "1.0"], 1.0),
+    (["--task", "mdp", "--num_traj", "2", "--agent", "opsrl", "--param", "1"], 1),
+])
+def test_param_at_the_edge_of_its_range_still_runs(args, param):
+    result = main([*args, "--num_trials", "20"])
+    assert result.num_trials == 20 and result.param == param and type(result.param) is type(param)
+
+
+@pytest.mark.parametrize("task, name", [(task, name) for task, table in BASELINES.items() for name in table])
+def test_each_baseline_accepts_its_grid_and_rejects_values_outside_its_range(task, name):
+    baseline = BASELINES[task][name]
+    assert baseline.check_param(None) == baseline.default_param
+    assert all(baseline.check_param(value) == value for value in baseline.param_grid)
+    with pytest.raises(ParameterError) as error:
+        baseline.check_param(-1)
+    if baseline.param_name is None:
+        assert str(error.value) == f"baseline {name!r} has no hyper-parameter, got -1"
+    else:
+        assert str(error.value).startswith(f"{baseline.param_name} of {name} must be ")
+
+
+def test_library_calls_check_the_param_too():
+    with pytest.raises(ParameterError, match=r"discount of gittins must be a number in \(0, 1\), got -1"):
+        evaluate_baseline(TaskConfig(), "gittins", -1, num_trials=5)
 
 
 def test_corrupt_checkpoint_is_one_line_error(tmp_path):

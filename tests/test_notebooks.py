@@ -1,11 +1,13 @@
-"""Every notebook runs under papermill with smoke parameters and documents its parameters."""
+"""Every notebook runs under papermill with smoke parameters, documents its parameters and checks them."""
 import os
+import re
 from pathlib import Path
 
 import nbformat
 import papermill
 import pytest
 
+from rl2lib.params import check_parameters
 from rl2lib.paths import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(p.name for p in NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -28,6 +30,42 @@ def test_sources_are_committed_without_outputs(name):
     tagged = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
     assert len(tagged) == 1
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+
+CHECK_CELL = "params.check_parameters(globals())"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_parameters_are_checked_right_after_the_parameters_cell(name):
+    notebook = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    index = next(i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", []))
+    assert notebook.cells[index + 1].source == CHECK_CELL
+    assert re.search(r"^from rl2lib import .*\bparams\b", notebook.cells[index - 1].source, re.M)  # the imports cell
+    namespace = {}
+    exec(notebook.cells[index].source, namespace)  # the defaults, with their annotations
+    check_parameters(namespace)  # every type is checkable and every default is in its range
+    assert set(namespace["__annotations__"]) == set(papermill.inspect_notebook(str(NOTEBOOKS_DIR / name)))
+
+
+@pytest.mark.slow
+def test_bad_parameter_stops_the_notebook_with_one_short_line(tmp_path, monkeypatch):
+    """`papermill ... -p num_actions five`: one line naming the parameter, not a 60-line traceback."""
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    output = tmp_path / "explorer.ipynb"
+    message = "parameter num_actions must be an integer >= 2, got 'five'"
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        papermill.execute_notebook(str(NOTEBOOKS_DIR / "08_explorer.ipynb"), str(output),
+                                   parameters={"num_actions": "five"}, kernel_name="python3",
+                                   progress_bar=False, cwd=str(NOTEBOOKS_DIR))
+    assert (error.value.ename, error.value.evalue) == ("ParameterError", message)
+    assert error.value.traceback == [f"ParameterError: {message}"]
+    executed = nbformat.read(output, as_version=4)
+    code = [cell for cell in executed.cells if cell.cell_type == "code"]
+    check = next(i for i, cell in enumerate(code) if cell.source == CHECK_CELL)
+    assert [output["traceback"] for output in code[check].outputs if output["output_type"] == "error"] == [
+        [f"ParameterError: {message}"]]
+    assert not any(cell.get("outputs") for cell in code[check + 1:])  # nothing after the check ran
 
 
 @pytest.mark.slow

@@ -88,3 +88,32 @@ def test_an_exact_cell_name_selects_that_cell_only(monkeypatch):
     assert [c["name"] for c in reproduce.select_cells("paper", "rl2_k10_n10")] == ["rl2_k10_n10"]
     assert [c["name"] for c in reproduce.select_cells("paper", "rl2_k10_*")] == ["rl2_k10_n10", "rl2_k10_n100"]
     assert [c["name"] for c in reproduce.select_cells("paper", "_n10")] == ["rl2_k10_n10", "rl2_k10_n100", "rl2_k5_n10"]
+
+
+@pytest.mark.slow
+def test_running_one_cell_keeps_the_other_cells_timings_and_the_bar_advances_per_cell(tiny_profile, monkeypatch):
+    """Each finished cell's seconds are merged into results/notebooks/timings.json, so rerunning one
+    cell (on a fresh clone, without the other cells' markers) keeps every other row; with one job the
+    progress bar moves as each cell ends, not all at once after the last."""
+    seen = []
+    real_execute = reproduce.execute_job
+    monkeypatch.setattr(reproduce, "execute_job", lambda job: seen.append(job.name) or real_execute(job))
+    good = {"name": "cell_ok2", "notebook": "ok.ipynb", "parameters": {"counter_file": str(tiny_profile)}}
+    cells = reproduce.load_profiles()["tiny"][:1] + [good]
+    monkeypatch.setattr(reproduce, "load_profiles", lambda: {"tiny": cells})
+    executor = reproduce.LocalExecutor(1)
+    jobs = reproduce.make_jobs(reproduce.select_cells("tiny", None))
+    handles = [executor.submit(job) for job in jobs]
+    assert seen == []  # nothing runs at submission
+    handle, error = executor.wait_one(handles)
+    assert error is None and seen == ["cell_ok"]
+    jobs[0].marker.unlink()
+    assert reproduce.run("tiny") == []
+    timings_path = jobs[0].timings
+    first = reproduce.json.loads(timings_path.read_text())
+    assert set(first) == {"cell_ok", "cell_ok2"}
+    for job in jobs:
+        job.marker.unlink()  # a fresh clone: no markers
+    assert reproduce.run("tiny", only="cell_ok2") == []
+    after = reproduce.json.loads(timings_path.read_text())
+    assert set(after) == {"cell_ok", "cell_ok2"} and after["cell_ok"] == first["cell_ok"]

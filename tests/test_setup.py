@@ -1,4 +1,4 @@
-"""The conda environment names the same packages and pins as the pip set-up."""
+"""Set-up files: the conda environment names the pip set-up's packages and pins; the standard files exist."""
 import re
 from pathlib import Path
 
@@ -24,3 +24,21 @@ def test_environment_yml_matches_requirements():
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_standard_files_license_citation_and_package_metadata():
+    import tomllib
+
+    import yaml
+
+    license_text = (ROOT / "LICENSE").read_text()
+    assert license_text.startswith("MIT License") and "Copyright (c) 2026 the rl2lib authors" in license_text
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0" and citation["type"] == "software" and citation["license"] == "MIT"
+    assert {reference["url"] for reference in citation["references"]} == {
+        "https://arxiv.org/abs/1611.02779", "https://arxiv.org/abs/1707.03141"}  # RL^2 [Duan 2016], SNAIL [Mishra 2018]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert citation["version"] == project["version"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert project["authors"] == [{"name": "rl2lib authors"}] and project["keywords"] and project["classifiers"]
+    assert not any(classifier.startswith("License ::") for classifier in project["classifiers"])  # PEP 639 forbids both

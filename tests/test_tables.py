@@ -9,13 +9,16 @@ from rl2lib import tables
 from rl2lib.experiment import run_name_for, split_seed
 
 
-def write_run(runs, name, mean, se, model="gru", num_traj=10):
+def write_run(runs, name, mean, se, model="gru", num_traj=10, validation=None, num_actions=5, init_from=None):
     run = runs / name
     run.mkdir(parents=True)
-    config = {"task": {"task": "bandit", "num_actions": 5, "num_traj": num_traj, "traj_len": 1, "num_states": 1},
-              "model": {"model_type": model}}
+    config = {"task": {"task": "bandit", "num_actions": num_actions, "num_traj": num_traj, "traj_len": 1,
+                       "num_states": 1}, "model": {"model_type": model}, "init_from": init_from}
     (run / "config.json").write_text(json.dumps(config))
     (run / "eval.json").write_text(json.dumps({"mean": mean, "se": se, "num_trials": 1000}))
+    if validation is not None:
+        (run / "metrics.csv").write_text("update,env_steps,wall_seconds,mean_trial_return,validation_return\n"
+                                         f"1,100,1.0,6.0,{validation}\n2,200,2.0,6.1,\n")
 
 
 def test_seed_names_round_trip():
@@ -28,9 +31,9 @@ def test_seed_names_round_trip():
 def test_groups_average_over_seeds_and_only_the_cell_group_fills_tables(tmp_path, monkeypatch):
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     runs = tmp_path / "runs"
-    write_run(runs, "gru_bandit_k5_n10", 6.50, 0.06)
-    write_run(runs, "gru_bandit_k5_n10_seed1", 6.62, 0.08)
-    write_run(runs, "gru_bandit_k5_n10_seed2", 6.56, 0.07)
+    write_run(runs, "gru_bandit_k5_n10", 6.50, 0.06, validation=6.4)
+    write_run(runs, "gru_bandit_k5_n10_seed1", 6.62, 0.08, validation=6.5)  # the best evaluation ...
+    write_run(runs, "gru_bandit_k5_n10_seed2", 6.56, 0.07, validation=6.7)  # ... but this validated best
     write_run(runs, "gru_bandit_k5_n10_lr_variant", 6.70, 0.07)  # a variant: listed, never in a table
     groups = tables.learner_groups()
     group = groups["gru_bandit_k5_n10"]
@@ -38,12 +41,12 @@ def test_groups_average_over_seeds_and_only_the_cell_group_fills_tables(tmp_path
     assert group["mean"] == pytest.approx((6.50 + 6.62 + 6.56) / 3)
     assert group["se"] == pytest.approx(math.sqrt(0.06**2 + 0.08**2 + 0.07**2) / 3)
     assert group["spread"] == pytest.approx(0.06)  # sample SD of 6.50, 6.62, 6.56
-    assert group["best"]["seed"] == 1 and group["best"]["mean"] == 6.62
+    assert group["best"]["seed"] == 2 and group["best"]["mean"] == 6.56  # chosen on validation, not evaluation
     assert groups["gru_bandit_k5_n10_lr_variant"]["seeds"] == [0]
     cell = tables.load_results()[("bandit", 10, 5, "gru")]
     assert cell["run"] == "gru_bandit_k5_n10" and cell["mean"] == pytest.approx(group["mean"])
     text = tables.seed_markdown()
-    assert "| gru_bandit_k5_n10 | gru | bandit | 5 | 10 | 3 | 6.56 ± 0.04 | 0.06 | 6.62 ± 0.08 (seed 1) |" in text
+    assert "| gru_bandit_k5_n10 | gru | bandit | 5 | 10 | 3 | 6.56 ± 0.04 | 0.06 | 6.56 ± 0.07 (seed 2) |" in text
 
 
 def test_a_cells_second_phase_fills_the_table_in_place_of_its_first(tmp_path, monkeypatch):
@@ -69,7 +72,7 @@ def test_the_readme_tables_show_a_learner_cell_with_its_budget(tmp_path, monkeyp
     assert [title in text for _, title, _ in tables.PAPER_TABLES] == [True] * 4
     assert "| 10 | 5 | – (5.0) |" in text  # RL² Table 1 row n=10, k=5: no baselines here, ours in the RL2 column
     assert "**6.56 ± 0.05** (6.7) |" in text
-    assert "| bandit, 10, 5, gru | gru_bandit_k5_n10 | 2 | 600 | 1.5e+07 | 0:21, 0:29 |" in text
+    assert "| bandit, 10, 5, gru | gru_bandit_k5_n10 | 2 | – | 1.5e+07 | 0:21, 0:29 | 6.56 ± 0.05 |" in text
 
 
 def test_second_phase_names_keep_the_seed_last():
@@ -77,3 +80,28 @@ def test_second_phase_names_keep_the_seed_last():
     assert phase2_run_name("gru_mdp_n10") == "gru_mdp_n10_phase2"
     assert phase2_run_name("gru_mdp_n10_seed2") == "gru_mdp_n10_phase2_seed2"
     assert split_seed(phase2_run_name("gru_mdp_n10_seed2")) == ("gru_mdp_n10_phase2", 2)
+
+
+def test_the_thirty_learner_cells_their_bars_lineage_and_confirmation(tmp_path, monkeypatch):
+    """30 learner cells (the GRU's of [1] Tables 1-2 plus bandit n = 1000, SNAIL's of [2] Tables 3-4);
+    a bar is the paper's number minus max(3 SE, 1%), from the exact Bayes-optimal expectation where it
+    is lower; a cell's row names the runs it started from and its confirming evaluation."""
+    cells = tables.learner_cells()
+    assert len(cells) == 30 and len(set(cells)) == 30
+    assert ("bandit", 1000, 50, "gru") in cells and ("mdp", 100, 5, "snail") in cells
+    assert tables.learner_bar(("bandit", 500, 5, "gru"), 2.5, {}) == pytest.approx(401.6 - 7.5)
+    assert tables.learner_bar(("bandit", 500, 5, "gru"), 1.0, {}) == pytest.approx(401.6 * 0.99)
+    exact = {("bandit", 10, 50, "bayes_optimal"): {"exact_expectation": "6.714"}}
+    assert tables.learner_bar(("bandit", 10, 50, "gru"), 0.07, exact) == pytest.approx(6.714 - 0.21)
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    runs = tmp_path / "runs"
+    write_run(runs, "gru_bandit_k5_n100", 78.0, 0.5, num_traj=100, validation=78.0)
+    write_run(runs, "gru_bandit_k5_n500", 400.0, 2.5, num_traj=500, validation=400.0,
+              init_from="results/runs/gru_bandit_k5_n100/best.pt")
+    assert tables.run_lineage("gru_bandit_k5_n500") == ["gru_bandit_k5_n100"]
+    row = next(line for line in tables.budget_markdown().splitlines() if line.startswith("| bandit, 500, 5, gru |"))
+    assert "gru_bandit_k5_n100" in row and "✓ (unconfirmed)" in row
+    (runs / "gru_bandit_k5_n500" / "confirm.json").write_text(json.dumps(
+        {"mean": 390.0, "se": 0.8, "seed": 2000003, "num_trials": 10000}))  # below 401.6 * 0.99
+    row = next(line for line in tables.budget_markdown().splitlines() if line.startswith("| bandit, 500, 5, gru |"))
+    assert row.endswith("| ✗ | 390.00 ± 0.80 |")

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from dataclasses import replace
 
 from rl2lib.config import ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.evaluate import evaluate_checkpoint
-from rl2lib.train import build_parser, config_from_args, main, train
+from rl2lib.train import TrainingError, build_parser, config_from_args, main, train
 
 TINY = ["--num_traj", "5", "--batch_size", "200", "--mini_batch_size", "100", "--hidden_size", "16",
         "--ppo_epochs", "2", "--metalearn_epochs", "6", "--device", "cpu", "--no_progress", "--num_workers", "1"]
@@ -287,3 +288,95 @@ def test_an_mdp_run_prints_its_second_phase_command_which_accepts_the_checkpoint
     short = words + ["--metalearn_epochs", "1", "--batch_size", "200", "--mini_batch_size", "100", "--no_progress"]
     assert cli(*short).returncode == 0
     assert torch.load(tmp_path / "my runs" / "a_phase2_seed1" / "checkpoint.pt", weights_only=False)["update"] == 1
+
+
+def test_horizon_warm_start_takes_a_shorter_trial_parent_and_restarts_the_normaliser(tmp_path):
+    """`--init_from` a run with fewer episodes per trial (same task, k and model) starts from its weights
+    and Adam state, with a fresh return normaliser that the child's first batch sets; a parent with
+    longer trials, another k, or a SNAIL of another depth is a one-line error."""
+    def config(*args):
+        return config_from_args(build_parser().parse_args([*TINY, "--metalearn_epochs", "1", *args]))
+
+    train(config("--num_traj", "3"), tmp_path / "n3", progress=False)
+    parent = torch.load(tmp_path / "n3" / "checkpoint.pt", weights_only=False)
+    child = config("--num_traj", "5", "--init_from", str(tmp_path / "n3" / "checkpoint.pt"))
+    train(child, tmp_path / "n5", progress=False, stop_after=0)
+    start = torch.load(tmp_path / "n5" / "checkpoint.pt", weights_only=False)
+    for name, tensor in parent["model"].items():
+        assert torch.equal(start["model"][name], tensor), name
+    assert parent["normalizer"]["count"] > 1 and start["normalizer"] == {"mean": 0.0, "var": 1.0, "count": 1e-4}
+    assert start["optimizer"]["state"][0]["step"] == parent["optimizer"]["state"][0]["step"]
+    history = train(child, tmp_path / "n5", resume=True, progress=False)
+    after = torch.load(tmp_path / "n5" / "checkpoint.pt", weights_only=False)["normalizer"]
+    assert after["count"] == pytest.approx(1e-4 + 200)  # one batch of the child's returns (40 trials x 5)
+    shorter = config("--num_traj", "2", "--init_from", str(tmp_path / "n5" / "checkpoint.pt"))
+    other_k = config("--num_traj", "5", "--num_actions", "3", "--init_from", str(tmp_path / "n3" / "checkpoint.pt"))
+    for bad in (shorter, other_k):
+        with pytest.raises(TrainingError, match="another task or model"):
+            train(bad, tmp_path / "bad", progress=False, stop_after=0)
+    snail = ["--model_type", "snail", "--batch_size", "40", "--mini_batch_size", "40"]
+    train(config(*snail, "--num_traj", "4"), tmp_path / "snail4", progress=False)  # T = 4: 2 dense blocks
+    deeper = config(*snail, "--num_traj", "5", "--init_from", str(tmp_path / "snail4" / "checkpoint.pt"))  # 3
+    with pytest.raises(TrainingError, match=r"ceil\(log2 T\)"):
+        train(deeper, tmp_path / "snail5", progress=False, stop_after=0)
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "snail5").exists()
+    # built at the longer trials' depth (--depth_len), the short-trial SNAIL warm-starts them
+    train(config(*snail, "--num_traj", "4", "--depth_len", "8"), tmp_path / "snail4d8", progress=False)
+    at_depth = config(*snail, "--num_traj", "8", "--depth_len", "8", "--init_from", str(tmp_path / "snail4d8" / "checkpoint.pt"))
+    train(at_depth, tmp_path / "snail8", progress=False, stop_after=0)
+    short = torch.load(tmp_path / "snail4d8" / "checkpoint.pt", weights_only=False)["model"]
+    long = torch.load(tmp_path / "snail8" / "checkpoint.pt", weights_only=False)["model"]
+    assert short.keys() == long.keys() and all(torch.equal(short[key], long[key]) for key in short)
+    assert sum(key.startswith("policy_net.tc1.blocks.") and key.endswith("conv.weight") for key in short) == 3
+
+
+def test_off_a_terminal_progress_is_plain_lines_with_the_validation_return(tmp_path):
+    """Piped to a log, the trainer writes one plain line per validation and every PROGRESS_EVERY
+    updates (return, validation return, steps/s), and no carriage-return progress bar."""
+    args = [a for a in TINY if a != "--no_progress"]
+    result = cli(*args, "--metalearn_epochs", "3", "--validate_every", "2", "--validate_trials", "20",
+                 "--run_dir", str(tmp_path / "run"))
+    assert result.returncode == 0 and "\r" not in result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("update ")]
+    assert [line.split()[1] for line in lines] == ["2/3", "3/3"]
+    assert "validation" in lines[0] and "steps/s" in lines[0] and "validation" not in lines[1]
+
+
+def test_resume_reads_the_runs_config_and_rejects_flags_that_disagree(tmp_path):
+    """`--resume --run_dir DIR` alone continues a run trained with non-default flags; a flag that may
+    change (--metalearn_epochs) extends it; one that disagrees, or a folder with no checkpoint, is a
+    one-line error that leaves the run intact."""
+    run = tmp_path / "run"
+    assert cli(*TINY, "--metalearn_epochs", "2", "--tau", "0.5", "--num_actions", "3", "--run_dir", str(run)).returncode == 0
+    extended = cli("--resume", "--run_dir", str(run), "--metalearn_epochs", "3", "--no_progress")
+    assert extended.returncode == 0, extended.stderr
+    checkpoint = torch.load(run / "checkpoint.pt", weights_only=False)
+    assert checkpoint["update"] == 3 and checkpoint["config"]["ppo"]["gae_lambda"] == 0.5
+    assert checkpoint["config"]["task"]["num_actions"] == 3
+    before = (run / "metrics.csv").read_text()
+    disagrees = cli("--resume", "--run_dir", str(run), "--tau", "0.9", "--metalearn_epochs", "4")
+    assert disagrees.returncode == 2 and "--tau 0.9 disagrees" in disagrees.stderr and "Traceback" not in disagrees.stderr
+    agrees = cli("--resume", "--run_dir", str(run), "--tau", "0.5", "--num_actions", "3", "--no_progress")
+    assert agrees.returncode == 0, agrees.stderr
+    assert (run / "metrics.csv").read_text() == before
+    empty = cli("--resume", "--run_dir", str(tmp_path / "empty"))
+    assert empty.returncode == 2 and "holds no checkpoint.pt" in empty.stderr and not (tmp_path / "empty").exists()
+
+
+def test_a_snail_played_at_another_trial_length_keeps_its_weights_and_its_causal_outputs(tmp_path):
+    """Evaluated at another n, a SNAIL is rebuilt for the new trial length at its trained TCBlock depth:
+    the same weights, and on the first T steps the same outputs as the network it was trained as."""
+    from rl2lib.train import load_policy
+
+    args = [*TINY, "--metalearn_epochs", "1", "--model_type", "snail", "--batch_size", "40", "--mini_batch_size", "40"]
+    train(config_from_args(build_parser().parse_args([*args, "--num_traj", "4"])), tmp_path / "run", progress=False)
+    trained, config = load_policy(tmp_path / "run" / "checkpoint.pt")
+    longer, _ = load_policy(tmp_path / "run" / "checkpoint.pt", task=replace(config.task, num_traj=9))
+    assert longer.max_len == 9 and trained.state_dict().keys() == longer.state_dict().keys()
+    obs = torch.randn(9, 3, config.task.obs_size)  # (T, B, O)
+    with torch.no_grad():
+        logits_short, values_short = trained(obs[:4])
+        logits_long, values_long = longer(obs)
+    assert torch.allclose(logits_short, logits_long[:4], atol=1e-6) and torch.allclose(values_short, values_long[:4], atol=1e-6)
+    result = evaluate_checkpoint(tmp_path / "run" / "checkpoint.pt", num_trials=20, num_traj=9)
+    assert result.task_config.num_traj == 9 and 0 <= result.mean <= 9

@@ -34,6 +34,7 @@ import torch
 
 from rl2lib.baselines.base import Baseline, RandomBaseline
 from rl2lib.config import ConfigError
+from rl2lib.params import Interval
 
 # ----------------------------------------------------------------------------------------------
 # Beta draws from a torch.Generator (torch's own Gamma/Beta samplers take no generator)
@@ -283,6 +284,7 @@ class OptimisticThompsonSampling(CountingBandit):
     param_name = "num_samples"
     param_grid = tuple(range(1, 21))  # [1] Sec. 3.1: N in 1..20
     default_param = 1
+    param_range = Interval(1)
 
     @classmethod
     def tuning_trials(cls, task_config, num_trials):
@@ -334,6 +336,7 @@ class UCB1(CountingBandit):
     param_name = "c"
     param_grid = tuple(round(0.1 * i, 1) for i in range(11))  # [1] Sec. 3.1: c in {0, 0.1, ..., 1}
     default_param = 1.0
+    param_range = Interval(0.0)  # a confidence width
 
     def act(self, states, step_in_episode):
         return first_argmax(ucb1_index(self.successes, self.failures, float(self.param)))
@@ -347,6 +350,7 @@ class EpsilonGreedy(CountingBandit):
     param_name = "epsilon"
     param_grid = tuple(round(0.1 * i, 1) for i in range(11))  # [1] Sec. 3.1: epsilon in {0, ..., 1}
     default_param = 0.1
+    param_range = Interval(0.0, 1.0)  # a probability
 
     def act(self, states, step_in_episode):
         greedy = first_argmax(self.means)  # (B,)
@@ -366,6 +370,7 @@ class Greedy(EpsilonGreedy):
     param_name = None
     param_grid = ()
     default_param = 0.0
+    param_range = None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -437,6 +442,7 @@ class GittinsBandit(CountingBandit):
     param_name = "discount"
     param_grid = (0.9, 0.99, 0.999, 0.9999)
     default_param = 0.999
+    param_range = Interval(0.0, 1.0, low_open=True, high_open=True)  # a discount gamma [5]
 
     def reset(self, num_trials, device, generator):
         super().reset(num_trials, device, generator)

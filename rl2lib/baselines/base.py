@@ -9,21 +9,39 @@ from __future__ import annotations
 import torch
 
 from rl2lib.config import TaskConfig
+from rl2lib.params import Interval, ParameterError, check_value
 
 
 class Baseline:
-    """Base class. Subclasses set `name`, `task`, and, when tuned, `param_name` and `param_grid`."""
+    """Base class. Subclasses set `name`, `task`, and, when tuned, `param_name`, `param_grid`,
+    `default_param` (whose type, int or float, is the hyper-parameter's) and `param_range`."""
 
     name: str = ""
     task: str = ""  # "bandit" or "mdp"
     param_name: str | None = None  # the tuned hyper-parameter ([1] Sec. 3), if any
     param_grid: tuple = ()  # the papers' tuning grid for it
     default_param: float | int | None = None
+    param_range: Interval | None = None  # the values it may take (a probability: [0, 1], ...)
     tasks = None  # the true tasks, set by `rl2lib.evaluate.play_trials`; only oracles may read them
 
     def __init__(self, task_config: TaskConfig, param=None):
         self.config = task_config
-        self.param = self.default_param if param is None else param
+        self.param = self.check_param(param)
+
+    @classmethod
+    def check_param(cls, value):
+        """The hyper-parameter to play with: `value` checked against `param_range`, the default if None.
+
+        A baseline without a hyper-parameter takes only None or its fixed default (greedy's 0).
+        Raises ParameterError, one line naming the parameter, the value and the allowed range.
+        """
+        if value is None:
+            return cls.default_param
+        if cls.param_name is None:
+            if value == cls.default_param:
+                return cls.default_param
+            raise ParameterError(f"baseline {cls.name!r} has no hyper-parameter, got {value!r}")
+        return check_value(f"{cls.param_name} of {cls.name}", value, type(cls.default_param), cls.param_range)
 
     @classmethod
     def tuning_trials(cls, task_config: TaskConfig, num_trials: int) -> int:

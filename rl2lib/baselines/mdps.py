@@ -34,6 +34,7 @@ import torch
 
 from rl2lib.baselines.base import Baseline, RandomBaseline
 from rl2lib.envs.mdp import MDPTasks, optimal_episode_value, plan_finite_horizon
+from rl2lib.params import Interval
 
 # [1] Sec. 3.2 / the authors' script: 21 log-spaced scalings, exp(linspace(log 1e-4, log 1, 21)).
 SCALING_GRID = tuple(float(x) for x in np.exp(np.linspace(np.log(1e-4), np.log(1.0), 21)))
@@ -296,6 +297,7 @@ class OPSRL(TabularMDPBaseline):
 
     name = "opsrl"
     param_name, param_grid, default_param = "num_samples", NUM_SAMPLES_GRID, 10
+    param_range = Interval(1)
 
     def plan(self):
         N, B = int(self.param), self.num_trials
@@ -320,6 +322,7 @@ class UCRL2(TabularMDPBaseline):
 
     name = "ucrl2"
     param_name, param_grid, default_param = "scaling", SCALING_GRID, 1.0
+    param_range = Interval(0.0)  # a multiplier of the confidence widths
     prior_reward_precision = 1e-4
     prior_transition_count = 1e-5
     delta = 0.05
@@ -347,6 +350,7 @@ class BEB(TabularMDPBaseline):
 
     name = "beb"
     param_name, param_grid, default_param = "scaling", SCALING_GRID, 1.0
+    param_range = Interval(0.0)  # a multiplier of the exploration bonus
 
     def plan(self):
         H = self.config.traj_len
@@ -363,6 +367,7 @@ class EpsilonGreedyMDP(TabularMDPBaseline):
 
     name = "eps_greedy"
     param_name, param_grid, default_param = "epsilon", EPSILON_GRID, 0.1
+    param_range = Interval(0.0, 1.0)  # a probability
     prior_reward_precision = 1e-4
     prior_transition_count = 1e-4
 
@@ -378,7 +383,7 @@ class GreedyMDP(EpsilonGreedyMDP):
     """Epsilon-greedy with epsilon = 0 (untuned)."""
 
     name = "greedy"
-    param_name, param_grid, default_param = None, (), 0.0
+    param_name, param_grid, default_param, param_range = None, (), 0.0, None
 
 
 class OracleMDP(TabularMDPBaseline):

@@ -171,13 +171,13 @@ class SNAILNet(nn.Module):
     """[embedding Linear] -> TCBlock(T, D) -> TCBlock(T, D) -> AttentionBlock(K, V): features (T, B, C_out)."""
 
     def __init__(self, in_size: int, seq_len: int, filters: int, key_size: int, value_size: int,
-                 embed_size: int | None, first_dilation: int = 2):
+                 embed_size: int | None, first_dilation: int = 2, depth_len: int | None = None):
         super().__init__()
-        self.seq_len = seq_len
+        self.seq_len = seq_len  # the cache's length; depth_len (default seq_len) sets the TCBlocks' depth
         self.embed = nn.Linear(in_size, embed_size) if embed_size else None
         self.first_size = embed_size or in_size
-        self.tc1 = TCBlock(seq_len, self.first_size, filters, first_dilation)
-        self.tc2 = TCBlock(seq_len, self.tc1.out_size, filters, first_dilation)
+        self.tc1 = TCBlock(depth_len or seq_len, self.first_size, filters, first_dilation)
+        self.tc2 = TCBlock(depth_len or seq_len, self.tc1.out_size, filters, first_dilation)
         self.attention = AttentionBlock(self.tc2.out_size, key_size, value_size)
         self.out_size = self.attention.out_size
 
@@ -221,21 +221,24 @@ class SNAILPolicy(nn.Module):
         value_embed: give the value network its own Linear(O, value_size) first; default False:
             it reads the raw RL^2 input, as the architecture is listed.
         first_dilation: 2 ([2]'s TCBlock) or 1 (every TCBlock starts at dilation 1).
+        depth_len: the trial length whose ceil(log2) sets the dense blocks per TCBlock instead of
+            `max_len` (a short-trial network at a long-trial depth; `ModelConfig.depth_len`).
 
     `step` runs under `torch.no_grad()` (the cache is written in place; it is for sampling);
     gradients go through `forward`. The state is a `SNAILState`.
     """
 
     def __init__(self, obs_size: int, num_actions: int, max_len: int, hidden_size: int = 256,
-                 policy_size: int = 32, value_size: int = 16, value_embed: bool = False, first_dilation: int = 2):
+                 policy_size: int = 32, value_size: int = 16, value_embed: bool = False, first_dilation: int = 2,
+                 depth_len: int | None = None):
         super().__init__()
         if max_len < 1:
             raise ValueError(f"max_len (the trial length T) must be >= 1, got {max_len}")
         self.obs_size, self.num_actions, self.max_len = obs_size, num_actions, max_len
         self.policy_net = SNAILNet(obs_size, max_len, policy_size, policy_size, policy_size, policy_size,
-                                   first_dilation)
+                                   first_dilation, depth_len)
         self.value_net = SNAILNet(obs_size, max_len, value_size, value_size, value_size,
-                                  value_size if value_embed else None, first_dilation)
+                                  value_size if value_embed else None, first_dilation, depth_len)
         self.policy_head = nn.Linear(self.policy_net.out_size, num_actions)
         self.value_head = nn.Linear(self.value_net.out_size, 1)
         init_heads(self.policy_head, self.value_head)

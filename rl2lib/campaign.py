@@ -1,0 +1,276 @@
+"""The learner campaign: the runs that fill the learner cells of [1] Tables 1-2 and [2] Tables 3-4,
+trained two at a time (one torch thread each) until each is done, then evaluated on 1000 tasks of
+seed 0 (`eval.json`) and confirmed on 10,000 tasks of another seed (`confirm.json`). `CAMPAIGN`
+lists the runs in order (cheapest expected gain first, parents before children); a run whose
+parent (`--init_from`, a shorter trial or an earlier phase) is not yet done waits for it. Every run
+trains with `--resume`, so the campaign can be stopped at any time (`--minutes`, Ctrl-C, `kill`) and
+started again, on another machine too, from the committed checkpoints. Nothing here computes:
+training and evaluation are the `rl2-train` and `rl2lib.evaluate` commands, run as subprocesses.
+References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rl2lib.config import TaskConfig
+from rl2lib.paths import REPO_ROOT, default_run_name, results_dir
+from rl2lib.train import agent_path, flag_argv, load_checkpoint, recipe
+
+CONFIRM_SEED = 2_000_003
+"""Seed of the confirming evaluation on 10,000 tasks: never the evaluation seed 0, the validation
+seed (`train.VALIDATION_SEED`) or the baselines' small tuning seeds."""
+CONFIRM_TRIALS = 10_000
+
+FINE_TUNE = {"ent_coef": 0.0, "batch_size": 250_000, "mini_batch_size": 62_500, "validate_every": 5}
+"""Settings of a run that starts from a trained parent (a later phase at the same n, or a horizon
+warm start), with a third of the recipe's learning rate: the RL^2 authors' 250k steps per update
+and no entropy bonus ([1] launch settings, ../shared/paper/README.md), so that the parent's policy
+is refined rather than relearned."""
+
+@dataclass(frozen=True)
+class Run:
+    """One campaign run: `results/runs/<name>` trained with `flags`, from `parent`'s best policy;
+    `flags` None: a committed run that only needs its evaluations."""
+
+    name: str
+    flags: dict | None
+    parent: str | None = None
+
+    @property
+    def run_dir(self) -> Path:
+        return results_dir() / "runs" / self.name
+
+    def train_argv(self) -> list[str]:
+        """The `rl2-train` words of this run: one torch thread, resumed when it has a checkpoint."""
+        flags = dict(self.flags)
+        if self.parent is not None:
+            flags["init_from"] = portable(agent_path(results_dir() / "runs" / self.parent))
+        flags.update(run_dir=portable(self.run_dir), num_workers=1, resume=(self.run_dir / "checkpoint.pt").exists())
+        return flag_argv(flags)
+
+
+def portable(path: Path) -> str:
+    """`path` relative to the repository when inside it (what config.json and the README show)."""
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def cell(model: str, task: str, n: int, updates: int, k: int = 5, parent: str | None = None,
+         name: str | None = None, **flags) -> Run:
+    """A campaign run of `model` on `task` (k arms or actions, n episodes per trial) for `updates`
+    PPO updates: the recipe's settings, with `FINE_TUNE` (and a third of the learning rate) when it
+    starts from `parent`, and `flags` over both. Named as its table cell unless `name` is given."""
+    base = {"task": task, "num_actions": k, "num_traj": n, "model_type": model, "metalearn_epochs": updates}
+    if parent is not None:
+        learning_rate = recipe(TaskConfig(task=task, num_actions=k, num_traj=n), model)["learning_rate"] / 3
+        base.update(FINE_TUNE, learning_rate=round(learning_rate, 10))
+    return Run(name or default_run_name(model, task, k, n), {**base, **flags}, parent)
+
+
+LONGER = {"gamma": 0.99, "tau": 0.9}
+"""A horizon warm start discounts as the RL^2 authors did in every cell ([1] launch settings): with
+gamma 1 the return-to-go grows with the steps left, which a GRU's value head must count to ~1000 to
+predict; from the n = 100 parents, gamma-1 fine-tunes at n = 500 and 1000 lost 8 and 75 points of
+validation return in 25 updates (results/runs/*_gamma1, *_ent1e-3). GAE lambda 0.9 as in the
+long-bandit recipe and the MDP recipe's second phase."""
+
+SNAIL_DEPTH = {"depth_len": 100, "checkpoint_every": 5}
+"""SNAIL on trials longer than 100 steps keeps the TCBlock depth of its T = 100 parent (7 DenseBlocks,
+receptive field 2 x 127 steps; the attention still reads the whole trial), so that its weights carry
+over (`--depth_len`); [2] sizes each TCBlock for the trial, ceil(log2 T). Its updates take minutes,
+hence a checkpoint every 5."""
+
+EVALUATED = ("gru_bandit_k5_n10", "gru_bandit_k10_n10", "gru_bandit_k50_n10", "snail_bandit_k5_n10",
+             "snail_bandit_k10_n10", "snail_bandit_k50_n10", "gru_mdp_n10_phase2", "snail_mdp_n10")
+"""Committed cells trained before the campaign: they only need their confirming evaluation."""
+
+CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
+    # horizon warm starts where the n = 100 parent already plays near the paper's number at the longer n
+    cell("gru", "bandit", 500, 60, k=5, parent="gru_bandit_k5_n100", **LONGER),
+    cell("gru", "bandit", 1000, 60, k=50, parent="gru_bandit_k50_n100", **LONGER),
+    # second phases of the n = 100 cells, whose curves were still rising at 30M steps
+    cell("gru", "bandit", 100, 200, k=10, parent="gru_bandit_k10_n100", name="gru_bandit_k10_n100_phase2"),
+    cell("gru", "bandit", 100, 200, k=50, parent="gru_bandit_k50_n100", name="gru_bandit_k50_n100_phase2"),
+    cell("gru", "bandit", 100, 200, k=5, parent="gru_bandit_k5_n100", name="gru_bandit_k5_n100_phase2"),
+    # n = 500 from the refined n = 100 parents
+    cell("gru", "bandit", 500, 200, k=10, parent="gru_bandit_k10_n100_phase2", **LONGER),
+    cell("gru", "bandit", 500, 200, k=50, parent="gru_bandit_k50_n100_phase2", **LONGER),
+    # SNAIL on MDP n = 10: the recipe's second phase (phase 1 stopped at update 550 of 4000)
+    cell("snail", "mdp", 10, 300, parent="snail_mdp_n10", name="snail_mdp_n10_phase2", tau=0.9, checkpoint_every=5),
+    # SNAIL bandits n = 100 from scratch (the recipe), then n = 500 and 1000 from them
+    *(cell("snail", "bandit", 100, 300, k=k) for k in (5, 10, 50)),
+    # MDPs: one horizon step at a time from the n = 10 cells
+    cell("gru", "mdp", 25, 300, parent="gru_mdp_n10_phase2", **LONGER),
+    cell("snail", "mdp", 25, 100, parent="snail_mdp_n10_phase2", **LONGER, **SNAIL_DEPTH),
+    *(cell("snail", "bandit", 500, 100, k=k, parent=f"snail_bandit_k{k}_n100", **LONGER, **SNAIL_DEPTH)
+      for k in (5, 10, 50)),
+    cell("snail", "bandit", 1000, 60, k=50, parent="snail_bandit_k50_n100", **LONGER, **SNAIL_DEPTH),
+    *(cell("gru", "mdp", n, 300, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
+    *(cell("snail", "mdp", n, 100, parent=f"snail_mdp_n{parent}", **LONGER, **SNAIL_DEPTH)
+      for n, parent in ((50, 25), (75, 50), (100, 75))),
+)
+"""The campaign, in the order it trains: cheapest expected gain first, parents before children."""
+
+
+def trained_updates(run: Run) -> int:
+    """Updates in the run's last checkpoint (0 when it has none)."""
+    path = run.run_dir / "checkpoint.pt"
+    return load_checkpoint(path)["update"] if path.exists() else 0
+
+
+def planned_updates(run: Run) -> int:
+    return trained_updates(run) if run.flags is None else run.flags["metalearn_epochs"]
+
+
+def is_trained(run: Run) -> bool:
+    return run.flags is None or trained_updates(run) >= run.flags["metalearn_epochs"]
+
+
+def is_done(run: Run) -> bool:
+    return is_trained(run) and (run.run_dir / "eval.json").exists() and (run.run_dir / "confirm.json").exists()
+
+
+def evaluate_argv(run: Run, num_trials: int, seed: int, file: str) -> list[str]:
+    return ["--agent", portable(agent_path(run.run_dir)), "--num_trials", str(num_trials), "--seed", str(seed),
+            "--json", portable(run.run_dir / file)]
+
+
+def steps(run: Run) -> list[list[str]]:
+    """The commands still to run for `run`, in order: training (resumed), evaluation, confirmation."""
+    python = [sys.executable, "-m"]
+    commands = [] if is_trained(run) else [python + ["rl2lib.train"] + run.train_argv()]
+    if not (run.run_dir / "eval.json").exists() or commands:
+        commands.append(python + ["rl2lib.evaluate"] + evaluate_argv(run, 1000, 0, "eval.json"))
+    if not (run.run_dir / "confirm.json").exists() or commands:
+        commands.append(python + ["rl2lib.evaluate"] + evaluate_argv(run, CONFIRM_TRIALS, CONFIRM_SEED, "confirm.json"))
+    return commands
+
+
+def select(names: list[str] | None) -> list[Run]:
+    if not names:
+        return list(CAMPAIGN)
+    known = {run.name: run for run in CAMPAIGN}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SystemExit(f"error: unknown campaign run(s) {', '.join(unknown)}; allowed: {', '.join(known)}")
+    return [known[name] for name in names]
+
+
+def status_line(run: Run) -> str:
+    if is_done(run):
+        state = "done"
+    elif not parent_ready(run):
+        state = f"waits for {run.parent}"
+    else:
+        state = f"{trained_updates(run)}/{planned_updates(run)} updates"
+    return f"{run.name:32s} {state}"
+
+
+def parent_ready(run: Run) -> bool:
+    """A run may start once its parent is done (a parent outside the campaign must hold a policy)."""
+    if run.parent is None:
+        return True
+    in_campaign = [r for r in CAMPAIGN if r.name == run.parent]
+    return is_done(in_campaign[0]) if in_campaign else agent_path(results_dir() / "runs" / run.parent).exists()
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run_campaign(runs: list[Run], lanes: int, minutes: float | None, log_dir: Path) -> None:
+    """Keep up to `lanes` runs going until every run is done or `minutes` have passed (then stop
+    the children; their last checkpoints stand and the next campaign resumes them)."""
+    deadline = None if minutes is None else time.monotonic() + 60 * minutes
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    pending = [run for run in runs if not is_done(run)]
+    active: dict[str, tuple[subprocess.Popen, list[list[str]]]] = {}
+    log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        while pending or active:
+            for name, (process, queue) in list(active.items()):
+                code = process.poll()
+                if code is None:
+                    continue
+                if code != 0:
+                    log(f"{name}: {Path(queue[0][2]).name if len(queue[0]) > 2 else ''} exited {code}; "
+                        f"see {log_dir / (name + '.log')}; skipped this time")
+                    del active[name]
+                    continue
+                queue.pop(0)
+                if queue:
+                    active[name] = (start(queue[0], env, log_dir / f"{name}.log"), queue)
+                else:
+                    log(f"{name}: done")
+                    del active[name]
+            for run in list(pending):
+                if len(active) >= lanes:
+                    break
+                if run.name in active or not parent_ready(run):
+                    continue
+                pending.remove(run)
+                queue = steps(run)
+                if not queue:
+                    continue
+                log(f"{run.name}: starting ({trained_updates(run)}/{planned_updates(run)} updates); "
+                    f"log {log_dir / (run.name + '.log')}")
+                active[run.name] = (start(queue[0], env, log_dir / f"{run.name}.log"), queue)
+            if not active and pending and not any(parent_ready(run) for run in pending):
+                log("the remaining runs wait for parents that did not finish: " + ", ".join(r.name for r in pending))
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                log(f"{minutes} minutes are up: stopping; the checkpoints stand and the next campaign resumes")
+                break
+            time.sleep(5)
+    finally:  # SIGTERM: a background job ignores SIGINT; a run killed between checkpoints resumes from its last
+        for name, (process, _) in active.items():
+            if process.poll() is None:
+                process.terminate()
+        for name, (process, _) in active.items():
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def start(command: list[str], env: dict, log_path: Path) -> subprocess.Popen:
+    with open(log_path, "a") as handle:
+        handle.write(f"$ {' '.join(command[1:])}\n")
+        handle.flush()
+        return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rl2lib.campaign",
+                                     description="Train the learner campaign's runs, resuming whatever was cut off.")
+    parser.add_argument("runs", nargs="*", help="campaign runs to work on (default: all, in order)")
+    parser.add_argument("--lanes", type=int, default=2, help="runs at a time, one torch thread each (default 2)")
+    parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes (default: never)")
+    parser.add_argument("--list", action="store_true", help="print each run's state and command, and exit")
+    parser.add_argument("--log_dir", type=Path, default=Path("campaign_logs"), help="one log per run (default campaign_logs/)")
+    args = parser.parse_args(argv)
+    if args.lanes < 1:
+        parser.error(f"--lanes must be >= 1, got {args.lanes}")
+    runs = select(args.runs)
+    if args.list:
+        for run in runs:
+            print(status_line(run))
+            if run.flags is not None:
+                print(f"    rl2-train {' '.join(run.train_argv())}")
+        return
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops the children too
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
+    try:
+        run_campaign(runs, args.lanes, args.minutes, args.log_dir)
+    except KeyboardInterrupt:
+        log("interrupted: the checkpoints stand and the next campaign resumes")
+
+
+if __name__ == "__main__":
+    main()
