@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test reproduce bench clean browser
+.PHONY: test reproduce bench clean browser lab explore
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,19 @@ test: $(STAMP) browser
 
 reproduce: $(STAMP)
 	$(BIN)/python -m rl2lib.reproduce
+
+# JupyterLab on the numbered notebooks, with this project's kernel (.venv)
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1
+
+# The explorer as a page (Voila) on this machine only; a page's kernel ends once it has been idle
+# for 5 minutes, or closed, so that reloads do not pile up kernels
+EXPLORE_PORT ?= 8866
+explore: $(STAMP)
+	@echo "the explorer: http://127.0.0.1:$(EXPLORE_PORT)/ (Ctrl-C stops it)"
+	$(BIN)/voila notebooks/08_explorer.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(EXPLORE_PORT) \
+		--MappingKernelManager.cull_interval=60 --MappingKernelManager.cull_idle_timeout=300 \
+		--MappingKernelManager.cull_connected=True
 
 bench: $(STAMP)
 	$(BIN)/python -m rl2lib.bench

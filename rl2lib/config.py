@@ -81,6 +81,9 @@ class ModelConfig:
     """GRU units: 256 in the RL^2 authors' code. SNAIL uses its own widths (32 policy / 16 value)."""
     separate_value: bool = False
     """GRU: a second GRU for the value baseline as the RL^2 authors did; False shares the trunk."""
+    layer_norm: bool = False
+    """GRU: LayerNorm on each GRU output before its head(s), as the best public PyTorch reproduction
+    of [1] did (../shared/paper/README.md); [1]'s own GRU used weight normalisation instead."""
     first_dilation: int = 2
     """SNAIL: dilation of the first DenseBlock of each TCBlock, doubling after. 2 is [2]'s definition
     (2^i from i = 1), under which the convolutions never reach step t - 1; 1 starts at 2^0."""
@@ -96,6 +99,8 @@ class ModelConfig:
             raise ConfigError(f"hidden_size must be >= 1, got {self.hidden_size}")
         if self.first_dilation not in (1, 2):
             raise ConfigError(f"first_dilation must be 1 or 2, got {self.first_dilation}")
+        if self.layer_norm and self.model_type != "gru":
+            raise ConfigError("layer_norm is a GRU setting; SNAIL has none")
         if self.depth_len is not None and (self.model_type != "snail" or self.depth_len < 1):
             raise ConfigError(f"depth_len is SNAIL's TCBlock depth as for trials of that many steps (>= 1); "
                               f"got {self.depth_len} for model_type {self.model_type!r}")

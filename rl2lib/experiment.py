@@ -17,9 +17,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rl2lib.paper import published_learner
 from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.evaluate import EvalResult, evaluate_policy
+from rl2lib.paper import published_learner
 from rl2lib.paths import (PHASE2_SUFFIX, default_run_name, phase2_run_name, results_dir,  # noqa: F401 (re-exported)
                           run_name_for, split_seed)
 from rl2lib.train import (agent_path, build_parser, config_from_args, flag_argv, load_checkpoint, load_policy,
@@ -121,17 +121,3 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
 def load_cell_policy(cell: CellResult):
     """The cell's trained policy, ready to play (`rl2lib.evaluate.play_policy`)."""
     return load_policy(agent_path(cell.run_dir))[0]
-
-
-def references(cell: CellResult) -> dict[str, float]:
-    """Horizontal lines for the cell's learning curve: the paper's number and our baselines in that cell."""
-    from rl2lib.tables import load_results
-
-    task = cell.config.task
-    lines = {} if cell.paper_mean is None else {"paper": cell.paper_mean}
-    results = load_results()
-    for agent in ("random", "greedy", "gittins", "psrl", "bayes_optimal"):
-        row = results.get((task.task, task.num_traj, task.num_actions, agent))
-        if row is not None:
-            lines[f"ours: {agent}"] = float(row["mean"])
-    return lines

@@ -1,22 +1,134 @@
-"""Figures. Each function returns a matplotlib Figure; saving is `save_figure`'s job.
-
-References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
+"""Figures for the notebooks, the README and a paper or a talk: each `plot_*` function returns a
+matplotlib Figure, and `save_figure` alone writes files (PNG at 200 dpi and PDF, under
+`paths.figures_dir()`). A method is drawn in its `METHOD_COLORS` colour and named by `METHOD_LABELS`
+in every figure; the papers' numbers are always black dashes ending in a hollow diamond
+(`PAPER_LINE`, `PAPER_MARKER`), which no error bar resembles. Learning curves are `Curve`s, built
+from the runs by `collect_curves`: the main run of each table cell (its run group: every seed and
+both training phases) and, in figures of their own, the ablations. `plot_normalised_learning_curves`
+draws [1]'s view of training: returns rescaled so that random play scores 0 and Gittins (bandits) or
+OPSRL (MDPs) scores 1, one panel per row of [1] Tables 1-2.
+References: [1] Duan et al. 2016, "RL^2" Tables 1-2 and its learning curves; [2] Mishra et al. 2018,
+"SNAIL" Tables 3-4.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import to_rgb
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from rl2lib.baseline_tables import BANDIT_SETTINGS, CEILINGS, MDP_SETTINGS
+from rl2lib.paper import published_learner
+from rl2lib.paths import PHASE2_SUFFIX, default_run_name, figures_dir, split_seed
+
+METHOD_COLORS = {
+    "random": "#7f7f7f", "gittins": "#2ca02c", "ts": "#17becf", "ots": "#6baed6", "ucb1": "#9467bd",
+    "eps_greedy": "#bcbd22", "greedy": "#8c564b", "psrl": "#e377c2", "opsrl": "#1b7837", "ucrl2": "#b07aa1",
+    "beb": "#c49c94", "bayes_optimal": "#ff7f0e", "oracle": "#393b79", "gru": "#d62728", "snail": "#1f77b4",
+}
+"""Method (our agent name) -> its colour in every figure; the learners in strong red and blue."""
+METHOD_LABELS = {
+    "random": "Random", "gittins": "Gittins", "ts": "TS", "ots": "OTS", "ucb1": "UCB1", "eps_greedy": "ε-greedy",
+    "greedy": "Greedy", "psrl": "PSRL", "opsrl": "OPSRL", "ucrl2": "UCRL2", "beb": "BEB",
+    "bayes_optimal": "Bayes-optimal", "oracle": "Oracle", "gru": "RL² (GRU)", "snail": "SNAIL",
+}
+"""Method -> its name in legends and tick labels (the papers' column names)."""
+NORMALISER = {"bandit": "gittins", "mdp": "opsrl"}
+"""The baseline that scores 1 in the normalised learning curves ([1]: Gittins, OPSRL); random scores 0."""
+PAPER_COLOR = "black"
+PAPER_LINE = dict(color=PAPER_COLOR, linestyle="--", linewidth=1.0)
+"""The paper's number as a line (learning curves)."""
+PAPER_MARKER = dict(linestyle="none", marker="D", markersize=7, markerfacecolor="none",
+                    markeredgecolor=PAPER_COLOR, markeredgewidth=1.5)
+"""The paper's number as a marker: a hollow diamond (bars; the right end of a paper line)."""
+VARIANT_SHADES = (-0.5, 0.45, -0.25, 0.65, -0.7, 0.25)
+"""Ablation i is its method's colour darkened (< 0) or lightened (> 0) by VARIANT_SHADES[i]."""
+VARIANT_LINESTYLES = ("-.", (0, (5, 1, 1, 1, 1, 1)), (0, (3, 1, 1, 1)))
+"""Ablation line styles: never the paper's dashes nor the baselines' dots."""
+FIGURE_DPI = 200
+Setting = tuple[str, int, int]
+"""(task, n, k), the key order of `tables.load_results` (MDPs: k = 5 actions)."""
 
 
-def save_figure(figure: plt.Figure, path: Path) -> Path:
-    """Write `figure` as PNG (parents created) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110, bbox_inches="tight")
-    return path
+def method_color(method: str) -> str:
+    """The colour of `method` in every figure (`METHOD_COLORS`)."""
+    if method not in METHOD_COLORS:
+        raise KeyError(f"no colour for method {method!r}; add it to plots.METHOD_COLORS")
+    return METHOD_COLORS[method]
+
+
+def method_label(method: str) -> str:
+    """The readable name of `method` (`METHOD_LABELS`; an unknown name as it is)."""
+    return METHOD_LABELS.get(method, method)
+
+
+def variant_color(method: str, index: int) -> tuple[float, float, float]:
+    """The colour of the index-th ablation of `method`: a darker or lighter shade of the method's."""
+    base, shade = np.array(to_rgb(method_color(method))), VARIANT_SHADES[index % len(VARIANT_SHADES)]
+    return tuple(base * (1 + shade) if shade < 0 else base + (1 - base) * shade)
+
+
+def setting_title(task: str, n: int, k: int) -> str:
+    """A panel's title: 'bandits, n = 10, k = 5' or 'MDPs, n = 10'."""
+    return f"bandits, n = {n}, k = {k}" if task == "bandit" else f"MDPs, n = {n}"
+
+
+def save_figure(figure: plt.Figure, name: str | Path, folder: Path | None = None) -> list[Path]:
+    """Write `figure` as `<name>.png` (200 dpi) and `<name>.pdf`; the figure stays open (a notebook shows it).
+
+    Args:
+        name: the file name without extension, e.g. 'baselines_bandits'. A path is also taken:
+            its folder replaces `folder` and its suffix (e.g. '.png') is dropped.
+        folder: where to write; default `paths.figures_dir()` (created if missing).
+
+    Returns:
+        [the PNG's path, the PDF's path].
+    """
+    name = Path(name)
+    folder = Path(folder or (name.parent if name.parent != Path(".") else figures_dir()))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name.stem}.{extension}" for extension in ("png", "pdf")]
+    for path in paths:
+        figure.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
+    return paths
+
+
+def setting_grid(task: str, settings: list[tuple[int, int]], panel_size: tuple[float, float], sharey: bool | str,
+                 ) -> tuple[plt.Figure, dict[tuple[int, int], plt.Axes]]:
+    """One panel per (n, k): bandits in rows of n and columns of k ([1] Table 1's layout), MDPs in one row
+    over n. Grid places without a setting are switched off.
+
+    Returns:
+        the figure and {(n, k): its axes}.
+    """
+    rows = sorted({n for n, _ in settings}) if task == "bandit" else [None]
+    columns = sorted({k for _, k in settings}) if task == "bandit" else sorted(settings)
+    figure, axes = plt.subplots(len(rows), len(columns), squeeze=False, sharey=sharey, layout="constrained",
+                                figsize=(panel_size[0] * len(columns), panel_size[1] * len(rows) + 0.9))
+    panels = {}
+    for r, n in enumerate(rows):
+        for c, column in enumerate(columns):
+            setting = (n, column) if task == "bandit" else column
+            if setting in settings:
+                panels[setting] = axes[r, c]
+            else:
+                axes[r, c].set_axis_off()
+    return figure, panels
+
+
+def label_grid_axes(panels: dict[tuple[int, int], plt.Axes], xlabel: str, ylabel: str) -> None:
+    """The y-label on the grid's first column, the x-label on its bottom row of panels."""
+    for axis in panels.values():
+        spec = axis.get_subplotspec()
+        if spec.is_first_col():
+            axis.set_ylabel(ylabel)
+        if spec.is_last_row():
+            axis.set_xlabel(xlabel)
 
 
 def plot_bandit_trials(actions: torch.Tensor, rewards: torch.Tensor, arm_probs: torch.Tensor,
@@ -41,7 +153,7 @@ def plot_bandit_trials(actions: torch.Tensor, rewards: torch.Tensor, arm_probs: 
         bottom = axes[1, b]
         bottom.plot(steps, rewards[:, b].cumsum(0).cpu().numpy(), label="cumulative reward")
         bottom.plot(steps, steps * probs.max(), "--", color="tab:green", label="best arm in expectation")
-        bottom.plot(steps, steps * probs.mean(), ":", color="tab:gray", label="random in expectation")
+        bottom.plot(steps, steps * probs.mean(), ":", color=method_color("random"), label="random in expectation")
         bottom.set_xlabel("pull")
         bottom.legend(fontsize=7)
     figure.suptitle(title)
@@ -68,7 +180,7 @@ def plot_cumulative_rewards(rewards_by_agent: dict[str, torch.Tensor], title: st
     figure, axis = plt.subplots(figsize=(6, 4))
     for name, rewards in rewards_by_agent.items():
         mean = rewards.double().cumsum(0).mean(1).cpu().numpy()
-        axis.plot(np.arange(1, len(mean) + 1), mean, label=name)
+        axis.plot(np.arange(1, len(mean) + 1), mean, label=method_label(name), color=method_color(name))
     axis.set_xlabel("step of the trial")
     axis.set_ylabel("mean cumulative reward")
     axis.set_title(title)
@@ -77,59 +189,293 @@ def plot_cumulative_rewards(rewards_by_agent: dict[str, torch.Tensor], title: st
 
 
 def plot_table_vs_paper(rows: list[dict], title: str = "") -> plt.Figure:
-    """Ours (bars with 1.96 SE error bars) against the published numbers (black ticks), per setting.
+    """Ours (bars, 95% error bars) against the published numbers (hollow diamonds), one panel per
+    setting: a 3x3 grid for [1] Table 1 (rows n, columns k), a row of 5 for Table 2. Every y-axis
+    starts at 0; the panels of one bandit row share it.
 
     Args:
-        rows: table rows with keys n, k, agent, mean, se and paper ('' where none).
+        rows: baseline table rows (`baseline_tables.read_rows`) with keys task, n, k, agent, mean,
+            se and paper ('' where the paper has none).
     """
+    task = rows[0]["task"]
     settings = sorted({(row["n"], row["k"]) for row in rows})
     agents = list(dict.fromkeys(row["agent"] for row in rows))
-    figure, axes = plt.subplots(1, len(settings), figsize=(3.2 * len(settings), 3.8), squeeze=False)
-    for axis, (n, k) in zip(axes[0], settings):
+    figure, panels = setting_grid(task, settings, (3.6, 3.0), "row" if task == "bandit" else False)
+    x = np.arange(len(agents))
+    for (n, k), axis in panels.items():
         cell = {row["agent"]: row for row in rows if (row["n"], row["k"]) == (n, k)}
-        x = np.arange(len(agents))
         means = [cell[a]["mean"] if a in cell else np.nan for a in agents]
         errors = [1.96 * cell[a]["se"] if a in cell else 0 for a in agents]
-        axis.bar(x, means, yerr=errors, color="tab:blue", alpha=0.7, capsize=2, label="ours")
+        axis.bar(x, means, color=[method_color(a) for a in agents], edgecolor="white", linewidth=0.5,
+                 hatch=["//" if a in CEILINGS[task] else "" for a in agents])
+        axis.errorbar(x, means, yerr=errors, fmt="none", ecolor="0.15", elinewidth=1, capsize=2.5)
         published = [cell[a]["paper"] if a in cell and cell[a]["paper"] != "" else np.nan for a in agents]
-        axis.scatter(x, published, marker="_", s=200, color="black", zorder=3, label="paper")
-        finite = [m for m in means + published if np.isfinite(m)]
-        low, high = min(finite), max(finite)
-        axis.set_ylim(low - 0.15 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
-        axis.set_xticks(x, agents, rotation=70, fontsize=7)
-        axis.set_title(f"n={n}" + (f", k={k}" if rows[0].get("task") == "bandit" else ""), fontsize=9)
-    axes[0, 0].legend(fontsize=7)
+        axis.plot(x, published, zorder=4, **PAPER_MARKER)
+        axis.set_xticks(x, [method_label(a) for a in agents], rotation=60, ha="right", fontsize=7)
+        axis.set_title(setting_title(task, n, k), fontsize=9)
+    for axis in panels.values():  # after drawing: a shared axis's top then covers its whole row
+        axis.set_ylim(0, axis.get_ylim()[1])
+    label_grid_axes(panels, "method", "total reward per trial\n(y-axis starts at 0)")
+    handles = [Patch(facecolor="0.6", label="ours: mean (bar colour: the method)"),
+               Line2D([], [], color="0.15", marker="_", markersize=8, linestyle="-", label="ours: 95% CI (1.96 SE)"),
+               Patch(facecolor="0.6", hatch="//", edgecolor="white", label="ceiling (no agent beats it)"),
+               Line2D([], [], label="paper", **PAPER_MARKER)]
+    figure.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     figure.suptitle(title)
-    figure.tight_layout()
     return figure
 
 
-def plot_learning_curves(histories: dict[str, list[dict]], references: dict[str, float] | None = None,
-                         title: str = "") -> plt.Figure:
-    """Mean trial return of the training batches against environment steps, one line per run, and
-    the held-out validation returns as dots where the run validated (`--validate_every`).
+@dataclass
+class Curve:
+    """One learner's training curve in a panel: every segment in one colour, one legend entry."""
+
+    label: str
+    """Legend text: the method's name (`METHOD_LABELS`), with an ablation's tag after it."""
+    method: str
+    """'gru' or 'snail': the key of its colour in `METHOD_COLORS`."""
+    segments: list[list[dict]]
+    """metrics.csv rows (keys env_steps, mean_trial_return, optional validation_return) of each
+    training seed and phase, each drawn as its own line."""
+    evaluated: tuple[float, float] | None = None
+    """The evaluated number (the table's, for a cell's main run): (mean, SE); None if not evaluated."""
+    paper: float | None = None
+    """The paper's number for the cell (`paper.published_learner`); None for none or an ablation."""
+    color: str | tuple | None = None
+    """Overrides the method's colour (an ablation: `variant_color`)."""
+    linestyle: str | tuple = "-"
+
+    @property
+    def line_color(self):
+        return self.color or method_color(self.method)
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over the last `window` values (over the ones there are, at the start); same shape."""
+    sums = np.concatenate([[0.0], np.cumsum(values)])
+    end = np.arange(1, len(values) + 1)
+    start = np.maximum(end - window, 0)
+    return (sums[end] - sums[start]) / (end - start)
+
+
+def smoothing_window(num_updates: int) -> int:
+    """The moving average's width: 4% of a segment's updates (at least 1)."""
+    return max(1, num_updates // 25)
+
+
+def draw_learning_panel(axis: plt.Axes, curves: list[Curve], baselines: dict[str, float] | None = None,
+                        scale: tuple[float, float] | None = None) -> None:
+    """Draw curves on one axis: each update's training-batch return faint, its moving average bold,
+    validation returns as hollow dots, the evaluated number as a filled dot with its 95% CI at the end
+    of training, the paper's number as a black dashed line ending in a hollow diamond, and the
+    baselines as dotted lines in their colours.
 
     Args:
-        histories: run name -> metrics rows (keys env_steps, mean_trial_return, optional validation_return).
-        references: label -> a horizontal line (the paper's number, a baseline, a ceiling).
+        baselines: method -> our mean total reward per trial in the setting.
+        scale: (zero, one): draw (return - zero) / (one - zero) instead of the return (the
+            normalised view); None: returns as they are.
     """
-    figure, axis = plt.subplots(figsize=(6.5, 4))
-    for index, (name, rows) in enumerate(histories.items()):
-        steps = np.array([float(row["env_steps"]) for row in rows])
-        returns = np.array([float(row["mean_trial_return"]) for row in rows])
-        axis.plot(steps, returns, label=name, lw=1.2, color=f"C{index}")
-        validated = [(float(row["env_steps"]), float(row["validation_return"])) for row in rows
-                     if row.get("validation_return") not in (None, "")]
-        if validated:
-            axis.plot(*zip(*validated), ".", ms=3, color=f"C{index}", label=f"{name} (validation)")
-    for index, (label, value) in enumerate((references or {}).items()):
-        axis.axhline(value, ls="--", lw=0.9, color=f"C{index + len(histories)}", label=label)
-    if references:  # axhline does not widen the y range: keep every reference line in view
-        low, high = axis.get_ylim()
-        margin = 0.02 * (max(high, *references.values()) - min(low, *references.values()))
-        axis.set_ylim(min(low, min(references.values()) - margin), max(high, max(references.values()) + margin))
-    axis.set_xlabel("environment steps")
-    axis.set_ylabel("mean total reward per trial (training batch)")
+    zero, one = scale or (0.0, 1.0)
+
+    def rescale(values):
+        return (np.asarray(values, dtype=float) - zero) / (one - zero)
+
+    for method, value in (baselines or {}).items():
+        axis.axhline(rescale(value), color=method_color(method), linestyle=":", linewidth=1.3)
+    x_end = 0.0
+    for curve in curves:
+        color = curve.line_color
+        curve_end = 0.0
+        for rows in curve.segments:
+            steps = np.array([float(row["env_steps"]) for row in rows]) / 1e6
+            returns = rescale([float(row["mean_trial_return"]) for row in rows])
+            axis.plot(steps, returns, color=color, linewidth=0.6, alpha=0.25)
+            axis.plot(steps, moving_average(returns, smoothing_window(len(returns))), color=color,
+                      linewidth=1.8, linestyle=curve.linestyle)
+            validated = [(float(row["env_steps"]) / 1e6, float(row["validation_return"])) for row in rows
+                         if row.get("validation_return") not in (None, "")]
+            if validated:
+                at, value = zip(*validated)
+                axis.plot(at, rescale(value), linestyle="none", marker="o", markersize=3.5,
+                          markerfacecolor="white", markeredgecolor=color, markeredgewidth=1)
+            curve_end = max(curve_end, steps[-1] if len(steps) else 0.0)
+        if curve.evaluated is not None:
+            mean, se = curve.evaluated
+            axis.errorbar(curve_end, float(rescale(mean)), yerr=1.96 * se / abs(one - zero), fmt="o", color=color,
+                          markersize=6, capsize=3, zorder=4)
+        x_end = max(x_end, curve_end)
+    papers = [curve for curve in curves if curve.paper is not None]
+    for rank, curve in enumerate(sorted(papers, key=lambda c: c.paper)):
+        level, above = rescale(curve.paper), rank == len(papers) - 1  # the highest label above its line
+        axis.axhline(level, **PAPER_LINE)
+        axis.annotate(f"paper: {method_label(curve.method)}", (x_end, level), xytext=(-8, 3 if above else -3),
+                      textcoords="offset points", ha="right", va="bottom" if above else "top", fontsize=7,
+                      color=curve.line_color)
+    if papers:  # one artist holds the panel's paper markers
+        axis.plot([x_end] * len(papers), rescale([curve.paper for curve in papers]), zorder=5, clip_on=False,
+                  **PAPER_MARKER)
+
+
+def learning_legend_handles(curves: list[Curve], baselines: dict[str, float] | None) -> list:
+    """Legend entries: each curve's colour, the baselines', then what each mark means."""
+    handles = [Line2D([], [], color=curve.line_color, linewidth=1.8, linestyle=curve.linestyle, label=curve.label)
+               for curve in curves]
+    handles += [Line2D([], [], color=method_color(method), linestyle=":", linewidth=1.3,
+                       label=f"{method_label(method)} (ours)") for method in baselines or {}]
+    return handles + [
+        Line2D([], [], color="0.4", linewidth=0.6, alpha=0.4, label="training batch, each update"),
+        Line2D([], [], color="0.4", linewidth=1.8, label="training batch, moving average"),
+        Line2D([], [], linestyle="none", marker="o", markersize=3.5, markerfacecolor="white",
+               markeredgecolor="0.3", label="validation (held-out tasks)"),
+        Line2D([], [], linestyle="none", marker="o", markersize=6, color="0.3", label="evaluated (table), 95% CI"),
+        Line2D([], [], label="paper", **{**PAPER_MARKER, **PAPER_LINE})]
+
+
+def plot_learning_curves(curves: list[Curve], baselines: dict[str, float] | None = None,
+                         title: str = "") -> plt.Figure:
+    """One panel of learning curves (`draw_learning_panel`): mean total reward per trial of the
+    training batches (fresh tasks every update) against environment steps.
+
+    Args:
+        curves: the learners, e.g. `collect_curves(...)[setting]['main']`.
+        baselines: method -> our mean in the setting (`baseline_levels`), drawn as dotted lines.
+    """
+    figure, axis = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    draw_learning_panel(axis, curves, baselines)
+    axis.set_xlabel("environment steps (millions)")
+    axis.set_ylabel("total reward per trial")
     axis.set_title(title)
-    axis.legend(fontsize=7)
+    figure.legend(handles=learning_legend_handles(curves, baselines), loc="outside right upper", fontsize=7,
+                  frameon=False)
     return figure
+
+
+def plot_normalised_learning_curves(curves: dict[Setting, dict[str, list[Curve]]], results: dict,
+                                    task: str) -> plt.Figure:
+    """[1]'s view of training: every cell's main curve with returns rescaled so that our random
+    play scores 0 and our Gittins (bandits) or OPSRL (MDPs) scores 1, one panel per row of [1]
+    Table 1 (3x3: rows n, columns k) or Table 2 (a row of 5). All panels share the y-axis.
+
+    Args:
+        curves: `collect_curves(...)`; results: `tables.load_results()` (the baseline tables'
+            numbers, which set 0 and 1, and the cells' evaluated numbers).
+    """
+    normaliser = NORMALISER[task]
+    settings = list(BANDIT_SETTINGS if task == "bandit" else MDP_SETTINGS)
+    figure, panels = setting_grid(task, settings, (3.4, 2.6), True)
+    shown = set()
+    for (n, k), axis in panels.items():
+        axis.set_title(setting_title(task, n, k), fontsize=9)
+        zero, one = (results.get((task, n, k, agent), {}).get("mean") for agent in ("random", normaliser))
+        main = curves.get((task, n, k), {}).get("main", [])
+        if zero is None or one is None or not main:
+            axis.text(0.5, 0.5, "no baseline table" if main else "no run yet", transform=axis.transAxes,
+                      ha="center", va="center", color="0.5")
+            axis.set_xticks([])
+            continue
+        draw_learning_panel(axis, main, {"random": zero, normaliser: one}, scale=(float(zero), float(one)))
+        shown.update(curve.method for curve in main)
+    label_grid_axes(panels, "environment steps (millions)",
+                    f"normalised total reward\n(Random = 0, {method_label(normaliser)} = 1)")
+    baselines = {"random": 0.0, normaliser: 1.0}
+    handles = learning_legend_handles([Curve(method_label(m), m, []) for m in METHOD_COLORS if m in shown], baselines)
+    figure.legend(handles=handles, loc="outside lower center", ncol=5, fontsize=7, frameon=False)
+    figure.suptitle(f"Learning curves normalised as in [1] ({'Table 1' if task == 'bandit' else 'Table 2'})")
+    return figure
+
+
+def collect_curves(runs: list[dict], results: dict) -> dict[Setting, dict[str, list[Curve]]]:
+    """Sort the runs into curves per setting: the main run of each table cell, and the ablations.
+
+    A cell's main run is the run group the tables read (`tables.load_results`): the runs named
+    `paths.default_run_name(...)` or its `_phase2`, every training seed; its first and second
+    phases are segments of one curve, and its evaluated number is the table's. Every other run of
+    the setting (a variant of the recipe, the quickstart) is an ablation, labelled by what its name
+    adds to the cell's, in a shade of its method's colour, with its own eval.json's number.
+
+    Args:
+        runs: dicts with keys name, config (config.json), metrics (metrics.csv rows) and eval
+            (eval.json or None), as `report.training_runs()` returns them.
+        results: `tables.load_results()`.
+
+    Returns:
+        (task, n, k) -> {'main': [Curve per model], 'ablations': [Curve per run]}, learners in
+        `METHOD_COLORS` order.
+    """
+    sorted_runs: dict[Setting, dict] = {}
+    for run in runs:
+        if not run["metrics"]:
+            continue
+        task, model = run["config"]["task"], run["config"]["model"]["model_type"]
+        setting = (task["task"], task["num_traj"], task["num_actions"])
+        cell = default_run_name(model, task["task"], task["num_actions"], task["num_traj"])
+        base, seed = split_seed(run["name"])
+        entry = sorted_runs.setdefault(setting, {"main": {}, "ablations": []})
+        if base in (cell, cell + PHASE2_SUFFIX):
+            entry["main"].setdefault(model, []).append((seed, run["metrics"]))
+        else:
+            entry["ablations"].append((model, cell, run))
+    curves = {}
+    for setting, entry in sorted(sorted_runs.items()):
+        task, n, k = setting
+        main = []
+        for model in (m for m in METHOD_COLORS if m in entry["main"]):
+            segments = entry["main"][model]
+            seeds = len({seed for seed, _ in segments})
+            row = results.get((task, n, k, model))
+            main.append(Curve(method_label(model) + (f", {seeds} seeds" if seeds > 1 else ""), model,
+                              [rows for _, rows in sorted(segments, key=lambda s: float(s[1][0]["env_steps"]))],
+                              evaluated=(row["mean"], row["se"]) if row else None,
+                              paper=published_learner(model, task, k, n)))
+        ablations, count = [], {}
+        for model, cell, run in sorted(entry["ablations"], key=lambda a: (list(METHOD_COLORS).index(a[0]),
+                                                                          a[2]["name"])):
+            index = count[model] = count.get(model, -1) + 1
+            tag = run["name"].removeprefix(cell).strip("_").replace("_", " ") or run["name"]
+            evaluation = run["eval"]
+            ablations.append(Curve(f"{method_label(model)} variant: {tag}", model, [run["metrics"]],
+                                   evaluated=(evaluation["mean"], evaluation["se"]) if evaluation else None,
+                                   color=variant_color(model, index),
+                                   linestyle=VARIANT_LINESTYLES[index % len(VARIANT_LINESTYLES)]))
+        curves[setting] = {"main": main, "ablations": ablations}
+    return curves
+
+
+def baseline_levels(results: dict, setting: Setting) -> dict[str, float]:
+    """Our random, Gittins/OPSRL and Bayes-optimal means in a setting, where the baseline table has them."""
+    task, n, k = setting
+    agents = ("random", NORMALISER[task], "bayes_optimal")
+    return {agent: float(results[(task, n, k, agent)]["mean"]) for agent in agents if (task, n, k, agent) in results}
+
+
+def learning_curve_figures(runs: list[dict], results: dict) -> dict[str, plt.Figure]:
+    """Every learning-curve figure, by file name: per setting `learning_<task>_k<k>_n<n>` (the main
+    runs) and `ablations_<task>_k<k>_n<n>` (the main runs and their variants), then
+    `normalised_bandits` and `normalised_mdps` where a cell of that task has a curve.
+
+    Args:
+        runs: as `report.training_runs()` returns them; results: `tables.load_results()`.
+    """
+    curves = collect_curves(runs, results)
+    figures = {}
+    for setting, entry in curves.items():
+        task, n, k = setting
+        stem, title, levels = f"{task}_k{k}_n{n}", setting_title(*setting), baseline_levels(results, setting)
+        if entry["main"]:
+            figures[f"learning_{stem}"] = plot_learning_curves(entry["main"], levels, title)
+        if entry["ablations"]:
+            figures[f"ablations_{stem}"] = plot_learning_curves(entry["main"] + entry["ablations"], levels,
+                                                                f"{title}: ablations")
+    for task in ("bandit", "mdp"):
+        if any(setting[0] == task and entry["main"] for setting, entry in curves.items()):
+            figures[f"normalised_{task}s"] = plot_normalised_learning_curves(curves, results, task)
+    return figures
+
+
+def plot_cell_learning_curve(cell, results: dict) -> plt.Figure:
+    """The learning curve of a cell just trained or loaded (`experiment.CellResult`): its phases,
+    its evaluation, the paper's number and our baselines (results: `tables.load_results()`)."""
+    task, model = cell.config.task, cell.config.model.model_type
+    setting = (task.task, task.num_traj, task.num_actions)
+    curve = Curve(method_label(model), model, list(cell.curves.values()),
+                  evaluated=(cell.evaluation.mean, cell.evaluation.se), paper=cell.paper_mean)
+    return plot_learning_curves([curve], baseline_levels(results, setting), setting_title(*setting))

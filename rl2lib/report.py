@@ -15,7 +15,7 @@ import json
 
 from rl2lib import paper
 from rl2lib.baseline_tables import BANDIT_AGENTS, CEILINGS, MDP_AGENTS, read_rows
-from rl2lib.paths import REPO_ROOT, figures_dir, notebooks_out_dir, results_dir, tables_dir
+from rl2lib.paths import REPO_ROOT, notebooks_out_dir, results_dir, tables_dir
 
 
 
@@ -82,11 +82,11 @@ def command_for(config: dict, run_name: str) -> str:
             "seed": config["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
     extras = {"seed": config["seed"], "validate_every": config["validate_every"],
               "validate_trials": config["validate_trials"], "first_dilation": model["first_dilation"],
-              "depth_len": model["depth_len"], "init_from": config["init_from"]}
+              "depth_len": model["depth_len"], "layer_norm": model["layer_norm"], "init_from": config["init_from"]}
     try:  # the extras the short command gets wrong, no others
         from_short = config_from_flags(**short, checkpoint_every=config["checkpoint_every"]).to_dict()
         from_short = {**from_short, "first_dilation": from_short["model"]["first_dilation"], "init_from": None,
-                      "depth_len": None}
+                      "depth_len": None, "layer_norm": False}
         extras = {name: value for name, value in extras.items() if from_short[name] != value}
     except SystemExit:
         pass
@@ -138,38 +138,28 @@ def training_table(runs: list[dict]) -> str:
 
 
 def learning_curves_figure(runs: list[dict]):
-    """One panel per (task, k, n) setting with every run's curve and the paper's number."""
-    import matplotlib.pyplot as plt
+    """Every learning-curve figure by file name (`plots.learning_curve_figures`): per setting the table
+    cells' main runs and, apart, the ablations; then the normalised views of [1] Tables 1-2."""
+    from rl2lib.plots import learning_curve_figures
+    from rl2lib.tables import load_results
 
-    from rl2lib.plots import plot_learning_curves
-
-    settings = {}
-    for run in runs:
-        task = run["config"]["task"]
-        settings.setdefault((task["task"], task["num_actions"], task["num_traj"]), []).append(run)
-    figures = {}
-    from rl2lib.paper import published_learner
-
-    for (task, k, n), group in settings.items():
-        models = sorted({run["config"]["model"]["model_type"] for run in group})
-        references = {f"paper {'RL²' if model == 'gru' else 'SNAIL'}": published_learner(model, task, k, n)
-                      for model in models}
-        title = f"{task} k={k} n={n}"
-        figures[title] = plot_learning_curves({run["name"]: run["metrics"] for run in group},
-                                              {k_: v for k_, v in references.items() if v is not None}, title)
-    return figures
+    return learning_curve_figures(runs, load_results())
 
 
 def save_learning_curves(runs: list[dict]) -> list[tuple[str, str]]:
-    """Write one learning-curve figure per setting under results/figures/; returns (title, file name)."""
+    """Write the learning-curve figures under results/figures/ as PNG and PDF; returns (title, PNG file
+    name) of those the README shows: the main runs and the normalised views, not the ablations."""
+    import matplotlib.pyplot as plt
+
     from rl2lib.plots import save_figure
 
-    saved = []
-    for title, figure in learning_curves_figure(runs).items():
-        name = "learning_" + title.replace(" ", "_").replace("=", "") + ".png"
-        save_figure(figure, figures_dir() / name)
-        saved.append((title, name))
-    return saved
+    shown = []
+    for name, figure in learning_curves_figure(runs).items():
+        save_figure(figure, name)
+        plt.close(figure)  # a batch run keeps no figure open
+        if not name.startswith("ablations_"):
+            shown.append((name.replace("_", " "), f"{name}.png"))
+    return shown
 
 
 def bench_table(rows: list[dict]) -> str:

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from rl2lib.paths import NOTEBOOKS_DIR, results_dir
+from rl2lib.paths import NOTEBOOKS_DIR, REPO_ROOT, results_dir
 
 EXECUTORS = ("local", "ray")
 RAY_INSTALL_HINT = "the ray executor needs Ray: pip install -e .[cluster]"
@@ -126,6 +126,22 @@ def make_jobs(cells: list[dict], seeds: int = 1) -> list[CellJob]:
     return jobs
 
 
+KERNEL_ARGUMENTS = ["--log-level=ERROR"]
+"""The kernels' own log shows errors only: ipykernel warns at every start that a local TCP kernel is
+unencrypted, which says nothing about the cell."""
+
+
+def strip_root(notebook: Path, root: Path) -> None:
+    """Rewrite an executed notebook so that the paths it holds (papermill's input and output paths,
+    printed run folders) are relative to `root`: reruns on another machine give the same file."""
+    text = notebook.read_text()
+    relative = text.replace(str(root) + "/", "").replace(str(root), ".")
+    if relative != text:
+        tmp = notebook.with_name(notebook.name + ".tmp")
+        tmp.write_text(relative)
+        os.replace(tmp, notebook)
+
+
 def execute_job(job: CellJob, kernel_name: str = "python3") -> float:
     """Execute one cell's notebook (in whatever process runs this); write its executed copy and its
     done marker. The kernel gets the results folder and `job.cpus` threads. Returns the seconds taken."""
@@ -139,7 +155,8 @@ def execute_job(job: CellJob, kernel_name: str = "python3") -> float:
     started = time.perf_counter()
     try:
         papermill.execute_notebook(job.notebook, str(job.output), parameters=job.parameters,
-                                   kernel_name=kernel_name, progress_bar=False, cwd=str(Path(job.notebook).parent))
+                                   kernel_name=kernel_name, progress_bar=False, cwd=str(Path(job.notebook).parent),
+                                   extra_arguments=KERNEL_ARGUMENTS)
     finally:
         for key, value in saved.items():
             if value is None:
@@ -147,6 +164,7 @@ def execute_job(job: CellJob, kernel_name: str = "python3") -> float:
             else:
                 os.environ[key] = value
     seconds = round(time.perf_counter() - started, 1)
+    strip_root(job.output, REPO_ROOT)
     tmp = job.marker.with_suffix(".tmp")
     tmp.write_text(json.dumps({"cell": asdict(job), "seconds": seconds}, indent=2) + "\n")
     os.replace(tmp, job.marker)

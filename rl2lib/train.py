@@ -28,7 +28,7 @@ from rl2lib.config import ConfigError, ModelConfig, PPOConfig, TaskConfig, Train
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import evaluate_policy
 from rl2lib.models.snail import num_dense_blocks
-from rl2lib.paths import phase2_run_name, portable_path, repo_path
+from rl2lib.paths import default_run_name, phase2_run_name, portable_path, repo_path, results_dir, run_name_for
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
 
@@ -51,8 +51,8 @@ def build_policy(config: TrainConfig) -> torch.nn.Module:
     torch.manual_seed(config.seed)
     if model.model_type == "gru":
         from rl2lib.models.gru import GRUPolicy
-        return GRUPolicy(task.obs_size, task.num_actions, max_len=task.trial_len,
-                         hidden_size=model.hidden_size, separate_value=model.separate_value)
+        return GRUPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, hidden_size=model.hidden_size,
+                         separate_value=model.separate_value, layer_norm=model.layer_norm)
     from rl2lib.models.snail import SNAILPolicy
     return SNAILPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation,
                        depth_len=model.depth_len)
@@ -412,6 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--hidden_size", type=int, help="GRU units (ours 128: 2.5x faster than the RL^2 authors' 256, "
         "and enough for these tasks; original 256)")
     add("--separate_value", action="store_true", help="GRU: a separate value GRU, as the RL^2 authors did")
+    add("--layer_norm", action="store_true", help="GRU: LayerNorm on the GRU outputs before the heads (as the best "
+        "public PyTorch reproduction did)")
     add("--first_dilation", type=int, help="SNAIL: dilation of each TCBlock's first DenseBlock (2: the paper's "
         "TCBlock; 1: start at 1 so that the convolutions see step t-1; ours 1, original 2)")
     add("--depth_len", type=int, default=None, help="SNAIL: size each TCBlock for trials of this many steps "
@@ -424,7 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--device", default="auto", help="cpu, cuda or auto (default auto: cuda when present)")
     add("--run_dir", type=Path, default=None, help="where config.json, metrics.csv and checkpoint.pt go "
-        "(default runs/<out_file stem> or runs/<model>_<task>_k<k>_n<n>)")
+        "(default: the table cell's run, results/runs/<model>_<task>_k<k>_n<n> (MDPs <model>_mdp_n<n>, seed s > 0 "
+        "_seed<s>), which the tables and the explorer read; with --out_file, runs/<its stem>)")
     add("--resume", action="store_true", help="continue the run in --run_dir from its checkpoint, with its own "
         "settings (flags left out keep them; --metalearn_epochs, --checkpoint_every and the validation flags may change)")
     add("--checkpoint_every", type=int, default=10, help="updates between checkpoints (default 10)")
@@ -445,8 +448,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     value = {name: getattr(args, name) if getattr(args, name) is not None else default
              for name, default in defaults.items()}
     model = ModelConfig(model_type=args.model_type, hidden_size=value["hidden_size"],
-                        separate_value=args.separate_value, first_dilation=value["first_dilation"],
-                        depth_len=args.depth_len)
+                        separate_value=args.separate_value, layer_norm=args.layer_norm,
+                        first_dilation=value["first_dilation"], depth_len=args.depth_len)
     for name in ("batch_size", "mini_batch_size"):
         if value[name] < 1:
             raise ConfigError(f"{name} must be >= 1 environment steps, got {value[name]}")
@@ -537,7 +540,7 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
     task, model = config.task, config.model
     flags = {"task": task.task, "num_traj": task.num_traj, "num_actions": task.num_actions,
              "traj_len": task.traj_len, "model_type": model.model_type, **phase2, "hidden_size": model.hidden_size,
-             "separate_value": model.separate_value or None,
+             "separate_value": model.separate_value or None, "layer_norm": model.layer_norm or None,
              "first_dilation": model.first_dilation if model.model_type == "snail" else None,
              "depth_len": model.depth_len, "seed": config.seed,
              "init_from": agent_path(run_dir), "run_dir": run_dir.with_name(phase2_run_name(run_dir.name))}
@@ -568,8 +571,9 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
         if args.out_file is not None and not args.out_file.endswith(".pt"):
             raise ConfigError(f"out_file must end in .pt, got {args.out_file!r}")
         t = config.task
-        default_name = Path(args.out_file).stem if args.out_file else f"{config.model.model_type}_{t.task}_k{t.num_actions}_n{t.num_traj}"
-        run_dir = args.run_dir or Path("runs") / default_name
+        cell_dir = results_dir() / "runs" / run_name_for(default_run_name(config.model.model_type, t.task, t.num_actions,
+                                                                          t.num_traj), config.seed)
+        run_dir = args.run_dir or (Path("runs") / Path(args.out_file).stem if args.out_file else cell_dir)
         if (run_dir / "checkpoint.pt").exists() and not args.resume:
             raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run_dir")
         print(f"training {config.model.model_type} on task {t.task} (k={t.num_actions}, n={t.num_traj}, "

@@ -91,7 +91,7 @@ def test_an_exact_cell_name_selects_that_cell_only(monkeypatch):
 
 
 @pytest.mark.slow
-def test_running_one_cell_keeps_the_other_cells_timings_and_the_bar_advances_per_cell(tiny_profile, monkeypatch):
+def test_running_one_cell_keeps_the_other_cells_timings_and_the_bar_advances_per_cell(tiny_profile, monkeypatch, capfd):
     """Each finished cell's seconds are merged into results/notebooks/timings.json, so rerunning one
     cell (on a fresh clone, without the other cells' markers) keeps every other row; with one job the
     progress bar moves as each cell ends, not all at once after the last."""
@@ -117,3 +117,16 @@ def test_running_one_cell_keeps_the_other_cells_timings_and_the_bar_advances_per
     assert reproduce.run("tiny", only="cell_ok2") == []
     after = reproduce.json.loads(timings_path.read_text())
     assert set(after) == {"cell_ok", "cell_ok2"} and after["cell_ok"] == first["cell_ok"]
+    assert "without encryption" not in capfd.readouterr().err  # the kernels' start-up warning is silenced
+
+
+@pytest.mark.slow
+def test_executed_notebooks_hold_paths_relative_to_the_repository(tiny_profile, tmp_path, monkeypatch):
+    """papermill records the notebook's absolute input and output paths and its parameters; the
+    runner rewrites them relative to the repository, so a rerun elsewhere gives the same file."""
+    monkeypatch.setattr(reproduce, "REPO_ROOT", tmp_path)
+    assert reproduce.run("tiny", only="cell_ok") == []
+    job = reproduce.make_jobs(reproduce.select_cells("tiny", "cell_ok"))[0]
+    text = job.output.read_text()
+    assert str(tmp_path) not in text
+    assert '"input_path": "notebooks/ok.ipynb"' in text and '"count.txt"' in text

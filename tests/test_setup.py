@@ -42,3 +42,21 @@ def test_standard_files_license_citation_and_package_metadata():
     assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
     assert project["authors"] == [{"name": "rl2lib authors"}] and project["keywords"] and project["classifiers"]
     assert not any(classifier.startswith("License ::") for classifier in project["classifiers"])  # PEP 639 forbids both
+
+
+def test_the_notebook_ui_is_installed_with_this_projects_kernel():
+    """`make lab` opens JupyterLab from .venv on the notebooks, whose kernel is this environment's."""
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    for program in ("jupyter-lab", "jupyter-notebook", "voila"):
+        assert (bin_dir / program).exists(), f"{program} is not installed beside {sys.executable}"
+    version = subprocess.run([str(bin_dir / "jupyter-lab"), "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.strip() == pins((ROOT / "requirements.txt").read_text().splitlines())["jupyterlab"]
+    kernels = subprocess.run([str(bin_dir / "jupyter"), "kernelspec", "list", "--json"], capture_output=True, text=True)
+    import json
+    spec = json.loads(kernels.stdout)["kernelspecs"]["python3"]
+    assert Path(spec["resource_dir"]).resolve().is_relative_to(Path(sys.prefix).resolve())
+    makefile = (ROOT / "Makefile").read_text()
+    assert "jupyter lab --notebook-dir=notebooks" in makefile and "cull_idle_timeout" in makefile

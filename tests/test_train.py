@@ -136,6 +136,8 @@ def test_sample_commands_run_unchanged(command, tmp_path):
     (["--validate_every", "-1"], "validate_every must be >= 0"),
     (["--validate_every", "5", "--validate_trials", "1"], "validate_trials must be >= 2"),
     (["--model_type", "snail", "--first_dilation", "4"], "first_dilation must be 1 or 2"),
+    (["--model_type", "snail", "--layer_norm"], "layer_norm is a GRU setting"),
+    (["--depth_len", "100"], "depth_len is SNAIL's TCBlock depth"),
 ])
 def test_impossible_flags_give_one_line_errors(args, fragment, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -380,3 +382,18 @@ def test_a_snail_played_at_another_trial_length_keeps_its_weights_and_its_causal
     assert torch.allclose(logits_short, logits_long[:4], atol=1e-6) and torch.allclose(values_short, values_long[:4], atol=1e-6)
     result = evaluate_checkpoint(tmp_path / "run" / "checkpoint.pt", num_trials=20, num_traj=9)
     assert result.task_config.num_traj == 9 and 0 <= result.mean <= 9
+
+
+def test_model_flags_reach_the_network():
+    """--layer_norm and --separate_value build the GRU the RL^2 reproductions used; --depth_len sets
+    SNAIL's DenseBlocks per TCBlock (ceil(log2 T')) whatever the trial length."""
+    from rl2lib.train import build_policy
+
+    def policy(*args):
+        return build_policy(config_from_args(build_parser().parse_args([*TINY, *args])))
+
+    gru = policy("--layer_norm", "--separate_value")
+    assert isinstance(gru.policy_norm, torch.nn.LayerNorm) and isinstance(gru.value_norm, torch.nn.LayerNorm)
+    assert isinstance(policy().policy_norm, torch.nn.Identity)
+    snail = policy("--model_type", "snail", "--num_traj", "5", "--depth_len", "100")  # T = 5, depth of T = 100
+    assert len(snail.policy_net.tc1.blocks) == 7 and snail.max_len == 5
