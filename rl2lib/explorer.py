@@ -1,8 +1,9 @@
 """An interactive explorer: one trial on one task, stepped by hand, beside the baselines.
 
 `TrialSession` holds the logic and no widgets, so it can be tested: a setting (`TaskConfig`), an
-agent (a baseline name of `rl2lib.baselines.BASELINES`, or a checkpoint written by `rl2-train`) and
-a seed fix one task and one trial, with the seeds of `rl2lib.evaluate` (task from `seed`,
+agent (a baseline name of `rl2lib.baselines.BASELINES`, a run folder written by `rl2-train`, which
+plays `rl2lib.train.agent_path(folder)`, the file the tables score, or a checkpoint file) and a seed
+fix one task and one trial, with the seeds of `rl2lib.evaluate` (task from `seed`,
 environment noise from `seed + 1`, the agent's randomness from `seed + 2`), so that stepping a
 session to its end gives the trial that `rl2lib.evaluate.play_baseline(..., num_trials=1, seed)`
 (or `evaluate_policy`) plays. At each step it shows what the agent would do next and what has been
@@ -20,31 +21,38 @@ seen so far:
   MDPs: how often each state has been visited.
 - the cumulative reward beside a few baselines (bandit: greedy, TS, oracle; MDP: greedy, PSRL,
   oracle) played on the same task with the same seed through `rl2lib.evaluate.play_trials`.
-Baselines run with their default hyper-parameter (no tuning). `build_explorer` wires ipywidgets to
-a session and redraws a PNG of `plot_session` in an `ipywidgets.Output` (DOM class `rl2-plot`) and
-a one-line summary (DOM class `rl2-summary`, e.g. "step 3/10, total reward 2.00").
+Baselines run with their default hyper-parameter (no tuning). `agent_options` lists what can play a
+setting: the trained runs that fill its table cells (`rl2lib.tables.load_results`), the baselines,
+then the other runs trained on the same (task, k, n), each labelled with what it is.
+`build_explorer` wires ipywidgets to a session and redraws a PNG of `plot_session` in an
+`ipywidgets.Image` (DOM class `rl2-plot`, hidden while the setting cannot be played) and a one-line
+summary (DOM class `rl2-summary`, e.g. "step 3/10, total reward 2.00").
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
 from __future__ import annotations
 
 import html
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
 import torch
-from IPython.display import Image, clear_output, display
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from scipy.stats import beta as beta_distribution
 
 from rl2lib.baselines import BASELINES, Baseline
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import Tasks, TrialEnv, seeded_tasks
 from rl2lib.evaluate import make_baseline, make_generators, play_trials
-from rl2lib.paths import results_dir
+from rl2lib.paths import (PHASE2_SUFFIX, default_run_name, phase2_run_name, portable_path, repo_path, results_dir,
+                          split_seed)
 from rl2lib.rollout import sample_actions
+from rl2lib.tables import load_results
+from rl2lib.train import TrainingError, agent_path, load_policy
 
 REPLICA_SEED_OFFSET = 3
 """The replicas that estimate a baseline's action probabilities draw from `seed + 3`, a stream of
@@ -53,22 +61,23 @@ their own: estimating never changes what the agent does."""
 COMPARISON_AGENTS = {"bandit": ("greedy", "ts", "oracle"), "mdp": ("greedy", "psrl", "oracle")}
 """Baselines whose cumulative reward on the same task is drawn beside the agent's."""
 
-
-def find_checkpoints(runs_dir: Path | None = None) -> list[Path]:
-    """Checkpoints written by `rl2-train` under `runs_dir` (default results/runs/*/checkpoint.pt)."""
-    runs_dir = results_dir() / "runs" if runs_dir is None else Path(runs_dir)
-    return sorted(runs_dir.glob("*/checkpoint.pt"))
+MODEL_LABELS = {"gru": "RL² GRU", "snail": "SNAIL"}
+"""How a trained run's model is named in the agent list ([1] RL^2 with a GRU; [2] SNAIL)."""
 
 
-def is_checkpoint(agent: str | Path) -> bool:
-    return str(agent).endswith(".pt")
+def trained_file(agent: str | Path, task: str) -> Path | None:
+    """The checkpoint an agent name stands for, or None for a baseline (or an unknown name).
 
-
-def checkpoint_task_config(path: str | Path) -> TaskConfig:
-    """The task setting a checkpoint was trained on (a TrainingError if it cannot be read)."""
-    from rl2lib.train import load_policy
-
-    return load_policy(Path(path))[1].task
+    A run folder plays `rl2lib.train.agent_path(folder)`: best.pt when the run validated, else
+    checkpoint.pt, the file its evaluation and so the tables score. A name ending in .pt is that file.
+    """
+    name = str(agent)
+    if name in BASELINES[task]:
+        return None
+    path = repo_path(name)
+    if path.is_dir():
+        return agent_path(path)
+    return path if name.endswith(".pt") else None
 
 
 @dataclass
@@ -87,39 +96,42 @@ class TrialSession:
 
     Args:
         task_config: the setting (task, k = num_actions, n = num_traj).
-        agent: a baseline name for the task, or the path of a checkpoint (.pt) trained on the same
-            task and k (a GRU plays any n; a SNAIL only the trial length it was built for).
+        agent: a baseline name for the task, or a run folder or checkpoint (.pt) trained on the same
+            task and k (see `trained_file`; a GRU plays any n, a SNAIL only the trial length it was
+            built for).
         seed: evaluation seed: the task is task 0 of `seeded_tasks(task_config, 1, seed)`.
         tasks: a task to play instead of the seeded one (one task: `num_tasks == 1`).
         num_replicas: copies of a baseline used to estimate its action probabilities; 0 turns the
             estimate off.
         param: the baseline's hyper-parameter; None takes its default.
         compare: baselines drawn beside the agent; None takes `COMPARISON_AGENTS[task]`.
+        label: how the figure names the agent; None: the baseline's name or the run's folder.
     """
 
     def __init__(self, task_config: TaskConfig, agent: str | Path, seed: int = 0, tasks: Tasks | None = None,
-                 num_replicas: int = 200, param=None, compare: tuple[str, ...] | None = None):
+                 num_replicas: int = 200, param=None, compare: tuple[str, ...] | None = None,
+                 label: str | None = None):
         self.config = task_config
         self.agent_name = str(agent)
+        checkpoint = trained_file(agent, task_config.task)
         self.seed = seed
         self.num_replicas = num_replicas
         self.tasks = seeded_tasks(task_config, 1, seed) if tasks is None else tasks
         if self.tasks.num_tasks != 1:
             raise ConfigError(f"a session plays one task, got {self.tasks.num_tasks}")
         self.policy, self.baseline = None, None
-        if is_checkpoint(agent):
-            self.policy = self._load_policy(Path(agent))
+        if checkpoint is not None:
+            self.policy = self._load_policy(checkpoint)
         else:
             self.baseline = make_baseline(task_config, self.agent_name, param)
         self.param = None if self.baseline is None else self.baseline.param
+        self.label = label or (self.agent_name if checkpoint is None else checkpoint.parent.name)
         compare = COMPARISON_AGENTS[task_config.task] if compare is None else compare
         self.comparison_rewards = self._play_comparisons([name for name in compare if name != self.agent_name])
         self.reset()
 
     # setting up -------------------------------------------------------------------------------
     def _load_policy(self, path: Path) -> torch.nn.Module:
-        from rl2lib.train import TrainingError, load_policy
-
         try:
             policy, trained = load_policy(path)
         except TrainingError as error:
@@ -236,6 +248,15 @@ class TrialSession:
         """Up to `num_steps` steps (fewer if the trial ends first)."""
         return [self.step() for _ in range(min(num_steps, self.num_steps - self.t))]
 
+    @property
+    def steps_left_in_episode(self) -> int:
+        """Steps to the end of the current episode (0 once the trial is over; 1 on a bandit)."""
+        return 0 if self.done else self.config.traj_len - self.env.step_in_episode
+
+    def finish_episode(self) -> list[StepRecord]:
+        """Play to the end of the current episode."""
+        return self.advance(self.steps_left_in_episode)
+
     def play(self) -> list[StepRecord]:
         """Play the trial to its end. The replicas are dropped first (no probabilities are shown on
         the way, and planning for them every episode is the slow part); `reset` brings them back."""
@@ -303,76 +324,113 @@ class TrialSession:
 # The figure
 # ----------------------------------------------------------------------------------------------
 
+FIGURE_SIZE = (13, 3.8)
+"""Inches: at `figure_png`'s 80 dpi, 1040 x 304 pixels, one screen wide."""
+
+
+def set_index_ticks(ax, count: int) -> None:
+    """x ticks for arms, actions or states 0..count-1: each one up to 12, else every 5th (every 10th
+    past 60), with a minor tick at each, so that labels never merge (k = 50: 0, 5, ..., 45)."""
+    step = 1 if count <= 12 else 5 if count <= 60 else 10
+    ax.set_xticks(np.arange(0, count, step))
+    ax.set_xticks(np.arange(count), minor=True)
+    ax.set_xlim(-0.6, count - 0.4)
+
+
+def plot_action_probs(ax, session: TrialSession) -> None:
+    """P(next action) as bars, a bandit's best arm green."""
+    cfg = session.config
+    probs = session.action_probs()
+    if probs is None:
+        ax.text(0.5, 0.5, "trial over" if session.done else "not estimated (num_replicas = 0)",
+                ha="center", va="center", transform=ax.transAxes)
+    else:
+        colors = ["tab:blue"] * cfg.num_actions
+        if cfg.task == "bandit":
+            colors[int(session.tasks.arm_probs[0].argmax())] = "tab:green"
+        ax.bar(np.arange(cfg.num_actions), probs, color=colors)
+    ax.set_ylim(0, 1.05)
+    where = f" in state {session.state}" if cfg.task == "mdp" and not session.done else ""
+    ax.set_title(f"next action{where}\n({session.probs_source})", fontsize=9)
+    ax.set_xlabel("arm (green: the best)" if cfg.task == "bandit" else "action")
+    ax.set_ylabel("P(action)")
+    set_index_ticks(ax, cfg.num_actions)
+
+
+def plot_arm_posterior(ax, session: TrialSession) -> None:
+    """Each arm's Beta posterior mean with its 90% interval, its true p (hidden from the agent), and
+    its pulls so far as grey bars on the right-hand axis."""
+    posterior = session.arm_posterior()
+    arms = np.arange(session.config.num_actions)
+    pulls_ax = ax.twinx()
+    pulls_ax.bar(arms, posterior["pulls"], color="0.85", label="pulls (right axis)")
+    pulls_ax.set_ylim(0, 1.3 * max(posterior["pulls"].max(), 1.0))  # the top 0.3 holds the legend
+    pulls_ax.set_ylabel("pulls so far")
+    pulls_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_zorder(pulls_ax.get_zorder() + 1)  # the posterior in front of the bars
+    ax.patch.set_visible(False)
+    mean = posterior["mean"]
+    few = len(arms) <= 12
+    ax.errorbar(arms, mean, yerr=[mean - posterior["low"], posterior["high"] - mean], fmt="o",
+                markersize=4 if few else 2, capsize=3 if few else 0, elinewidth=1.5 if few else 0.8,
+                label="posterior mean, 90% interval")
+    ax.plot(arms, session.tasks.arm_probs[0].numpy(), "kx", markersize=6 if few else 4, label="true p (hidden)")
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel("P(reward = 1)")
+    ax.set_xlabel("arm")
+    set_index_ticks(ax, len(arms))
+    ax.set_title("what the trial has shown\nBeta(1 + successes, 1 + failures) of each arm", fontsize=9)
+    handles, labels = ax.get_legend_handles_labels()
+    bar_handles, bar_labels = pulls_ax.get_legend_handles_labels()
+    ax.legend(handles + bar_handles, labels + bar_labels, fontsize=7, loc="upper center", ncol=2)
+
+
+def plot_state_visits(ax, session: TrialSession) -> None:
+    """How often each state has been visited; the current state's column is shaded orange (visible
+    before its first visit too)."""
+    cfg = session.config
+    if not session.done:
+        ax.axvspan(session.state - 0.5, session.state + 0.5, color="tab:orange", alpha=0.3, linewidth=0)
+    ax.bar(np.arange(cfg.num_states), session.visit_counts().sum(1), color="tab:blue")
+    set_index_ticks(ax, cfg.num_states)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("state (orange: the current one)")
+    ax.set_ylabel("visits so far")
+    ax.set_title("what the trial has shown\nstate visits", fontsize=9)
+
+
+def plot_cumulative_reward(ax, session: TrialSession) -> None:
+    """The agent's cumulative reward so far (black) beside the comparison baselines' whole trials."""
+    steps = np.arange(1, session.num_steps + 1)
+    for name, rewards in session.comparison_rewards.items():
+        ax.plot(steps, np.cumsum(rewards), "--", linewidth=1, label=name)
+    ax.plot(np.arange(1, session.t + 1), session.cumulative_rewards(), "-", color="black", linewidth=2,
+            marker="o" if session.num_steps <= 30 else None, markersize=3, label=session.label)
+    ax.axvline(session.t, color="gray", linewidth=0.5)
+    ax.set_xlim(0, session.num_steps + 1)
+    per_episode = f" ({session.config.traj_len} per episode)" if session.config.traj_len > 1 else ""
+    ax.set_xlabel(f"step of the trial{per_episode}")
+    ax.set_ylabel("cumulative reward")
+    ax.set_title(f"cumulative reward, step {session.t}/{session.num_steps}\n"
+                 "(dashed: baselines on the same task and seed)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+
 
 def plot_session(session: TrialSession) -> Figure:
     """Three panels: next-action probabilities, the posterior (bandit) or state visits (MDP), and
     cumulative reward against the comparison baselines on the same task. Built without pyplot, so
     that redrawing from a widget callback leaves no figure behind."""
-    cfg = session.config
-    figure = Figure(figsize=(13, 3.6))
+    figure = Figure(figsize=FIGURE_SIZE)
     ax_probs, ax_seen, ax_reward = figure.subplots(1, 3)
-    actions = np.arange(cfg.num_actions)
-
-    probs = session.action_probs()
-    if probs is None:
-        ax_probs.text(0.5, 0.5, "trial over" if session.done else "not estimated (num_replicas = 0)",
-                      ha="center", va="center", transform=ax_probs.transAxes)
+    plot_action_probs(ax_probs, session)
+    if session.config.task == "bandit":
+        plot_arm_posterior(ax_seen, session)
     else:
-        colors = ["tab:blue"] * cfg.num_actions
-        if cfg.task == "bandit":
-            colors[int(session.tasks.arm_probs[0].argmax())] = "tab:green"
-        ax_probs.bar(actions, probs, color=colors)
-        ax_probs.set_ylim(0, 1.05)
-    where = f", state {session.state}" if cfg.task == "mdp" and not session.done else ""
-    ax_probs.set_title(f"next action{where}: P(a)\n({session.probs_source})", fontsize=8)
-    ax_probs.set_xlabel("arm (green: best)" if cfg.task == "bandit" else "action")
-    ax_probs.set_xticks(actions)
-
-    if cfg.task == "bandit":
-        posterior = session.arm_posterior()
-        mean = posterior["mean"]
-        ax_seen.errorbar(actions, mean, yerr=[mean - posterior["low"], posterior["high"] - mean], fmt="o",
-                         capsize=3, label="posterior mean, 90% interval")
-        ax_seen.plot(actions, session.tasks.arm_probs[0].numpy(), "kx", label="true p (hidden from the agent)")
-        for arm in actions:
-            ax_seen.annotate(f"{posterior['successes'][arm]:.0f}/{posterior['pulls'][arm]:.0f}",
-                             (arm, 1.03), ha="center", fontsize=7)
-        ax_seen.set_ylim(0, 1.32)
-        ax_seen.set_yticks(np.linspace(0, 1, 6))
-        ax_seen.set_xticks(actions)
-        ax_seen.set_xlabel("arm")
-        ax_seen.set_title("Beta(1 + successes, 1 + failures); successes/pulls on top", fontsize=8)
-        ax_seen.legend(fontsize=7, loc="upper center", ncol=2)
-    else:
-        visits = session.visit_counts().sum(1)  # (S,)
-        colors = ["tab:blue"] * cfg.num_states
-        if not session.done:
-            colors[session.state] = "tab:orange"
-        ax_seen.bar(np.arange(cfg.num_states), visits, color=colors)
-        ax_seen.set_xticks(np.arange(cfg.num_states))
-        ax_seen.set_xlabel("state (orange: the current one)")
-        ax_seen.set_title("state visits so far", fontsize=8)
-
-    steps = np.arange(1, session.num_steps + 1)
-    for name, rewards in session.comparison_rewards.items():
-        ax_reward.plot(steps, np.cumsum(rewards), "--", linewidth=1, label=f"{name} (same task, same seed)")
-    mine = session.cumulative_rewards()
-    ax_reward.plot(np.arange(1, session.t + 1), mine, "-", color="black", linewidth=2,
-                   marker="o" if session.num_steps <= 30 else None, markersize=3, label=session_label(session))
-    ax_reward.axvline(session.t, color="gray", linewidth=0.5)
-    ax_reward.set_xlim(0, session.num_steps + 1)
-    ax_reward.set_xlabel("step of the trial")
-    ax_reward.set_title(session.summary(), fontsize=8)
-    ax_reward.legend(fontsize=7, loc="upper left")
+        plot_state_visits(ax_seen, session)
+    plot_cumulative_reward(ax_reward, session)
     figure.tight_layout()
     return figure
-
-
-def session_label(session: TrialSession) -> str:
-    """The agent's name: a baseline's name, or a checkpoint's run folder."""
-    if session.policy is not None:
-        return Path(session.agent_name).parent.name or session.agent_name
-    return session.agent_name
 
 
 def figure_png(figure: Figure, dpi: int = 80) -> bytes:
@@ -388,93 +446,172 @@ def render_png(session: TrialSession) -> bytes:
 
 
 # ----------------------------------------------------------------------------------------------
+# The agent list
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A run folder that can play a setting, and what it is there."""
+
+    label: str  # what the agent list shows: "RL² GRU — table cell", "variant: gru_bandit_k5_n100_tau0.3"
+    path: Path  # `rl2lib.train.agent_path(run_dir)`: the file the tables score
+    rank: int  # 0: the tables score it; 1: a run of the cell's own name they do not (yet) score; 2: a variant
+
+
+def table_cell_runs(task: str, num_actions: int, num_traj: int) -> set[str]:
+    """Names of the runs that fill this setting's table cells: every model, every training seed."""
+    return {record["run"] for (cell_task, n, k, _), group in load_results().items()
+            if (cell_task, k, n) == (task, num_actions, num_traj) and "per_seed" in group
+            for record in group["per_seed"]}
+
+
+def describe_run(name: str, model: str, cell_name: str, cell_runs: set[str]) -> tuple[int, str]:
+    """(rank, label) of run `name` of `model` (see `TrainedRun`); `cell_name` is the setting's
+    `default_run_name` for that model, `cell_runs` what `table_cell_runs` gives."""
+    who = MODEL_LABELS.get(model, model)
+    base, seed = split_seed(name)
+    seed_note = f", training seed {seed}" if seed else ""
+    if name in cell_runs:
+        return 0, f"{who} — table cell{seed_note}"
+    if base == cell_name and phase2_run_name(name) in cell_runs:
+        return 1, f"{who} — first training phase of the table cell{seed_note}"
+    if base in (cell_name, cell_name + PHASE2_SUFFIX):
+        role = "table cell" if base == cell_name else "second training phase of the table cell"
+        return 1, f"{who} — {role}, not evaluated yet{seed_note}"
+    return 2, f"variant: {name}"
+
+
+def trained_runs(task: str, num_actions: int, num_traj: int) -> list[TrainedRun]:
+    """The runs under results/runs trained on exactly this (task, k, n) that have a file to play,
+    table cells first (by model, then training seed), then the cells' other runs, then variants."""
+    cell_runs = table_cell_runs(task, num_actions, num_traj)
+    runs = []
+    for config_path in sorted((results_dir() / "runs").resolve().glob("*/config.json")):
+        try:
+            config = json.loads(config_path.read_text())
+            setting, model = config["task"], config["model"]["model_type"]
+        except (OSError, ValueError, KeyError):  # a foreign or half-written config.json: not a run to list
+            continue
+        path = agent_path(config_path.parent)
+        if (setting["task"], setting["num_actions"], setting["num_traj"]) != (task, num_actions, num_traj) \
+                or not path.exists():
+            continue
+        cell_name = default_run_name(model, task, num_actions, num_traj)
+        rank, label = describe_run(config_path.parent.name, model, cell_name, cell_runs)
+        runs.append(TrainedRun(label, path, rank))
+    return sorted(runs, key=lambda run: (run.rank, run.label))
+
+
+def agent_options(task: str, num_actions: int, num_traj: int) -> list[tuple[str, str]]:
+    """(label, value) pairs of the agent list of a setting: the runs that fill its table cells, the
+    task's baselines, then its other runs. A value is a baseline name or a checkpoint's path."""
+    runs = trained_runs(task, num_actions, num_traj)
+    cells = [(run.label, str(run.path)) for run in runs if run.rank == 0]
+    others = [(run.label, str(run.path)) for run in runs if run.rank > 0]
+    return cells + [(f"baseline: {name}", name) for name in BASELINES[task]] + others
+
+
+def agent_value(agent: str | Path, task: str) -> str:
+    """An agent as the agent list names it: a baseline's name, or the absolute path of the file it plays."""
+    checkpoint = trained_file(agent, task)
+    return str(agent) if checkpoint is None else str(checkpoint.resolve())
+
+
+# ----------------------------------------------------------------------------------------------
 # The widgets
 # ----------------------------------------------------------------------------------------------
 
 
-def agent_options(task: str, checkpoints: list[Path]) -> list[tuple[str, str]]:
-    """(label, value) pairs: the task's baselines, then every checkpoint found."""
-    options = [(name, name) for name in BASELINES[task]]
-    options += [(f"{path.parent.name} (trained)", str(path)) for path in checkpoints]
-    return options
+def sized(width: int) -> dict:
+    """Keyword arguments of a control `width` pixels wide that shows its description in full."""
+    return {"style": {"description_width": "initial"}, "layout": widgets.Layout(width=f"{width}px")}
 
 
 class Explorer(widgets.VBox):
-    """The explorer's widgets around a `TrialSession`; `session` is None while the setting is invalid."""
+    """The explorer's widgets around a `TrialSession`; `session` is None while the setting cannot be played."""
 
-    def __init__(self, task: str, num_actions: int, num_traj: int, agent: str, seed: int,
-                 runs_dir: Path | None, num_replicas: int):
-        self.checkpoints = find_checkpoints(runs_dir)
+    def __init__(self, task: str, num_actions: int, num_traj: int, agent: str, seed: int, num_replicas: int):
         self.num_replicas = num_replicas
         self.session: TrialSession | None = None
-        self._quiet = 0  # > 0 while one control updates others, so that the session is rebuilt once
-        self.task_box = widgets.Dropdown(options=list(BASELINES), value=task, description="task")
-        self.k_box = widgets.BoundedIntText(value=num_actions, min=1, max=100, description="k (actions)",
-                                           style={"description_width": "initial"})
-        self.n_box = widgets.BoundedIntText(value=num_traj, min=1, max=1000, description="n (episodes)",
-                                           style={"description_width": "initial"})
-        options = agent_options(task, self.checkpoints)
-        if agent not in [value for _, value in options]:
-            options.append((f"{Path(agent).parent.name} (trained)", agent))
-        self.agent_box = widgets.Dropdown(options=options, value=agent, description="agent")
-        self.seed_box = widgets.IntText(value=seed, description="seed")
-        self.new_task_button = widgets.Button(description="new task (seed + 1)")
-        self.step_button = widgets.Button(description="step", button_style="primary")
-        self.play_button = widgets.Button(description="play to end")
-        self.reset_button = widgets.Button(description="reset")
-        for name, button in (("new-task", self.new_task_button), ("step", self.step_button),
-                             ("play", self.play_button), ("reset", self.reset_button)):
-            button.add_class(f"rl2-{name}")
-        self.summary = widgets.HTML()
-        self.summary.add_class("rl2-summary")
-        self.plot = widgets.Output()
-        self.plot.add_class("rl2-plot")
-
-        self.task_box.observe(self._on_task, names="value")
-        self.agent_box.observe(self._on_agent, names="value")
-        for box in (self.k_box, self.n_box, self.seed_box):
-            box.observe(lambda change: self._rebuild(), names="value")
-        self.new_task_button.on_click(lambda _: setattr(self.seed_box, "value", self.seed_box.value + 1))
-        self.step_button.on_click(lambda _: self._act("step"))
-        self.play_button.on_click(lambda _: self._act("play"))
-        self.reset_button.on_click(lambda _: self._act("reset"))
+        self._quiet = 0  # > 0 while one control updates another, so that the session is rebuilt once
+        self._make_controls(task, num_actions, num_traj, agent, seed)
+        self._connect()
         super().__init__([
             widgets.HBox([self.task_box, self.k_box, self.n_box]),
             widgets.HBox([self.agent_box, self.seed_box, self.new_task_button]),
-            widgets.HBox([self.step_button, self.play_button, self.reset_button]),
+            widgets.HBox([self.step_button, self.step_n_button, self.num_steps_box, self.episode_button,
+                          self.play_button, self.reset_button]),
             self.summary, self.plot])
         self.add_class("rl2-explorer")
         self._rebuild()
 
-    def _on_task(self, change) -> None:
-        """A new task family: offer its baselines (a checkpoint stays selected; TS becomes PSRL)."""
-        options = agent_options(change["new"], self.checkpoints)
-        values = [value for _, value in options]
-        agent = self.agent_box.value
-        if agent not in values and not is_checkpoint(agent):
-            agent = COMPARISON_AGENTS[change["new"]][1]
+    def _make_controls(self, task: str, num_actions: int, num_traj: int, agent: str, seed: int) -> None:
+        """The boxes, buttons, summary line and figure, each with its DOM class `rl2-*` where a test finds it."""
+        self.task_box = widgets.Dropdown(options=list(BASELINES), value=task, description="task", **sized(160))
+        self.k_box = widgets.BoundedIntText(value=num_actions, min=1, max=100, description="k (actions)", **sized(170))
+        self.n_box = widgets.BoundedIntText(value=num_traj, min=1, max=1000, description="n (episodes)", **sized(180))
+        options = agent_options(task, num_actions, num_traj)
+        value = agent_value(agent, task)
+        # an agent given by the caller and not listed (another setting's checkpoint) stays on the list
+        self.extra_options = [] if value in dict(options).values() else [(extra_label(value), value)]
+        self.agent_box = widgets.Dropdown(options=options + self.extra_options, value=value, description="agent",
+                                          **sized(480))
+        self.seed_box = widgets.IntText(value=seed, description="seed", **sized(130))
+        self.num_steps_box = widgets.BoundedIntText(value=10, min=1, max=100_000, description="N", **sized(110))
+        for name, box in (("k", self.k_box), ("n", self.n_box), ("num-steps", self.num_steps_box)):
+            box.add_class(f"rl2-{name}")
+        self.new_task_button = self._button("new-task", "new task (seed + 1)")
+        self.step_button = self._button("step", "step", button_style="primary")
+        self.step_n_button = self._button("step-n", "step N")
+        self.episode_button = self._button("episode", "to the end of the episode")
+        self.play_button = self._button("play", "play to the end of the trial")
+        self.reset_button = self._button("reset", "reset")
+        self.summary = widgets.HTML()
+        self.summary.add_class("rl2-summary")
+        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.plot.add_class("rl2-plot")
+
+    def _connect(self) -> None:
+        """What each control does."""
+        for box in (self.task_box, self.k_box, self.n_box):
+            box.observe(lambda change: self._on_setting(), names="value")
+        for box in (self.agent_box, self.seed_box):
+            box.observe(lambda change: self._rebuild(), names="value")
+        self.new_task_button.on_click(lambda _: setattr(self.seed_box, "value", self.seed_box.value + 1))
+        self.step_button.on_click(lambda _: self._act(lambda session: session.advance(1)))
+        self.step_n_button.on_click(lambda _: self._act(lambda session: session.advance(self.num_steps_box.value)))
+        self.episode_button.on_click(lambda _: self._act(TrialSession.finish_episode))
+        self.play_button.on_click(lambda _: self._act(TrialSession.play))
+        self.reset_button.on_click(lambda _: self._act(TrialSession.reset))
+
+    @staticmethod
+    def _button(name: str, description: str, **style) -> widgets.Button:
+        """A button sized to its text, with DOM class `rl2-<name>` for the browser test."""
+        button = widgets.Button(description=description, layout=widgets.Layout(width="auto"), **style)
+        button.add_class(f"rl2-{name}")
+        return button
+
+    @property
+    def move_buttons(self) -> tuple[widgets.Button, ...]:
+        """The buttons that take steps: disabled once the trial is over."""
+        return self.step_button, self.step_n_button, self.episode_button, self.play_button
+
+    def _on_setting(self) -> None:
+        """A new task, k or n: that setting's agent list, keeping the agent where it is listed, else
+        the same role (e.g. 'RL² GRU — table cell') where the setting has one, else the task's TS/PSRL."""
+        options = agent_options(self.task_box.value, self.k_box.value, self.n_box.value) + self.extra_options
+        by_label = dict(options)
+        if self.agent_box.value in by_label.values():
+            value = self.agent_box.value
+        else:
+            value = by_label.get(self.agent_box.label, COMPARISON_AGENTS[self.task_box.value][1])
         self._quiet += 1
         try:
-            self.agent_box.options = options if agent in values else options + [(agent, agent)]
-            self.agent_box.value = agent
+            self.agent_box.options = options
+            self.agent_box.value = value
         finally:
             self._quiet -= 1
-        self._rebuild()
-
-    def _on_agent(self, change) -> None:
-        """A checkpoint brings the task and k it was trained on."""
-        if self._quiet:
-            return
-        if is_checkpoint(change["new"]):
-            self._quiet += 1
-            try:
-                trained = checkpoint_task_config(change["new"])
-                self.k_box.value = trained.num_actions
-                self.task_box.value = trained.task
-            except Exception:  # noqa: BLE001 - an unreadable file is reported by _rebuild
-                pass
-            finally:
-                self._quiet -= 1
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -482,49 +619,52 @@ class Explorer(widgets.VBox):
         if self._quiet:
             return
         try:
-            config = TaskConfig(task=self.task_box.value, num_actions=self.k_box.value,
-                                num_traj=self.n_box.value)
+            config = TaskConfig(task=self.task_box.value, num_actions=self.k_box.value, num_traj=self.n_box.value)
             self.session = TrialSession(config, self.agent_box.value, self.seed_box.value,
-                                        num_replicas=self.num_replicas)
+                                        num_replicas=self.num_replicas, label=self.agent_box.label)
         except (ConfigError, RuntimeError) as error:
             self.session = None
             self._show(f"cannot play this setting: {error}")
             return
         self._show()
 
-    def _act(self, what: str) -> None:
-        if self.session is None:
-            return
-        if what == "step" and not self.session.done:
-            self.session.step()
-        elif what == "play":
-            self.session.play()
-        elif what == "reset":
-            self.session.reset()
-        self._show()
+    def _act(self, move) -> None:
+        """Apply `move` (a function of the session) and redraw."""
+        if self.session is not None:
+            move(self.session)
+            self._show()
 
     def _show(self, error: str | None = None) -> None:
-        """Redraw the summary line and the figure."""
-        done = self.session is None or self.session.done
-        self.step_button.disabled = self.play_button.disabled = done
+        """Redraw the summary line and the figure; an error hides the figure, so that none stays stale."""
+        playable = self.session is not None and not self.session.done
+        for button in self.move_buttons:
+            button.disabled = not playable
         self.reset_button.disabled = self.session is None
-        with self.plot:
-            clear_output(wait=True)
-            if error is None:
-                display(Image(render_png(self.session)))
+        if error is None:
+            self.plot.value = render_png(self.session)
+            self.plot.layout.display = None
+        else:
+            self.plot.value = b""
+            self.plot.layout.display = "none"
         self.summary.value = html.escape(error if error is not None else self.session.summary())
 
 
+def extra_label(value: str) -> str:
+    """The agent list's label of an agent it does not list itself: a checkpoint by its path."""
+    return f"checkpoint: {portable_path(value)}" if value.endswith(".pt") else value
+
+
 def build_explorer(task: str = "bandit", num_actions: int = 5, num_traj: int = 10, agent: str = "ts",
-                   seed: int = 0, runs_dir: Path | None = None, num_replicas: int = 200):
+                   seed: int = 0, num_replicas: int = 200) -> Explorer:
     """The interactive explorer, an `ipywidgets.VBox` (its `session` attribute is the TrialSession).
 
-    Controls: task, k, n, agent (baselines of the task and the checkpoints under `runs_dir`, default
-    results/runs), seed; buttons "new task" (seed + 1), "step", "play to end", "reset". A change of
-    any control draws the task of the seed and restarts the trial.
+    Controls: task, k, n; agent (`agent_options` of the setting: table-cell runs, baselines, other
+    runs; an `agent` given here that the list lacks is added to it); seed; buttons "new task"
+    (seed + 1), "step", "step N" (N in the box beside it), "to the end of the episode", "play to the
+    end of the trial", "reset". A change of any control draws the task of the seed and restarts the trial.
     """
-    return Explorer(task, num_actions, num_traj, str(agent), seed, runs_dir, num_replicas)
+    return Explorer(task, num_actions, num_traj, str(agent), seed, num_replicas)
 
 
-__all__ = ["COMPARISON_AGENTS", "Explorer", "StepRecord", "TrialSession", "agent_options", "build_explorer",
-           "checkpoint_task_config", "find_checkpoints", "figure_png", "plot_session", "render_png"]
+__all__ = ["COMPARISON_AGENTS", "Explorer", "StepRecord", "TrainedRun", "TrialSession", "agent_options",
+           "build_explorer", "figure_png", "plot_session", "render_png", "trained_file", "trained_runs"]
