@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rl2lib.config import TaskConfig
-from rl2lib.paths import REPO_ROOT, default_run_name, results_dir
+from rl2lib.paths import REPO_ROOT, default_run_name, portable_path, results_dir
 from rl2lib.train import agent_path, flag_argv, load_checkpoint, recipe
 
 CONFIRM_SEED = 2_000_003
@@ -51,14 +51,9 @@ class Run:
         """The `rl2-train` words of this run: one torch thread, resumed when it has a checkpoint."""
         flags = dict(self.flags)
         if self.parent is not None:
-            flags["init_from"] = portable(agent_path(results_dir() / "runs" / self.parent))
-        flags.update(run_dir=portable(self.run_dir), num_workers=1, resume=(self.run_dir / "checkpoint.pt").exists())
+            flags["init_from"] = portable_path(agent_path(results_dir() / "runs" / self.parent))
+        flags.update(run_dir=portable_path(self.run_dir), num_workers=1, resume=(self.run_dir / "checkpoint.pt").exists())
         return flag_argv(flags)
-
-
-def portable(path: Path) -> str:
-    """`path` relative to the repository when inside it (what config.json and the README show)."""
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
 def cell(model: str, task: str, n: int, updates: int, k: int = 5, parent: str | None = None,
@@ -141,8 +136,8 @@ def is_done(run: Run) -> bool:
 
 
 def evaluate_argv(run: Run, num_trials: int, seed: int, file: str) -> list[str]:
-    return ["--agent", portable(agent_path(run.run_dir)), "--num_trials", str(num_trials), "--seed", str(seed),
-            "--json", portable(run.run_dir / file)]
+    return ["--agent", portable_path(agent_path(run.run_dir)), "--num_trials", str(num_trials), "--seed", str(seed),
+            "--json", portable_path(run.run_dir / file)]
 
 
 def steps(run: Run) -> list[list[str]]:
@@ -203,8 +198,7 @@ def run_campaign(runs: list[Run], lanes: int, minutes: float | None, log_dir: Pa
                 if code is None:
                     continue
                 if code != 0:
-                    log(f"{name}: {Path(queue[0][2]).name if len(queue[0]) > 2 else ''} exited {code}; "
-                        f"see {log_dir / (name + '.log')}; skipped this time")
+                    log(f"{name}: {queue[0][2]} exited {code}; see {log_dir / (name + '.log')}; skipped this time")
                     del active[name]
                     continue
                 queue.pop(0)

@@ -13,6 +13,7 @@ References: [1] Duan et al. 2016, "RL^2" Tables 1-2; [2] Mishra et al. 2018, "SN
 """
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -64,8 +65,6 @@ def learner_groups() -> dict[str, dict]:
 def selection_score(run_dir: Path) -> float:
     """How the best seed is chosen, never by the evaluation tasks: the run's best validation return
     (held-out tasks), else its mean training return over its last 50 updates (the RL^2 authors' rule)."""
-    import csv
-
     path = run_dir / "metrics.csv"
     rows = list(csv.DictReader(path.read_text().splitlines())) if path.exists() else []
     validations = [float(row["validation_return"]) for row in rows if row.get("validation_return")]
@@ -210,8 +209,6 @@ def budget_markdown(results: dict | None = None) -> str:
     """Every learner cell: its run group and the runs it started from, the budget of its seeds' runs
     (environment steps and wall time, counting the parents'), ours beside the paper's and the bar,
     the best seed, and the confirming evaluation on 10,000 tasks of another seed."""
-    import csv
-
     results = load_results() if results is None else results
     lines = ["| cell (task, n, k, model) | runs | seeds | started from | env steps | wall (h:mm) | ours ± SE | best seed "
              "| paper | bar | reached | confirmation ± SE |",

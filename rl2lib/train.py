@@ -501,23 +501,22 @@ def resumed_config(args: argparse.Namespace, argv: list[str] | None, run_dir: Pa
         raise ConfigError(f"--resume: {run_dir} holds no checkpoint.pt to continue; drop --resume to start a run there")
     saved = TrainConfig.from_dict(load_checkpoint(checkpoint_path)["config"])
     given = {name: value for name, value in given_flags(argv).items() if name not in RUN_FLAGS}
-    asked = flat(config_from_args(args))
+    asked_config, defaults = config_from_args(args), build_parser()
+    asked, kept = flat(asked_config), flat(saved)
     for name, value in given.items():
         if name in EXTENDABLE_FLAGS:
             continue
         try:
-            default = build_parser().get_default(name)
-            without = flat(config_from_args(argparse.Namespace(**{**vars(args), name: default})))
+            without = flat(config_from_args(argparse.Namespace(**{**vars(args), name: defaults.get_default(name)})))
             fields = [field for field in asked if asked[field] != without[field]]
         except ConfigError:
             fields = list(asked)
         for field in fields:
-            if field not in EXTENDABLE_FIELDS and asked[field] != flat(saved)[field]:
+            if field not in EXTENDABLE_FIELDS and asked[field] != kept[field]:
                 raise ConfigError(f"--{name} {value} disagrees with the run in {run_dir} ({field} = "
-                                  f"{flat(saved)[field]!r}); a resumed run keeps its config.json, and may only "
+                                  f"{kept[field]!r}); a resumed run keeps its config.json, and may only "
                                   f"change {', '.join('--' + f for f in EXTENDABLE_FLAGS)}")
-    config = config_from_args(args)
-    return replace(saved, **{EXTENDABLE_FLAGS[name]: getattr(config, EXTENDABLE_FLAGS[name])
+    return replace(saved, **{EXTENDABLE_FLAGS[name]: getattr(asked_config, EXTENDABLE_FLAGS[name])
                              for name in given if name in EXTENDABLE_FLAGS})
 
 
