@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 TASK_NAMES = ("bandit", "mdp")
 DEVICE_NAMES = ("cpu", "cuda", "auto")  # auto: cuda when present
+PRECISIONS = ("fp32", "bf16")  # bf16: autocast over the update's forward and backward (`rl2lib.ppo`)
 
 
 class ConfigError(ValueError):
@@ -189,6 +190,9 @@ class TrainConfig:
     repository when inside it): this run starts from its policy, Adam moments and return normaliser
     (a second phase with other PPO settings), and counts environment steps and wall seconds on from
     that checkpoint's (a best.pt's counts stop at its update, not at the end of its run)."""
+    precision: str = "fp32"
+    """fp32, or bf16: the PPO update's forward and backward passes run under bfloat16 autocast, while
+    sampling, the loss, GAE, the Adam state and the checkpoints stay fp32 (`rl2lib.ppo.update_autocast`)."""
 
     def __post_init__(self) -> None:
         if self.num_updates < 1:
@@ -201,6 +205,8 @@ class TrainConfig:
             raise ConfigError(f"validate_every must be >= 0 (0 = never), got {self.validate_every}")
         if self.validate_trials < 2:
             raise ConfigError(f"validate_trials must be >= 2, got {self.validate_trials}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"unknown precision {self.precision!r}; allowed: {', '.join(PRECISIONS)}")
 
     @property
     def steps_per_update(self) -> int:

@@ -18,7 +18,7 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rl2lib.config import DEVICE_NAMES, TASK_NAMES, ConfigError
+from rl2lib.config import DEVICE_NAMES, PRECISIONS, TASK_NAMES, ConfigError
 
 
 class ParameterError(ConfigError):
@@ -123,6 +123,7 @@ NOTEBOOK_RANGES: dict[str, Interval | Choice] = {
     "seed": Interval(0),
     "train_seed": Interval(0),
     "device": Choice(DEVICE_NAMES),
+    "precision": Choice(PRECISIONS),
 }
 """The range of each notebook parameter, by name; the same name means the same thing in every
 notebook. Parameters not listed (`smoke`, `run_name`, `agent`, ...) are checked for their type only."""

@@ -19,6 +19,10 @@ Implementation ledger (detail -> where -> source):
 10. Early stop of the update when a minibatch's approximate KL passes target_kl; KL estimated as
     E[(r - 1) - log r] -> `ppo_update` -> Spinning Up PPO; Schulman's "Approximating KL" note.
 11. Adam optimiser -> `rl2lib.train` -> [4] Sec. 6.
+12. Optional bfloat16 autocast over each minibatch's forward pass (its backward runs in the
+    forward's dtypes); logits and values are cast back to fp32 before the loss, and sampling, GAE,
+    the parameters and the Adam state stay fp32 -> `update_autocast`, `ppo_update` -> PyTorch AMP
+    (`torch.autocast`), as mixed-precision training is usually done.
 
 References: [1] Duan et al. 2016, "RL^2"; [4] Schulman et al. 2017, "Proximal Policy Optimization
 Algorithms"; [5] Schulman et al. 2016, "High-Dimensional Continuous Control Using Generalized
@@ -26,6 +30,7 @@ Advantage Estimation".
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -128,14 +133,24 @@ def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, 
     return LossTerms(loss, policy_loss, value_loss, entropy, approx_kl, clip_frac)
 
 
+def update_autocast(precision: str, device: torch.device):
+    """The context of a minibatch's forward pass: bfloat16 autocast for precision 'bf16' (CPU or
+    CUDA), nothing for 'fp32' (ledger 12)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
 class NonFiniteLoss(RuntimeError):
     """A loss became NaN or infinite."""
 
 
 def ppo_update(policy: nn.Module, optimizer: torch.optim.Optimizer, batch: RolloutBatch,
                normalizer: ReturnNormalizer, cfg: PPOConfig, ent_coef: float,
-               generator: torch.Generator) -> dict:
+               generator: torch.Generator, precision: str = "fp32") -> dict:
     """One PPO update on B whole trials. Returns the mean of each loss term and the epochs run.
+
+    `precision` 'bf16' runs each minibatch's forward (and so its backward) under bfloat16 autocast.
 
     Raises NonFiniteLoss (before any parameter changes from that minibatch) if a loss is not finite.
     """
@@ -148,7 +163,9 @@ def ppo_update(policy: nn.Module, optimizer: torch.optim.Optimizer, batch: Rollo
     for epoch in range(cfg.update_epochs):
         order = torch.randperm(B, generator=generator, device=generator.device).to(batch.actions.device)
         for index in order.split(cfg.minibatch_trials):
-            logits, values = policy(batch.obs[:, index])  # (T, b, A), (T, b)
+            with update_autocast(precision, batch.obs.device):
+                logits, values = policy(batch.obs[:, index])  # (T, b, A), (T, b)
+            logits, values = logits.float(), values.float()  # the loss in fp32 (ledger 12)
             mb_advantages = advantages[:, index]
             if cfg.norm_adv and mb_advantages.numel() > 1:
                 mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)

@@ -15,6 +15,7 @@ import json
 
 from rl2lib import paper
 from rl2lib.baseline_tables import BANDIT_AGENTS, CEILINGS, MDP_AGENTS, read_rows
+from rl2lib.bench import bench_table
 from rl2lib.paths import REPO_ROOT, notebooks_out_dir, results_dir, tables_dir
 
 
@@ -82,7 +83,8 @@ def command_for(config: dict, run_name: str) -> str:
             "seed": config["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
     extras = {"seed": config["seed"], "validate_every": config["validate_every"],
               "validate_trials": config["validate_trials"], "first_dilation": model["first_dilation"],
-              "depth_len": model["depth_len"], "layer_norm": model["layer_norm"], "init_from": config["init_from"]}
+              "depth_len": model["depth_len"], "layer_norm": model["layer_norm"], "init_from": config["init_from"],
+              "precision": config["precision"]}
     try:  # the extras the short command gets wrong, no others
         from_short = config_from_flags(**short, checkpoint_every=config["checkpoint_every"]).to_dict()
         from_short = {**from_short, "first_dilation": from_short["model"]["first_dilation"], "init_from": None,
@@ -162,33 +164,46 @@ def save_learning_curves(runs: list[dict]) -> list[tuple[str, str]]:
     return shown
 
 
-def bench_table(rows: list[dict]) -> str:
-    """The benchmark's rows (results/bench/bench_<device>.json) as a Markdown table."""
-    lines = ["| model | setting | device | threads | sampling steps/s | training steps/s (5 PPO epochs) | naive loop steps/s | batching speed-up | peak MiB |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        naive = f"{r['naive_sampling_steps_per_s']:,}" if r["naive_sampling_steps_per_s"] else "–"
-        lines.append(f"| {r['model']} | {r['setting']} | {r['device']} | {r['threads']} | {r['sampling_steps_per_s']:,} | "
-                     f"{r['training_steps_per_s']:,} | {naive} | {r['batching_speedup'] or '–'} | {r['peak_memory_mib']} |")
-    return "\n".join(lines)
+TIMING_ROW = re.compile(r"^\| (\S+) \| (\S+) \| ([0-9.]+) \|$", re.M)
 
 
-def blocks() -> dict[str, str]:
-    """Rendered blocks by name, for the sources that exist."""
+def timings_table(timings: dict, shown: str = "") -> str | None:
+    """The quick profile's cells with their seconds, in the profile's order: a cell in `timings` (the
+    runner's results/notebooks/timings.json, this machine's runs only) gets its new seconds, any other
+    keeps the row the README's block `shown` already holds. So one cell run on a fresh clone, whose
+    timings.json holds that cell alone, changes its own row and no other. None if no row is known."""
+    from rl2lib.reproduce import load_profiles
+
+    rows = {name: {"notebook": notebook, "seconds": seconds} for name, notebook, seconds in TIMING_ROW.findall(shown)}
+    rows.update(timings)
+    quick = [cell["name"] for cell in load_profiles()["quick"] if cell["name"] in rows]
+    if not quick:
+        return None
+    return "\n".join(["| cell | notebook | seconds |", "|---|---|---|"]
+                     + [f"| {name} | {rows[name]['notebook']} | {rows[name]['seconds']} |" for name in quick])
+
+
+def marked_block(text: str, name: str) -> str:
+    """The body of README block `name` in `text` ('' if absent)."""
+    found = re.search(rf"<!-- results:{name} -->\n(.*?)<!-- /results:{name} -->", text, re.S)
+    return found.group(1) if found else ""
+
+
+def blocks(readme_text: str = "") -> dict[str, str]:
+    """Rendered blocks by name, for the sources that exist; `readme_text` (the README as it stands)
+    supplies the timing rows of cells not run here."""
     rendered = {}
     for task, agents in (("bandit", BANDIT_AGENTS), ("mdp", MDP_AGENTS)):
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             rendered[f"baselines_{task}s"] = wide_baseline_table(read_rows(path), agents, CEILINGS[task])
-    from rl2lib.reproduce import TIMINGS_FILE, load_profiles
+    from rl2lib.reproduce import TIMINGS_FILE
 
     timings_path = notebooks_out_dir() / TIMINGS_FILE
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
-    quick = [cell["name"] for cell in load_profiles()["quick"] if cell["name"] in timings]  # in the profile's order
-    if quick:
-        rendered["reproduce_times"] = "\n".join(
-            ["| cell | notebook | seconds |", "|---|---|---|"]
-            + [f"| {name} | {timings[name]['notebook']} | {timings[name]['seconds']} |" for name in quick])
+    times = timings_table(timings, marked_block(readme_text, "reproduce_times"))
+    if times is not None:
+        rendered["reproduce_times"] = times
     bench_rows = []
     for path in sorted((results_dir() / "bench").glob("bench_*.json")):
         bench_rows += json.loads(path.read_text())["rows"]
@@ -208,7 +223,7 @@ def update_readme(readme: Path = REPO_ROOT / "README.md") -> list[str]:
     """Replace the marked blocks of the README; returns the names of the blocks replaced."""
     text = readme.read_text()
     replaced = []
-    for name, body in blocks().items():
+    for name, body in blocks(text).items():
         pattern = re.compile(rf"(<!-- results:{name} -->\n).*?(<!-- /results:{name} -->)", re.S)
         if pattern.search(text):
             text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)

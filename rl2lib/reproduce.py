@@ -62,7 +62,8 @@ class CellJob:
 
     @property
     def timings(self) -> Path:
-        """The seconds of every cell run so far, merged (committed, unlike the markers)."""
+        """The seconds of every cell run here so far, merged. Not committed: the README's timing table is
+        the committed record, and `report.timings_table` keeps its rows for cells absent from this file."""
         return Path(self.results) / "notebooks" / TIMINGS_FILE
 
 

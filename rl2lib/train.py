@@ -287,7 +287,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         tasks = draw_training_tasks(config, pool, generators["tasks"], device)
         batch = collect_trials(policy, tasks, config.task, generators["env"], generators["actions"])
         try:
-            stats = ppo_update(policy, optimizer, batch, normalizer, config.ppo, ent_coef, generators["minibatches"])
+            stats = ppo_update(policy, optimizer, batch, normalizer, config.ppo, ent_coef, generators["minibatches"],
+                               config.precision)
         except NonFiniteLoss:
             raise TrainingError(f"loss became NaN or infinite at metalearn epoch {update + 1}; "
                                 f"the last good checkpoint {checkpoint_path} is left intact") from None
@@ -425,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
         "ceil(log2 T)); steps and wall seconds count on from it")
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--device", default="auto", help="cpu, cuda or auto (default auto: cuda when present)")
+    add("--precision", default="fp32", help="fp32 (default) or bf16: the PPO update's forward and backward under "
+        "bfloat16 autocast (CPU or CUDA); sampling, the loss, GAE, Adam and checkpoints stay fp32")
     add("--run_dir", type=Path, default=None, help="where config.json, metrics.csv and checkpoint.pt go "
         "(default: the table cell's run, results/runs/<model>_<task>_k<k>_n<n> (MDPs <model>_mdp_n<n>, seed s > 0 "
         "_seed<s>), which the tables and the explorer read; with --out_file, runs/<its stem>)")
@@ -468,7 +471,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(task=task, model=model, ppo=ppo, num_updates=value["metalearn_epochs"],
                        num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every,
                        validate_every=value["validate_every"], validate_trials=args.validate_trials,
-                       init_from=None if args.init_from is None else portable_path(args.init_from))
+                       init_from=None if args.init_from is None else portable_path(args.init_from),
+                       precision=args.precision)
 
 
 RUN_FLAGS = ("run_dir", "resume", "num_workers", "device", "no_progress", "out_file")
@@ -542,6 +546,7 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
              "separate_value": model.separate_value or None, "layer_norm": model.layer_norm or None,
              "first_dilation": model.first_dilation if model.model_type == "snail" else None,
              "depth_len": model.depth_len, "seed": config.seed,
+             "precision": config.precision if config.precision != "fp32" else None,
              "init_from": agent_path(run_dir), "run_dir": run_dir.with_name(phase2_run_name(run_dir.name))}
     return "rl2-train " + shlex.join(flag_argv(flags))
 

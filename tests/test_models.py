@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from rl2lib.models import GRUPolicy, SNAILPolicy
-from rl2lib.models.snail import AttentionBlock, DenseBlock, TCBlock, num_dense_blocks
+from rl2lib.models.snail import AttentionBlock, DenseBlock, TCBlock, dense_stack, num_dense_blocks
 
 OBS, ACTIONS = 17, 5  # the MDP input: 10 states + 5 actions + reward + flag
 
@@ -118,6 +118,35 @@ def test_dense_block_matches_causal_conv1d(dilation):
     out = block(x)
     torch.testing.assert_close(out[..., :6], x)
     torch.testing.assert_close(out[..., 6:], expected)
+
+
+def concatenated_dense_blocks(x, blocks):
+    """DenseBlocks as [2] writes them, autograd through F.conv1d and torch.cat (the reference)."""
+    for block in blocks:
+        R, D = block.dilation, block.filters
+        padded = F.pad(x.permute(1, 2, 0), (R, 0))  # (B, C, R + T) zeros before the trial
+        pre = F.conv1d(padded, block.conv.weight, block.conv.bias, dilation=R).permute(2, 0, 1)  # (T, B, 2D)
+        x = torch.cat([x, torch.tanh(pre[..., :D]) * torch.sigmoid(pre[..., D:])], dim=-1)
+    return x
+
+
+@pytest.mark.parametrize("T", [1, 5, 40])
+def test_dense_stack_backward_equals_autograd_through_concatenation(T):
+    """The hand-written backward of two TCBlocks in one buffer against autograd through conv1d + cat:
+    the same outputs and the same gradients for the input and every weight and bias."""
+    torch.manual_seed(0)
+    tc1 = TCBlock(T, 3, 4, first_dilation=1).double()
+    tc2 = TCBlock(T, tc1.out_size, 4).double()
+    blocks = [*tc1.blocks, *tc2.blocks]
+    params = [p for block in blocks for p in block.parameters()]
+    x = torch.randn(T, 2, 3, dtype=torch.float64, requires_grad=True)  # (T, B, C)
+    out, expected = dense_stack(x, blocks), concatenated_dense_blocks(x, blocks)
+    torch.testing.assert_close(out, expected, atol=1e-12, rtol=0)
+    grad_out = torch.randn_like(out)
+    for ours, reference in zip(torch.autograd.grad(out, [x, *params], grad_out),
+                               torch.autograd.grad(expected, [x, *params], grad_out)):
+        torch.testing.assert_close(ours, reference, atol=1e-12, rtol=0)
+    assert torch.autograd.gradcheck(lambda inputs: dense_stack(inputs, blocks), (x,))
 
 
 def test_attention_weights_over_keys_and_causal():

@@ -138,6 +138,7 @@ def test_sample_commands_run_unchanged(command, tmp_path):
     (["--model_type", "snail", "--first_dilation", "4"], "first_dilation must be 1 or 2"),
     (["--model_type", "snail", "--layer_norm"], "layer_norm is a GRU setting"),
     (["--depth_len", "100"], "depth_len is SNAIL's TCBlock depth"),
+    (["--precision", "fp16"], "unknown precision 'fp16'; allowed: fp32, bf16"),
 ])
 def test_impossible_flags_give_one_line_errors(args, fragment, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:

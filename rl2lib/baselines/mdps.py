@@ -60,8 +60,11 @@ def sample_gamma(concentration: torch.Tensor, generator: torch.Generator, sample
     Otherwise Marsaglia-Tsang [5]: with d = alpha - 1/3, c = 1 / sqrt(9 d), x ~ N(0, 1),
     u ~ U(0, 1) and v = (1 + c x)^3, accept d v when v > 0 and log u < x^2 / 2 + d - d v + d log v;
     rejected entries (under 5 %) are redrawn until all are accepted. Alpha < 1 draws
-    Gamma(alpha + 1) and multiplies by u^(1/alpha) ([5] Sec. 4). float32 by default: the draws
-    only feed normalised Dirichlet rows, and it halves the cost of the posterior samplers.
+    Gamma(alpha + 1) and multiplies by u^(1/alpha) ([5] Sec. 4), computed as exp(log(u) / alpha):
+    torch's vectorised `pow` and its scalar one (which computes the elements a thread's chunk ends
+    with) differ in the last bit, so `pow` would tie the draws to the thread count. float32 by
+    default: the draws only feed normalised Dirichlet rows, and it halves the cost of the posterior
+    samplers.
     """
     alpha = concentration.to(dtype).reshape(-1)  # (K,)
     device = alpha.device
@@ -95,7 +98,7 @@ def sample_gamma(concentration: torch.Tensor, generator: torch.Generator, sample
             todo = todo[~accept]
         if bool(small.any()):
             u = torch.rand(values.shape, generator=generator, device=device, dtype=dtype)
-            values = torch.where(small, values * u.pow(1.0 / a), values)
+            values = torch.where(small, values * torch.exp(torch.log(u) / a), values)
         out[:, general] = values
     return out.view(tuple(sample_shape) + tuple(concentration.shape))
 

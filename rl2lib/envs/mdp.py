@@ -97,11 +97,24 @@ def plan_finite_horizon(reward_means: torch.Tensor, transition_probs: torch.Tens
     Returns:
         q_values: (H, B, S, A); q_values[h] is Q with H - h steps to go, so step h of an episode
         acts greedily on q_values[h].
+
+    Each expectation sum_t p(t | s, a) V(t) is summed elementwise in the order of t, not by a batched
+    BLAS product, whose last bits may change with the thread count and the load (MKL's dynamic
+    threading): a last-bit change can flip an argmax, and as the posterior samplers draw for all
+    trials from one generator, one flipped action changes every later draw. So a baseline plays
+    the same trials under any thread count.
     """
+    probs = transition_probs.movedim(-1, 0).contiguous()  # (S', B, S, A): one slice per next state
     q_values = reward_means.new_empty((horizon,) + tuple(reward_means.shape))  # (H, B, S, A)
     next_values = reward_means.new_zeros(reward_means.shape[:2])  # (B, S) value with 0 steps to go
+    expected, term = torch.empty_like(reward_means), torch.empty_like(reward_means)  # (B, S, A)
     for step in reversed(range(horizon)):
-        q_values[step] = reward_means + torch.einsum("bsat,bt->bsa", transition_probs, next_values)
+        values = next_values.T[:, :, None, None]  # (S', B, 1, 1)
+        torch.mul(probs[0], values[0], out=expected)  # sum_t p(t | s, a) V(t), term by term in t's order
+        for t in range(1, probs.shape[0]):
+            torch.mul(probs[t], values[t], out=term)
+            expected.add_(term)
+        torch.add(reward_means, expected, out=q_values[step])
         next_values = q_values[step].amax(-1)
     return q_values
 

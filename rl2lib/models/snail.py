@@ -15,7 +15,9 @@ t - 2m; odd offsets, t - 1 included, reach t through the attention block. This i
 `first_dilation=1` starts every TCBlock at dilation 1 instead (same number of blocks).
 
 Every block appends channels, so the input of each block is a *prefix* of the channels of the
-network's final features. The one-step forward (`step`) keeps a cache per network, allocated once
+network's final features. The whole-trial forward writes both TCBlocks into one such buffer with a
+hand-written backward (`DenseStack`: no concatenation copies, memory linear in the depth), and runs
+the attention in fp32 even under bf16 autocast. The one-step forward (`step`) keeps a cache per network, allocated once
 per trial by `initial_state`: a feature buffer (T, B, C_out) written in place at row t (a dense
 block with dilation R reads row t - R of its input prefix) and key/value buffers (B, T, K) and
 (B, T, V) (attention at t reads rows 0..t). Nothing is recomputed for the prefix and nothing grows
@@ -40,12 +42,93 @@ def num_dense_blocks(seq_len: int) -> int:
     return (seq_len - 1).bit_length()
 
 
+class DenseStack(torch.autograd.Function):
+    """Consecutive DenseBlocks over whole trials in one buffer, with a hand-written backward.
+
+    Each DenseBlock appends D channels to its input, so block i reads the first c_i = C + i * D
+    channels of one (T, B, C + n * D) buffer and writes the next D. Autograd through `torch.cat`
+    would copy every block's input into a new tensor and keep each copy for the backward pass,
+    and its slice for the tap on x[t - R] would build a zero-filled gradient as wide as the input:
+    memory traffic and memory growing with the square of the depth. Here the forward writes each
+    block's output into the buffer in place and keeps the buffer and the gates; the backward walks
+    the blocks in reverse, adding each block's input gradient into the prefix of one gradient
+    buffer in place (`addmm_`). Both taps of a block are one matrix product with the stacked weight
+    [W_0; W_1] (4D, c_i): [f; g][t] = W_1 x[t] + b + W_0 x[t - R] (x[t - R] = 0 for t < R).
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, dilations: tuple[int, ...], filters: int, *params: Tensor) -> Tensor:
+        """x (T, B, C); params: per block its stacked weight (4D, c_i) and bias (2D,). -> (T, B, C + n D)."""
+        T, B, C = x.shape
+        D, num_blocks = filters, len(dilations)
+        out = x.new_empty(T, B, C + num_blocks * D)  # (T, B, C_out) every block's input and output
+        out[..., :C] = x
+        flat = out.view(T * B, -1)  # (T B, C_out); a prefix of columns is a block's input
+        gates = x.new_empty(num_blocks, 2, T, B, D)  # (n, 2, T, B, D) tanh(f) and sigmoid(g), for backward
+        for i, dilation in enumerate(dilations):
+            c, weight, bias = C + i * D, params[2 * i], params[2 * i + 1]
+            both = torch.mm(flat[:, :c], weight.t()).view(T, B, 4 * D)  # (T, B, 4D) tap on x[t-R] | on x[t]
+            pre = both[..., 2 * D:] + bias  # (T, B, 2D)
+            if dilation < T:
+                pre[dilation:] += both[:-dilation, :, : 2 * D]
+            tanh_f, sigmoid_g = gates[i]  # (T, B, D) each, contiguous
+            torch.tanh(pre[..., :D], out=tanh_f)
+            torch.sigmoid(pre[..., D:], out=sigmoid_g)
+            torch.mul(tanh_f, sigmoid_g, out=out[..., c : c + D])
+        ctx.save_for_backward(out, gates, *params[0::2])
+        ctx.dilations, ctx.in_size, ctx.filters = dilations, C, D
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        out, gates, *weights = ctx.saved_tensors
+        dilations, C, D = ctx.dilations, ctx.in_size, ctx.filters
+        T, B, _ = out.shape
+        grad = grad_out.contiguous().clone()  # (T, B, C_out) d loss / d buffer, completed block by block
+        flat_out, flat_grad = out.view(T * B, -1), grad.view(T * B, -1)
+        param_grads: list[Tensor | None] = [None] * (2 * len(dilations))
+        for i in reversed(range(len(dilations))):
+            c, dilation = C + i * D, dilations[i]
+            grad_y = grad[..., c : c + D]  # (T, B, D) now final: only later blocks read these channels
+            tanh_f, sigmoid_g = gates[i]  # (T, B, D) each
+            grad_both = grad.new_zeros(T, B, 4 * D)  # (T, B, 4D) d loss / d [tap on x[t-R] | on x[t]]
+            grad_pre = grad_both[..., 2 * D:]  # (T, B, 2D) d loss / d [f; g]
+            torch.mul(grad_y * sigmoid_g, 1 - tanh_f * tanh_f, out=grad_pre[..., :D])
+            torch.mul(grad_y * tanh_f, sigmoid_g * (1 - sigmoid_g), out=grad_pre[..., D:])
+            if dilation < T:
+                grad_both[:-dilation, :, : 2 * D] = grad_pre[dilation:]
+            grad_both = grad_both.view(T * B, 4 * D)
+            param_grads[2 * i] = grad_both.t() @ flat_out[:, :c]  # (4D, c)
+            param_grads[2 * i + 1] = grad_pre.sum((0, 1))  # (2D,)
+            flat_grad[:, :c].addmm_(grad_both, weights[i])  # the block's input gradient, in place
+        return (grad[..., :C], None, None, *param_grads)
+
+
+def dense_stack(x: Tensor, blocks: list["DenseBlock"]) -> Tensor:
+    """x (T, B, C) through consecutive DenseBlocks -> (T, B, C + len(blocks) * D), causal over T.
+
+    Under autocast the buffer, the weights and the backward run in the autocast dtype (as
+    `nn.Linear` would); outside it in x's dtype."""
+    if not blocks:
+        return x
+    device_type = x.device.type
+    dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else x.dtype
+    params = []
+    for block in blocks:
+        weight = block.conv.weight  # (2D, c, 2): tap 0 on x[t - R], tap 1 on x[t]
+        params += [weight.permute(2, 0, 1).reshape(4 * block.filters, block.in_size).to(dtype),
+                   block.conv.bias.to(dtype)]
+    with torch.autocast(device_type, enabled=False):
+        return DenseStack.apply(x.to(dtype), tuple(b.dilation for b in blocks), blocks[0].filters, *params)
+
+
 class DenseBlock(nn.Module):
     """DenseBlock(R, D) of [2] Sec. 3: causal conv (kernel 2, dilation R) -> tanh * sigmoid -> concat.
 
     out[t] = tanh(f[t]) * sigmoid(g[t]) with [f; g][t] = W_0 x[t - R] + W_1 x[t] + b (x[t - R] = 0
     for t < R). The weight is stored as an `nn.Conv1d` (2D, C, 2) weight, tap 0 on x[t - R] and tap 1
-    on x[t], and applied as two matrix products on time-major input (no transposes, no padding).
+    on x[t], and applied as matrix products on time-major input (no transposes, no padding); whole
+    trials go through `dense_stack`, one step through `step`.
     """
 
     def __init__(self, in_size: int, dilation: int, filters: int):
@@ -54,26 +137,17 @@ class DenseBlock(nn.Module):
         self.out_size = in_size + filters
         self.conv = nn.Conv1d(in_size, 2 * filters, kernel_size=2, dilation=dilation)
 
-    def _gate(self, pre: Tensor, out: Tensor | None = None) -> Tensor:
-        D = self.filters
-        return torch.mul(torch.tanh(pre[..., :D]), torch.sigmoid(pre[..., D:]), out=out) if out is not None \
-            else torch.tanh(pre[..., :D]) * torch.sigmoid(pre[..., D:])
-
     def forward(self, x: Tensor) -> Tensor:
         """x (T, B, C) -> (T, B, C + D), causal over T."""
-        R, w = self.dilation, self.conv.weight
-        pre = F.linear(x, w[:, :, 1], self.conv.bias)  # (T, B, 2D) the tap on x[t]
-        if R < x.shape[0]:  # the tap on x[t - R]; absent for t < R (R >= T: a pointwise block)
-            pre[R:] += F.linear(x[:-R], w[:, :, 0])
-        return torch.cat([x, self._gate(pre)], dim=-1)
+        return dense_stack(x, [self])
 
     def step(self, features: Tensor, t: int) -> None:
         """Write row t of this block's output channels into `features` (T, B, C_out) in place."""
-        c, R, w = self.in_size, self.dilation, self.conv.weight
+        c, R, w, D = self.in_size, self.dilation, self.conv.weight, self.filters
         pre = F.linear(features[t, :, :c], w[:, :, 1], self.conv.bias)  # (B, 2D)
         if t >= R:
             pre += F.linear(features[t - R, :, :c], w[:, :, 0])
-        self._gate(pre, out=features[t, :, c : c + self.filters])
+        torch.mul(torch.tanh(pre[:, :D]), torch.sigmoid(pre[:, D:]), out=features[t, :, c : c + D])
 
 
 class TCBlock(nn.Module):
@@ -89,9 +163,7 @@ class TCBlock(nn.Module):
         self.out_size = in_size + len(blocks) * filters
 
     def forward(self, x: Tensor) -> Tensor:
-        for block in self.blocks:
-            x = block(x)
-        return x
+        return dense_stack(x, list(self.blocks))
 
     def step(self, features: Tensor, t: int) -> None:
         for block in self.blocks:
@@ -129,8 +201,12 @@ class AttentionBlock(nn.Module):
         q, k, v = (a.transpose(0, 1).unsqueeze(1) for a in self._split(x))  # (B, 1, T, K|V)
         if explicit:
             read = self.weights(x) @ v.squeeze(1)  # (B, T, V)
-        else:  # same softmax over keys with a causal mask, without materialising (B, T, T) for backward
-            read = F.scaled_dot_product_attention(q, k, v, is_causal=True).squeeze(1)  # (B, T, V)
+        else:  # same softmax over keys with a causal mask, without materialising (B, T, T) for backward;
+            # in fp32 under autocast too: its bf16 backward on CPU took longer than the DenseBlocks' matmuls
+            wide = torch.promote_types(q.dtype, torch.float32)  # fp32, or fp64 where the model is
+            with torch.autocast(x.device.type, enabled=False):
+                read = F.scaled_dot_product_attention(q.to(wide), k.to(wide), v.to(wide), is_causal=True)
+            read = read.squeeze(1).to(q.dtype)  # (B, T, V)
         return torch.cat([x, read.transpose(0, 1)], dim=-1)
 
     def step(self, features: Tensor, keys: Tensor, values: Tensor, t: int) -> None:
@@ -183,7 +259,7 @@ class SNAILNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.embed(x) if self.embed is not None else x
-        return self.attention(self.tc2(self.tc1(x)))
+        return self.attention(dense_stack(x, [*self.tc1.blocks, *self.tc2.blocks]))  # both TCBlocks, one buffer
 
     def new_cache(self, batch_size: int, device, dtype) -> SNAILCache:
         T, B, att = self.seq_len, batch_size, self.attention

@@ -1,0 +1,30 @@
+"""The benchmark's rows (a small smoke run): the columns the README's table is made from."""
+import json
+
+import pytest
+
+from rl2lib import bench
+
+
+def test_a_smoke_bench_writes_rows_with_the_bound_the_range_and_the_memory(tmp_path, capsys):
+    rows = bench.main(["--steps", "400", "--repeats", "2", "--models", "snail", "--sizes", "recipe",
+                       "--settings", "bandit_n500_k50", "--precisions", "fp32,bf16", "--devices", "cpu",
+                       "--threads", "1", "--naive_trials", "1", "--out_dir", str(tmp_path)])
+    saved = json.loads((tmp_path / "bench_cpu.json").read_text())
+    assert saved["rows"] == rows and saved["command"].startswith("python -m rl2lib.bench --steps 400")
+    assert [(row["precision"], row["trial_len"]) for row in rows] == [("fp32", 500), ("bf16", 500)]
+    for row in rows:
+        for figure in ("sampling_steps_per_s", "training_steps_per_s", "bound_steps_per_s"):
+            assert 0 < row[figure]["min"] <= row[figure]["median"] <= row[figure]["max"]
+        # the bound is the update without its overheads, so end to end cannot be much faster than it
+        assert 0 < row["ratio_to_bound"] == round(row["training_steps_per_s"]["median"] / row["bound_steps_per_s"]["median"], 2)
+        assert row["peak_memory_mib"] > 0 and row["steps_per_batch"] == 500 * 4
+    table = bench.bench_table(rows)
+    assert len(table.splitlines()) == 2 + len(rows) and "| snail | recipe | bandit_n500_k50 | 500 |" in table
+    assert "snail  recipe  bandit_n500_k50" in capsys.readouterr().out
+
+
+def test_an_unknown_setting_is_a_one_line_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--settings", "bandit_n7"])
+    assert "unknown setting 'bandit_n7'; allowed: bandit_n100_k5" in str(exit_info.value)
