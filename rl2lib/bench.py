@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -37,6 +38,7 @@ from rl2lib.envs import TrialEnv, seeded_tasks
 from rl2lib.paths import results_dir
 from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
 from rl2lib.rollout import collect_trials, sample_actions
+from rl2lib.threads import WAIT_POLICY
 from rl2lib.train import build_policy
 
 SETTINGS = {"bandit_n100_k5": TaskConfig(task="bandit", num_actions=5, num_traj=100),
@@ -141,7 +143,9 @@ def bench_row(model_type: str, size: str, setting: str, device_name: str, precis
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     sampling, training, bound = (rates(batch_steps, s) for s in (sampling_seconds, training_seconds, bound_seconds))
     return {"model": model_type, "size": size, "setting": setting, "trial_len": T, "device": device_name,
-            "precision": precision, "threads": torch.get_num_threads(), "trials_per_batch": num_trials,
+            "precision": precision, "threads": torch.get_num_threads(),
+            "wait_policy": " ".join(f"{name}={os.environ.get(name, '')}" for name in WAIT_POLICY),
+            "trials_per_batch": num_trials,
             "steps_per_batch": batch_steps, "repeats": repeats, "sampling_steps_per_s": sampling,
             "training_steps_per_s": training, "bound_steps_per_s": bound,
             "ratio_to_bound": round(training["median"] / bound["median"], 2),
@@ -179,7 +183,7 @@ def choices(text: str, allowed, what: str) -> list[str]:
     return names
 
 
-def main(argv: list[str] | None = None) -> list[dict]:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rl2lib.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100_000, help="environment steps per batch, in whole trials "
                         "(default 100000: 1000 trials at T = 100, 100 at T = 1000)")
@@ -193,7 +197,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--threads", type=int, default=2, help="torch threads per row (default 2: this machine's cores)")
     parser.add_argument("--naive_trials", type=int, default=4, help="trials of the batch-1 loop (0: skip it)")
     parser.add_argument("--out_dir", type=Path, default=None, help="folder of bench_<device>.json (default results/bench)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    args = build_parser().parse_args(argv)
     models = choices(args.models, ("gru", "snail"), "model")
     sizes, settings = choices(args.sizes, SIZES, "size"), choices(args.settings, SETTINGS, "setting")
     precisions = choices(args.precisions, PRECISIONS, "precision")

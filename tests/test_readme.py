@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from rl2lib import campaign, evaluate, reproduce, train
+from rl2lib import bench, campaign, evaluate, reproduce, train
 
 ROOT = Path(__file__).resolve().parents[1]
 PARSERS = {"rl2lib.train": train.build_parser, "rl2lib.evaluate": evaluate.build_parser,
-           "rl2lib.reproduce": reproduce.build_parser, "rl2lib.campaign": campaign.build_parser}
+           "rl2lib.reproduce": reproduce.build_parser, "rl2lib.campaign": campaign.build_parser,
+           "rl2lib.bench": bench.build_parser}
 PROGRAMS = ("rl2-train", "python", "make", "papermill", "jupyter", "voila", "source")
 
 

@@ -12,17 +12,18 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def wait_policy_seen_by(module: str, environ: dict) -> str:
-    """OMP_WAIT_POLICY as libgomp would read it in a fresh process that imports `module`, then torch."""
-    code = f"import {module}, torch, os; print(os.environ.get('OMP_WAIT_POLICY'))"
+    """OMP_WAIT_POLICY and GOMP_SPINCOUNT as libgomp would read them in a fresh process that imports
+    `module`, then torch."""
+    code = f"import {module}, torch, os; print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
     result = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
     return result.stdout.strip()
 
 
 @pytest.mark.parametrize("module", ["rl2lib.train", "rl2lib.evaluate", "rl2lib.campaign", "rl2lib.reproduce"])
 def test_every_entry_point_sets_a_passive_wait_policy_and_keeps_the_users(module):
-    environ = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
-    assert wait_policy_seen_by(module, environ) == "PASSIVE"
-    assert wait_policy_seen_by(module, {**environ, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
+    environ = {key: value for key, value in os.environ.items() if key not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    assert wait_policy_seen_by(module, environ) == "PASSIVE 1000"
+    assert wait_policy_seen_by(module, {**environ, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE None"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
