@@ -197,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=2, help="torch threads per row (default 2: this machine's cores)")
     parser.add_argument("--naive_trials", type=int, default=4, help="trials of the batch-1 loop (0: skip it)")
     parser.add_argument("--out_dir", type=Path, default=None, help="folder of bench_<device>.json (default results/bench)")
+    parser.add_argument("--tag", default=None, help="write bench_<device>_<tag>.json instead, beside the others "
+                        "(the README's table shows the rows of every bench_*.json)")
     return parser
 
 
@@ -227,7 +229,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                               f"{row['precision']:5s} {row['sampling_steps_per_s']['median']:>11,d} "
                               f"{row['training_steps_per_s']['median']:>11,d} {row['bound_steps_per_s']['median']:>9,d} "
                               f"{row['ratio_to_bound']:>6} {row['peak_memory_mib']:>9}", flush=True)
-        out = (args.out_dir or results_dir() / "bench") / f"bench_{device}.json"
+        out = (args.out_dir or results_dir() / "bench") / f"bench_{device}{'_' + args.tag if args.tag else ''}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"command": "python -m rl2lib.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
                                    "targets_2_cpu_cores": {f"{m} {k}": v for (m, k), v in TARGETS.items()},

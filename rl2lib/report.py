@@ -183,10 +183,15 @@ def timings_table(timings: dict, shown: str = "") -> str | None:
                      + [f"| {name} | {rows[name]['notebook']} | {rows[name]['seconds']} |" for name in quick])
 
 
+def block_pattern(name: str) -> re.Pattern:
+    """README block `name`: group 1 its opening marker, group 2 its body, group 3 its closing marker."""
+    return re.compile(rf"(<!-- results:{name} -->\n)(.*?)(<!-- /results:{name} -->)", re.S)
+
+
 def marked_block(text: str, name: str) -> str:
     """The body of README block `name` in `text` ('' if absent)."""
-    found = re.search(rf"<!-- results:{name} -->\n(.*?)<!-- /results:{name} -->", text, re.S)
-    return found.group(1) if found else ""
+    found = block_pattern(name).search(text)
+    return found.group(2) if found else ""
 
 
 def blocks(readme_text: str = "") -> dict[str, str]:
@@ -224,9 +229,9 @@ def update_readme(readme: Path = REPO_ROOT / "README.md") -> list[str]:
     text = readme.read_text()
     replaced = []
     for name, body in blocks(text).items():
-        pattern = re.compile(rf"(<!-- results:{name} -->\n).*?(<!-- /results:{name} -->)", re.S)
+        pattern = block_pattern(name)
         if pattern.search(text):
-            text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+            text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(3), text)
             replaced.append(name)
     readme.write_text(text)
     return replaced
