@@ -143,20 +143,21 @@ def strip_root(notebook: Path, root: Path) -> None:
         os.replace(tmp, notebook)
 
 
-def execute_job(job: CellJob, kernel_name: str = "python3") -> float:
-    """Execute one cell's notebook (in whatever process runs this); write its executed copy and its
-    done marker. The kernel gets the results folder and `job.cpus` threads. Returns the seconds taken."""
+def execute_notebook(notebook: Path, output: Path, parameters: dict, results: str, cpus: int = 1,
+                     kernel_name: str = "python3") -> float:
+    """Execute `notebook` with `parameters` into `output` (repository-relative paths), its kernel given the
+    results folder and `cpus` torch threads. Returns the seconds taken; papermill's errors propagate."""
     import papermill
 
-    job.output.parent.mkdir(parents=True, exist_ok=True)
-    threads = str(max(1, job.cpus))
-    kernel_env = {"RL2LIB_RESULTS": job.results, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    threads = str(max(1, cpus))
+    kernel_env = {"RL2LIB_RESULTS": results, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     saved = {key: os.environ.get(key) for key in kernel_env}
     os.environ.update(kernel_env)  # the kernel is a child process: it inherits this environment
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(job.notebook, str(job.output), parameters=job.parameters,
-                                   kernel_name=kernel_name, progress_bar=False, cwd=str(Path(job.notebook).parent),
+        papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
+                                   progress_bar=False, cwd=str(Path(notebook).parent),
                                    extra_arguments=KERNEL_ARGUMENTS)
     finally:
         for key, value in saved.items():
@@ -165,7 +166,14 @@ def execute_job(job: CellJob, kernel_name: str = "python3") -> float:
             else:
                 os.environ[key] = value
     seconds = round(time.perf_counter() - started, 1)
-    strip_root(job.output, REPO_ROOT)
+    strip_root(output, REPO_ROOT)
+    return seconds
+
+
+def execute_job(job: CellJob, kernel_name: str = "python3") -> float:
+    """Execute one cell's notebook (in whatever process runs this); write its executed copy and its
+    done marker. Returns the seconds taken."""
+    seconds = execute_notebook(Path(job.notebook), job.output, job.parameters, job.results, job.cpus, kernel_name)
     tmp = job.marker.with_suffix(".tmp")
     tmp.write_text(json.dumps({"cell": asdict(job), "seconds": seconds}, indent=2) + "\n")
     os.replace(tmp, job.marker)

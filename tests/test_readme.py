@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from rl2lib import bench, campaign, evaluate, reproduce, train
+from rl2lib import bench, campaign, evaluate, reproduce, run_notebook, train
 
 ROOT = Path(__file__).resolve().parents[1]
 PARSERS = {"rl2lib.train": train.build_parser, "rl2lib.evaluate": evaluate.build_parser,
            "rl2lib.reproduce": reproduce.build_parser, "rl2lib.campaign": campaign.build_parser,
            "rl2lib.bench": bench.build_parser}
-PROGRAMS = ("rl2-train", "python", "make", "papermill", "jupyter", "voila", "source")
+PROGRAMS = ("rl2-train", "rl2-notebook", "python", "make", "papermill", "jupyter", "voila", "source")
 
 
 def readme_commands() -> list[str]:
@@ -46,6 +46,12 @@ def test_each_readme_command_names_an_entry_point_whose_flags_parse(command):
         return
     if program in ("source", "papermill", "jupyter", "voila"):
         assert program != "source" or words[1] == ".venv/bin/activate", command
+        return
+    if program == "rl2-notebook":
+        args = run_notebook.build_parser().parse_args(words[1:])
+        assert (ROOT / args.notebook).is_file(), command
+        run_notebook.check_notebook_parameters(ROOT / args.notebook, {name: run_notebook.parse_value(value)
+                                                                      for name, value in args.parameter})
         return
     if program == "rl2-train":
         module, argv = "rl2lib.train", words[1:]
