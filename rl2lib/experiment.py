@@ -54,6 +54,13 @@ class CellResult:
                 f"{phases}{paper_text}")
 
 
+def write_evaluation(run_dir: Path, evaluation: EvalResult, file: str) -> None:
+    """A run's evaluation as the tables read it (`file`: eval.json, or the campaign's confirm.json):
+    the evaluation's record and which file of the run it played (best.pt or checkpoint.pt)."""
+    record = {**evaluation.to_dict(), "played": agent_path(run_dir).name}
+    (run_dir / file).write_text(json.dumps(record, indent=2) + "\n")
+
+
 def train_or_load(config: TrainConfig, run_dir: Path, allow_training: bool, device, progress: bool) -> bool:
     """Train or resume `config` in `run_dir` unless it already holds `config.num_updates` updates or
     training is not allowed; returns whether the run exists afterwards."""
@@ -112,8 +119,7 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
             curves[run_dir.name] = load_checkpoint(run_dir / "checkpoint.pt")["metrics"]
     policy, trained_config = load_policy(agent_path(run_dir), device)
     evaluation = evaluate_policy(policy, trained_config.task, num_trials, seed, device=device, name=run_dir.name)
-    record = {**evaluation.to_dict(), "played": agent_path(run_dir).name}
-    (run_dir / "eval.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_evaluation(run_dir, evaluation, "eval.json")
     return CellResult(run_dir.name, run_dir, trained_config, curves[run_dir.name], evaluation,
                       published_learner(model_type, task, num_actions, num_traj), curves)
 

@@ -12,9 +12,10 @@ pre-update samples held fixed as in [1] Alg. 3; where [1] takes a TRPO step of m
 PPO's clipped surrogate [4] on theta' with Adam and stop the epochs once the mean KL of the
 post-adaptation policy passes `target_kl`: it needs only first and second derivatives (TRPO's
 Hessian-vector products of a KL that itself holds a gradient need third ones) and no line search.
-How [2] split its trials is not stated in what we have; half and half is issue 14's hypothesis and a
-parameter. `MAMLAgent` offers the baselines' interface, so `rl2lib.evaluate.play_trials` plays it on
-the same seeded tasks as every other agent (`evaluate_maml`).
+How [2] split its trials is not stated; `adapt_episodes` (adapt within the scored trial, n // 2 by
+default) and `adapt_trials` (adapt on unscored trials of the same task first, MAML-RL's own protocol)
+are the two readings, played as one longer trial whose scored part alone counts. `MAMLAgent` offers the baselines' interface, so `rl2lib.evaluate.play_trials` plays it on
+the same seeded tasks as every other agent (`evaluate_maml`); `rl2lib.maml_train` runs the training.
 References: [1] Finn et al. 2017, "Model-Agnostic Meta-Learning", arXiv:1703.03400; [2] Mishra et
 al. 2018, "SNAIL", arXiv:1707.03141; [3] Duan et al. 2016, "RL^2"; [4] Schulman et al. 2017, "PPO";
 [5] Duan et al. 2016, "Benchmarking Deep RL for Continuous Control" (rllab's LinearFeatureBaseline);
@@ -23,12 +24,7 @@ al. 2018, "SNAIL", arXiv:1707.03141; [3] Duan et al. 2016, "RL^2"; [4] Schulman 
 """
 from __future__ import annotations
 
-import csv
-import json
-import os
-import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn as nn
@@ -41,9 +37,6 @@ from rl2lib.envs import Tasks, TrialEnv, sample_tasks, seeded_tasks
 from rl2lib.evaluate import EvalResult, TrialRecord, make_generators, play_trials
 from rl2lib.rollout import sample_actions
 
-CHECKPOINT_FORMAT = "rl2lib-maml-1"
-
-
 @dataclass(frozen=True)
 class MAMLConfig:
     """The MAML learner: policy, inner step, trial split and outer (meta) update."""
@@ -52,6 +45,10 @@ class MAMLConfig:
     """ReLU hidden layers of the policy MLP: (100, 100) in [1] Sec. 5.3 and [6]; () is linear logits."""
     adapt_episodes: int | None = None
     """Episodes of a trial played with theta before the inner step; None: n // 2 (issue 14's hypothesis)."""
+    adapt_trials: int = 0
+    """0: adapt within the scored trial (after `adapt_episodes`). m >= 1: MAML-RL's own protocol [1] Sec. 3.2,
+    [6]: m trials of the same task played with theta and not scored, one inner step on them, then the scored
+    trial of n episodes played with theta' (the agent sees m + 1 trials of each task)."""
     num_inner_steps: int = 1
     """Policy-gradient steps on the adaptation episodes ([1] Sec. 5.3 and [6]: one)."""
     inner_lr: float = 0.1
@@ -81,6 +78,11 @@ class MAMLConfig:
     max_grad_norm: float = 1.0
     """Global gradient-norm clip of the outer update."""
 
+    @property
+    def model_type(self) -> str:
+        """The learner's name in run folders and tables, as `ModelConfig.model_type` names GRU and SNAIL."""
+        return "maml"
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))  # JSON gives a list
         checks = [
@@ -88,6 +90,10 @@ class MAMLConfig:
              f"hidden_sizes must be positive ints, got {self.hidden_sizes}"),
             (self.adapt_episodes is None or self.adapt_episodes >= 1,
              f"adapt_episodes must be >= 1 or None (n // 2), got {self.adapt_episodes}"),
+            (self.adapt_trials >= 0, f"adapt_trials must be >= 0, got {self.adapt_trials}"),
+            (self.adapt_trials == 0 or self.adapt_episodes is None,
+             f"adapt_episodes={self.adapt_episodes} splits the scored trial, adapt_trials={self.adapt_trials} adapts "
+             "before it: give one of them"),
             (self.num_inner_steps >= 1, f"num_inner_steps must be >= 1, got {self.num_inner_steps}"),
             (self.inner_lr >= 0, f"inner_lr must be >= 0, got {self.inner_lr}"),
             (0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}"),
@@ -106,9 +112,18 @@ class MAMLConfig:
                 raise ConfigError(message)
 
 
+def played_config(task_config: TaskConfig, config: MAMLConfig) -> TaskConfig:
+    """The trial the agent plays: the scored one, preceded by `adapt_trials` unscored ones of the same task
+    (one trial of (m + 1) n episodes: the task stays, and each episode starts afresh either way)."""
+    return replace(task_config, num_traj=(config.adapt_trials + 1) * task_config.num_traj)
+
+
 def adaptation_episodes(task_config: TaskConfig, config: MAMLConfig) -> int:
-    """Episodes before the inner step: `config.adapt_episodes`, or n // 2; at least 1 and below n."""
+    """Episodes before the inner step: m n for `adapt_trials` m >= 1, else `config.adapt_episodes` or
+    n // 2, at least 1 and below n."""
     n = task_config.num_traj
+    if config.adapt_trials:
+        return config.adapt_trials * n
     episodes = n // 2 if config.adapt_episodes is None else config.adapt_episodes
     if not 1 <= episodes < n:
         raise ConfigError(f"adapt_episodes must leave episodes on both sides of the inner step: "
@@ -244,6 +259,9 @@ class MAMLAgent(Baseline):
         super().__init__(task_config)
         self.maml = config
         self.adapt_episodes = adaptation_episodes(task_config, config)
+        self.played = played_config(task_config, config)
+        self.scored_from = config.adapt_trials * task_config.trial_len
+        """Steps of the played trial before the scored one (0: the whole trial is scored)."""
         self.policy = policy if policy is not None else MAMLPolicy(
             task_config.num_states, task_config.num_actions, config.hidden_sizes)
 
@@ -282,9 +300,15 @@ class MAMLAgent(Baseline):
 
 def play_maml(agent: MAMLAgent, tasks: Tasks, env_generator: torch.Generator,
               agent_generator: torch.Generator) -> TrialRecord:
-    """One trial on each of the B `tasks` through `rl2lib.evaluate.play_trials`; (T, B) records."""
+    """The played trial (`agent.played`: any unscored trials, then the scored one) on each of the B
+    `tasks` through `rl2lib.evaluate.play_trials`; (T, B) records."""
     agent.policy.to(tasks.device)
-    return play_trials(agent, TrialEnv(tasks, agent.config, env_generator), agent_generator)
+    return play_trials(agent, TrialEnv(tasks, agent.played, env_generator), agent_generator)
+
+
+def scored_totals(agent: MAMLAgent, record: TrialRecord) -> torch.Tensor:
+    """Total reward of the scored trial within each played one, (B,)."""
+    return record.rewards[agent.scored_from:].sum(0)
 
 
 def evaluate_maml(agent: MAMLAgent, num_trials: int = 1000, seed: int = 0, device: torch.device | str = "cpu",
@@ -293,7 +317,7 @@ def evaluate_maml(agent: MAMLAgent, num_trials: int = 1000, seed: int = 0, devic
     tasks = seeded_tasks(agent.config, num_trials, seed, device)
     env_generator, agent_generator = make_generators(seed, device)
     record = play_maml(agent, tasks, env_generator, agent_generator)
-    return EvalResult(name, agent.config, record.totals.double().cpu(), seed, None)
+    return EvalResult(name, agent.config, scored_totals(agent, record).double().cpu(), seed, None)
 
 
 # ----------------------------------------------------------------------------- the outer step
@@ -362,98 +386,5 @@ def outer_step(agent: MAMLAgent, optimizer: torch.optim.Optimizer, tasks: Tasks,
         if stopped:
             break
     stats = {key: value / count for key, value in sums.items()}
-    return {"mean_trial_return": record.totals.mean().item(), "pre_reward": rewards_in.mean().item(),
+    return {"mean_trial_return": scored_totals(agent, record).mean().item(), "pre_reward": rewards_in.mean().item(),
             "post_reward": rewards_out.mean().item(), **stats, "epochs": epochs_run}
-
-
-# ----------------------------------------------------------------------------- a training run
-
-
-@dataclass(frozen=True)
-class MAMLTrainConfig:
-    """One MAML training run: the task, the learner and the run's bookkeeping."""
-
-    task: TaskConfig = TaskConfig()
-    maml: MAMLConfig = field(default_factory=MAMLConfig)
-    num_updates: int = 200
-    """Outer steps ([1] App. A.2: up to 500 meta-iterations)."""
-    seed: int = 0
-    """Seeds the initialisation, the tasks, the environment noise, the actions and the minibatches."""
-    checkpoint_every: int = 10
-    """Write checkpoint.pt every this many outer steps (and at the end)."""
-
-    def __post_init__(self) -> None:
-        if self.num_updates < 1:
-            raise ConfigError(f"num_updates must be >= 1, got {self.num_updates}")
-        if self.checkpoint_every < 1:
-            raise ConfigError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
-        adaptation_episodes(self.task, self.maml)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "MAMLTrainConfig":
-        return cls(task=TaskConfig(**data["task"]), maml=MAMLConfig(**data["maml"]),
-                   **{k: v for k, v in data.items() if k not in ("task", "maml")})
-
-
-def make_agent(config: MAMLTrainConfig, device: torch.device | str = "cpu") -> MAMLAgent:
-    """A fresh agent, initialised from the run's seed."""
-    with torch.random.fork_rng(devices=[]):  # seed the initialisation without touching the global stream
-        torch.manual_seed(config.seed)
-        agent = MAMLAgent(config.task, config.maml)
-    agent.policy.to(device)
-    return agent
-
-
-def load_maml(path: Path, device: torch.device | str = "cpu") -> tuple[MAMLAgent, MAMLTrainConfig]:
-    """The agent and run config of a checkpoint written by `train_maml`; a foreign file is a ConfigError."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise ConfigError(f"{path} is not an rl2lib MAML checkpoint (format {CHECKPOINT_FORMAT})")
-    config = MAMLTrainConfig.from_dict(checkpoint["config"])
-    agent = make_agent(config, device)
-    agent.policy.load_state_dict(checkpoint["model"])
-    return agent, config
-
-
-def train_maml(config: MAMLTrainConfig, run_dir: Path | None = None, device: torch.device | str = "cpu",
-               progress_every: int = 0) -> tuple[MAMLAgent, list[dict]]:
-    """Train MAML for `config.num_updates` outer steps on fresh tasks (a new task for every trial).
-
-    Writes `run_dir`/{config.json, metrics.csv, checkpoint.pt} when `run_dir` is given (no resume
-    yet). Returns the agent and one statistics dict per outer step.
-    """
-    device = torch.device(device)
-    agent = make_agent(config, device)
-    optimizer = torch.optim.Adam(agent.policy.parameters(), lr=config.maml.learning_rate, eps=1e-5)
-    generators = {name: torch.Generator(device=device).manual_seed(config.seed * 10 + offset)
-                  for offset, name in enumerate(("tasks", "env", "actions", "minibatches"))}
-    history, started = [], time.perf_counter()
-    steps_per_update = config.maml.meta_batch_tasks * config.task.trial_len
-    if run_dir is not None:
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
-    for update in range(config.num_updates):
-        tasks = sample_tasks(config.task, config.maml.meta_batch_tasks, generators["tasks"])
-        row = {"update": update + 1, "env_steps": (update + 1) * steps_per_update,
-               **outer_step(agent, optimizer, tasks, generators),
-               "wall_seconds": round(time.perf_counter() - started, 3)}
-        history.append(row)
-        if progress_every and (update + 1) % progress_every == 0:
-            print(f"update {row['update']}/{config.num_updates}  return {row['mean_trial_return']:.2f}  "
-                  f"pre {row['pre_reward']:.3f}  post {row['post_reward']:.3f}  kl {row['kl']:.4f}  "
-                  f"epochs {row['epochs']}", flush=True)
-        if run_dir is not None and ((update + 1) % config.checkpoint_every == 0 or update + 1 == config.num_updates):
-            with open(run_dir / "metrics.csv", "w", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=list(history[0]))
-                writer.writeheader()
-                writer.writerows(history)
-            tmp = run_dir / "checkpoint.pt.tmp"
-            torch.save({"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "update": update + 1,
-                        "model": agent.policy.state_dict(), "optimizer": optimizer.state_dict(),
-                        "metrics": history}, tmp)
-            os.replace(tmp, run_dir / "checkpoint.pt")
-    return agent, history

@@ -59,13 +59,13 @@ def published(table: str, agent: str, num_traj: int, num_actions: int | None = N
 
 def published_learner(model_type: str, task: str, num_actions: int, num_traj: int) -> float | None:
     """The paper's number for a learner cell: the GRU's from [1] Tables 1-2, or [2] Table 3's LSTM
-    column where [1] has none (bandit n = 1000); SNAIL's from [2] Tables 3-4, MDP numbers
+    column where [1] has none (bandit n = 1000); SNAIL's and MAML's from [2] Tables 3-4, MDP numbers
     de-normalised to totals (times 20.76 n)."""
     k = num_actions if task == "bandit" else None
     if model_type == "gru":
         value = published("rl2_bandits" if task == "bandit" else "rl2_mdps", "rl2", num_traj, k)
         return value if value is not None else published("snail_bandits", "rl2", num_traj, k)
-    value = published("snail_bandits" if task == "bandit" else "snail_mdps", "snail", num_traj, k)
+    value = published("snail_bandits" if task == "bandit" else "snail_mdps", model_type, num_traj, k)
     if value is not None and task == "mdp":
         value = value * VALUE_ITERATION_REFERENCE_PER_EPISODE * num_traj
     return value

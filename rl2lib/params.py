@@ -124,6 +124,10 @@ NOTEBOOK_RANGES: dict[str, Interval | Choice] = {
     "train_seed": Interval(0),
     "device": Choice(DEVICE_NAMES),
     "precision": Choice(PRECISIONS),
+    "adapt_trials": Interval(0),  # MAML: unscored trials before the inner step; 0: adapt within the trial
+    "adapt_episodes": Interval(0),  # MAML with adapt_trials 0: 0 means n // 2
+    "inner_lr": Interval(0),
+    "meta_batch_tasks": Interval(1),
 }
 """The range of each notebook parameter, by name; the same name means the same thing in every
 notebook. Parameters not listed (`smoke`, `run_name`, `agent`, ...) are checked for their type only."""

@@ -30,12 +30,14 @@ METHOD_COLORS = {
     "random": "#7f7f7f", "gittins": "#2ca02c", "ts": "#17becf", "ots": "#6baed6", "ucb1": "#9467bd",
     "eps_greedy": "#bcbd22", "greedy": "#8c564b", "psrl": "#e377c2", "opsrl": "#1b7837", "ucrl2": "#b07aa1",
     "beb": "#c49c94", "bayes_optimal": "#ff7f0e", "oracle": "#393b79", "gru": "#d62728", "snail": "#1f77b4",
+    "maml": "#ce1256",
 }
 """Method (our agent name) -> its colour in every figure; the learners in strong red and blue."""
 METHOD_LABELS = {
     "random": "Random", "gittins": "Gittins", "ts": "TS", "ots": "OTS", "ucb1": "UCB1", "eps_greedy": "ε-greedy",
     "greedy": "Greedy", "psrl": "PSRL", "opsrl": "OPSRL", "ucrl2": "UCRL2", "beb": "BEB",
     "bayes_optimal": "Bayes-optimal", "oracle": "Oracle", "gru": "RL² (GRU)", "snail": "SNAIL",
+    "maml": "MAML",
 }
 """Method -> its name in legends and tick labels (the papers' column names)."""
 NORMALISER = {"bandit": "gittins", "mdp": "opsrl"}
@@ -232,7 +234,7 @@ class Curve:
     label: str
     """Legend text: the method's name (`METHOD_LABELS`), with an ablation's tag after it."""
     method: str
-    """'gru' or 'snail': the key of its colour in `METHOD_COLORS`."""
+    """'gru', 'snail' or 'maml': the key of its colour in `METHOD_COLORS`."""
     segments: list[list[dict]]
     """metrics.csv rows (keys env_steps, mean_trial_return, optional validation_return) of each
     training seed and phase, each drawn as its own line."""

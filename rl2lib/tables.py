@@ -22,12 +22,16 @@ from rl2lib import paper
 from rl2lib.baseline_tables import read_rows
 from rl2lib.paths import PHASE2_SUFFIX, default_run_name, results_dir, split_seed, tables_dir
 
-LEARNER_COLUMNS = {"RL2": "gru", "LSTM_RL2": "gru", "SNAIL": "snail"}
+LEARNER_COLUMNS = {"RL2": "gru", "LSTM_RL2": "gru", "SNAIL": "snail", "MAML": "maml"}
 PAPER_TABLES = (("rl2_bandits", "RL² Table 1 (bandits)", 2), ("rl2_mdps", "RL² Table 2 (MDPs)", 1),
                 ("snail_bandits", "SNAIL Table 3 (bandits)", 2),
                 ("snail_mdps", "SNAIL Table 4 (MDPs, normalised by 20.76 n)", 3))
 """The four published tables: (name in `paper.TABLE_FILES`, title, decimals shown)."""
-SKIPPED_COLUMNS = ("n", "k", "MAML", "MAML_ci95", "SNAIL_ci95")
+SKIPPED_COLUMNS = ("n", "k", "MAML_ci95", "SNAIL_ci95")
+CAMPAIGN_MODELS = ("gru", "snail")
+"""The learners the campaign trains to the paper's numbers; MAML is a baseline of [2] (`maml_markdown`)."""
+MAML_TOLERANCE = 0.02
+"""A MAML cell matches the paper within max(3 SE, 2% of the paper's number), above or below (issue 14)."""
 
 
 def learner_groups() -> dict[str, dict]:
@@ -157,16 +161,17 @@ def markdown(rows: list[dict], digits: int = 1) -> str:
     return "\n".join(lines)
 
 
-def learner_cells() -> list[tuple]:
-    """The 30 learner cells of the four tables as (task, n, k, model), in the tables' order: the GRU
-    cells of [1] Tables 1-2 (which [2]'s LSTM columns repeat, but for bandit n = 1000) and SNAIL's."""
+def learner_cells(models: tuple[str, ...] = CAMPAIGN_MODELS) -> list[tuple]:
+    """The learner cells of `models` in the four tables as (task, n, k, model), in the tables' order: by
+    default the campaign's 30, the GRU cells of [1] Tables 1-2 (which [2]'s LSTM columns repeat, but for
+    bandit n = 1000) and SNAIL's; ("maml",) gives [2]'s 8 MAML cells."""
     cells = []
     for table, _, _ in PAPER_TABLES:
         task = "bandit" if "bandits" in table else "mdp"
         for row in paper.load_table(table):
             for column, model in LEARNER_COLUMNS.items():
                 key = (task, int(row["n"]), int(row.get("k") or 5), model)
-                if row.get(column) is not None and key not in cells:
+                if model in models and row.get(column) is not None and key not in cells:
                     cells.append(key)
     return cells
 
@@ -249,8 +254,39 @@ def budget_markdown(results: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+def maml_markdown(results: dict | None = None) -> str:
+    """The MAML cells of [2] Tables 3-4: ours (eval.json) and the confirmation (confirm.json) beside
+    the paper's number, matched when within max(3 SE, 2%) of it on both sides (MAML is a baseline)."""
+    results = load_results() if results is None else results
+    lines = ["| cell (task, n, k) | run | outer steps | env steps | wall (h:mm) | ours ± SE | paper | tolerance "
+             "| matches | confirmation ± SE |", "|---|---|---|---|---|---|---|---|---|---|"]
+    matched = 0
+    for key in learner_cells(("maml",)):
+        task, n, k, _ = key
+        target, group = paper.published_learner("maml", task, k, n), results.get(key)
+        if group is None:
+            lines.append(f"| {task}, {n}, {k} | – | | | | – | {target:g} | | ✗ | |")
+            continue
+        path = results_dir() / "runs" / group["run"] / "metrics.csv"
+        last = list(csv.DictReader(path.read_text().splitlines()))[-1]
+        wall = float(last["wall_seconds"])
+        confirm = confirmation([run["run"] for run in group["per_seed"]])
+        ok = confirm is not None and all(abs(e["mean"] - target) <= max(3 * e["se"], MAML_TOLERANCE * target)
+                                         for e in (group, confirm))
+        matched += ok
+        confirm_text = "–" if confirm is None else f"{confirm['mean']:.2f} ± {confirm['se']:.2f}"
+        lines.append(f"| {task}, {n}, {k} | {group['run']} | {last['update']} | {float(last['env_steps']):.3g} | "
+                     f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {group['mean']:.2f} ± {group['se']:.2f} | "
+                     f"{target:g} | ± {max(3 * group['se'], MAML_TOLERANCE * target):.2f} | {'✓' if ok else '✗'} | "
+                     f"{confirm_text} |")
+    lines += ["", f"{matched} of {len(learner_cells(('maml',)))} MAML cells match the paper (MDP totals: the "
+              "normalised number times 20.76 n), on 1000 tasks of seed 0 and on 10,000 of seed 2000003."]
+    return "\n".join(lines)
+
+
 def paper_tables_markdown(results: dict | None = None) -> str:
-    """The four tables (`PAPER_TABLES`), ours beside the paper's, then the learner cells' budgets."""
+    """The four tables (`PAPER_TABLES`), ours beside the paper's, then the learner cells' budgets and the MAML cells."""
     results = load_results() if results is None else results
     parts = [f"**{title}**\n\n" + markdown(assemble(table, results), digits) for table, title, digits in PAPER_TABLES]
-    return "\n\n".join(parts + ["**The learner cells, their budgets and bars**\n\n" + budget_markdown(results)])
+    return "\n\n".join(parts + ["**The learner cells, their budgets and bars**\n\n" + budget_markdown(results),
+                                 "**The MAML cells (a baseline of SNAIL Tables 3-4)**\n\n" + maml_markdown(results)])

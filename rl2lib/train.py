@@ -106,20 +106,20 @@ def save_atomic(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_metrics(path: Path, history: list[dict]) -> None:
+def write_metrics(path: Path, history: list[dict], fields: tuple[str, ...] = METRIC_FIELDS) -> None:
     """Rewrite metrics.csv from `history` (at a run's start or resume: rows past the checkpoint go)."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS, restval="")
+        writer = csv.DictWriter(handle, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(history)
     os.replace(tmp, path)
 
 
-def append_metrics(path: Path, row: dict) -> None:
+def append_metrics(path: Path, row: dict, fields: tuple[str, ...] = METRIC_FIELDS) -> None:
     """Add one update's row to metrics.csv."""
     with open(path, "a", newline="") as handle:
-        csv.DictWriter(handle, fieldnames=METRIC_FIELDS, restval="").writerow(row)
+        csv.DictWriter(handle, fieldnames=fields, restval="").writerow(row)
 
 
 def load_checkpoint(path: Path) -> dict:
