@@ -17,6 +17,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from rl2lib import paper
+from rl2lib.baselines.bandits import bayes_optimal_expected_total
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.evaluate import evaluate_baseline, make_baseline, tune_baseline
 from rl2lib.paths import tables_dir
@@ -39,7 +40,6 @@ def tolerance(agent: str, paper_mean: float, se: float) -> float:
 def exact_expectation(task_config: TaskConfig, agent: str) -> float | None:
     """The closed-form expected total where one exists (the Bayes-optimal DP for small bandits)."""
     if task_config.task == "bandit" and agent == "bayes_optimal":
-        from rl2lib.baselines.bandits import bayes_optimal_expected_total
         try:
             return bayes_optimal_expected_total(task_config.num_actions, task_config.num_traj)
         except ConfigError:

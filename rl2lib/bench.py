@@ -35,11 +35,11 @@ import torch
 
 from rl2lib.config import PRECISIONS, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.envs import TrialEnv, seeded_tasks
+from rl2lib.models import build_policy
 from rl2lib.paths import results_dir
 from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
 from rl2lib.rollout import collect_trials, sample_actions
 from rl2lib.threads import WAIT_POLICY
-from rl2lib.train import build_policy
 
 SETTINGS = {"bandit_n100_k5": TaskConfig(task="bandit", num_actions=5, num_traj=100),
             "mdp_n10": TaskConfig(task="mdp", num_traj=10),
@@ -108,7 +108,8 @@ def bench_row(model_type: str, size: str, setting: str, device_name: str, precis
     config = TrainConfig(task=task_config, model=model_config(model_type, size), precision=precision,
                          ppo=PPOConfig(num_trials=num_trials, minibatch_trials=num_trials // NUM_MINIBATCHES,
                                        update_epochs=UPDATE_EPOCHS))
-    policy = build_policy(config).to(device)
+    torch.manual_seed(config.seed)
+    policy = build_policy(task_config, config.model).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=1e-4, eps=1e-5)
     tasks = seeded_tasks(task_config, num_trials, 0, device)
     env_gen, act_gen = torch.Generator(device=device).manual_seed(1), torch.Generator(device=device).manual_seed(2)

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from rl2lib.config import TaskConfig
 from rl2lib.paths import REPO_ROOT, default_run_name, portable_path, results_dir
-from rl2lib.train import agent_path, flag_argv, load_checkpoint, recipe
+from rl2lib.runs import CONFIRM_FILE, EVAL_FILE, agent_path, trained_updates
+from rl2lib.train import flag_argv, recipe
 
 CONFIRM_SEED = 2_000_003
 """Seed of the confirming evaluation on 10,000 tasks: never the evaluation seed 0, the validation
@@ -125,22 +126,16 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
 
-def trained_updates(run: Run) -> int:
-    """Updates in the run's last checkpoint (0 when it has none)."""
-    path = run.run_dir / "checkpoint.pt"
-    return load_checkpoint(path)["update"] if path.exists() else 0
-
-
 def planned_updates(run: Run) -> int:
-    return trained_updates(run) if run.flags is None else run.flags["metalearn_epochs"]
+    return trained_updates(run.run_dir) if run.flags is None else run.flags["metalearn_epochs"]
 
 
 def is_trained(run: Run) -> bool:
-    return run.flags is None or trained_updates(run) >= run.flags["metalearn_epochs"]
+    return run.flags is None or trained_updates(run.run_dir) >= run.flags["metalearn_epochs"]
 
 
 def is_done(run: Run) -> bool:
-    return is_trained(run) and (run.run_dir / "eval.json").exists() and (run.run_dir / "confirm.json").exists()
+    return is_trained(run) and (run.run_dir / EVAL_FILE).exists() and (run.run_dir / CONFIRM_FILE).exists()
 
 
 def evaluate_argv(run: Run, num_trials: int, seed: int, file: str) -> list[str]:
@@ -152,10 +147,10 @@ def steps(run: Run) -> list[list[str]]:
     """The commands still to run for `run`, in order: training (resumed), evaluation, confirmation."""
     python = [sys.executable, "-m"]
     commands = [] if is_trained(run) else [python + ["rl2lib.train"] + run.train_argv()]
-    if not (run.run_dir / "eval.json").exists() or commands:
-        commands.append(python + ["rl2lib.evaluate"] + evaluate_argv(run, 1000, 0, "eval.json"))
-    if not (run.run_dir / "confirm.json").exists() or commands:
-        commands.append(python + ["rl2lib.evaluate"] + evaluate_argv(run, CONFIRM_TRIALS, CONFIRM_SEED, "confirm.json"))
+    if not (run.run_dir / EVAL_FILE).exists() or commands:
+        commands.append(python + ["rl2lib.evaluate"] + evaluate_argv(run, 1000, 0, EVAL_FILE))
+    if not (run.run_dir / CONFIRM_FILE).exists() or commands:
+        commands.append(python + ["rl2lib.evaluate"] + evaluate_argv(run, CONFIRM_TRIALS, CONFIRM_SEED, CONFIRM_FILE))
     return commands
 
 
@@ -175,7 +170,7 @@ def status_line(run: Run) -> str:
     elif not parent_ready(run):
         state = f"waits for {run.parent}"
     else:
-        state = f"{trained_updates(run)}/{planned_updates(run)} updates"
+        state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates"
     return f"{run.name:32s} {state}"
 
 
@@ -224,7 +219,7 @@ def run_campaign(runs: list[Run], lanes: int, minutes: float | None, log_dir: Pa
                 queue = steps(run)
                 if not queue:
                     continue
-                log(f"{run.name}: starting ({trained_updates(run)}/{planned_updates(run)} updates); "
+                log(f"{run.name}: starting ({trained_updates(run.run_dir)}/{planned_updates(run)} updates); "
                     f"log {log_dir / (run.name + '.log')}")
                 active[run.name] = (start(queue[0], env, log_dir / f"{run.name}.log"), queue)
             if not active and pending and not any(parent_ready(run) for run in pending):

@@ -13,7 +13,7 @@ import argparse
 import json
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +22,8 @@ import torch
 from rl2lib.baselines import BASELINES, Baseline
 from rl2lib.config import DEVICE_NAMES, ConfigError, TaskConfig
 from rl2lib.envs import TrialEnv, seeded_tasks
+from rl2lib.rollout import collect_trials
+from rl2lib.runs import TrainingError, load_policy
 
 TUNING_SEED_OFFSET = 1_000_000
 
@@ -159,8 +161,6 @@ def _tune(task_config: TaskConfig, name: str, num_trials: int, seed: int, device
 def play_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials: int = 1000, seed: int = 0,
                 greedy: bool = False, device: torch.device | str = "cpu"):
     """Play a trained policy on the seeded tasks of `seed`. Returns (tasks, RolloutBatch of (T, B) tensors)."""
-    from rl2lib.rollout import collect_trials
-
     tasks = seeded_tasks(task_config, num_trials, seed, device)
     env_generator, action_generator = make_generators(seed, device)
     batch = collect_trials(policy.to(device).eval(), tasks, task_config, env_generator, action_generator, greedy)
@@ -182,10 +182,6 @@ def evaluate_checkpoint(path: Path, num_trials: int = 1000, seed: int = 0, greed
     A different task or number of actions than the checkpoint was trained on is a ConfigError; a
     different n is allowed (it asks how the agent generalises; a SNAIL keeps its TCBlock depth).
     """
-    from dataclasses import replace
-
-    from rl2lib.train import TrainingError, load_policy
-
     try:
         policy, config = load_policy(path, device)
     except TrainingError as error:
@@ -278,7 +274,8 @@ def main(argv: list[str] | None = None) -> EvalResult:
           f"over {result.num_trials} trials, seed {result.seed}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        played = {"played": Path(args.agent).name} if args.agent.endswith(".pt") else {}  # eval.json's schema
+        args.json.write_text(json.dumps({**result.to_dict(), **played}, indent=2) + "\n")
     return result
 
 

@@ -13,17 +13,15 @@ References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from rl2lib.config import ConfigError, TrainConfig
-from rl2lib.evaluate import EvalResult, evaluate_policy
+from rl2lib.evaluate import EvalResult, evaluate_policy, resolve_device
 from rl2lib.paper import published_learner
-from rl2lib.paths import (PHASE2_SUFFIX, default_run_name, phase2_run_name, results_dir,  # noqa: F401 (re-exported)
-                          run_name_for, split_seed)
-from rl2lib.train import (agent_path, build_parser, config_from_args, flag_argv, load_checkpoint, load_policy,
-                          recipe_phase2, train)
+from rl2lib.paths import default_run_name, phase2_run_name, results_dir, run_name_for
+from rl2lib.runs import EVAL_FILE, agent_path, load_checkpoint, load_policy, write_evaluation
+from rl2lib.train import build_parser, config_from_args, flag_argv, recipe_phase2, train
 
 
 def config_from_flags(**flags) -> TrainConfig:
@@ -52,13 +50,6 @@ class CellResult:
                 f"{self.evaluation.num_trials} fresh trials after {last['update']} updates, "
                 f"{float(last['env_steps']):.3g} environment steps, {float(last['wall_seconds']) / 60:.1f} min"
                 f"{phases}{paper_text}")
-
-
-def write_evaluation(run_dir: Path, evaluation: EvalResult, file: str) -> None:
-    """A run's evaluation as the tables read it (`file`: eval.json, or the campaign's confirm.json):
-    the evaluation's record and which file of the run it played (best.pt or checkpoint.pt)."""
-    record = {**evaluation.to_dict(), "played": agent_path(run_dir).name}
-    (run_dir / file).write_text(json.dumps(record, indent=2) + "\n")
 
 
 def train_or_load(config: TrainConfig, run_dir: Path, allow_training: bool, device, progress: bool) -> bool:
@@ -94,8 +85,6 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
     Returns:
         CellResult; `results/runs/<name>/eval.json` (of the last phase) holds the evaluation.
     """
-    from rl2lib.evaluate import resolve_device
-
     config = config_from_flags(model_type=model_type, task=task, num_actions=num_actions, num_traj=num_traj,
                                metalearn_epochs=num_updates, seed=train_seed, **flags)
     phase2 = recipe_phase2(config.task, model_type) if phase2_updates > 0 else None
@@ -119,7 +108,7 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
             curves[run_dir.name] = load_checkpoint(run_dir / "checkpoint.pt")["metrics"]
     policy, trained_config = load_policy(agent_path(run_dir), device)
     evaluation = evaluate_policy(policy, trained_config.task, num_trials, seed, device=device, name=run_dir.name)
-    write_evaluation(run_dir, evaluation, "eval.json")
+    write_evaluation(run_dir, evaluation.to_dict(), EVAL_FILE)
     return CellResult(run_dir.name, run_dir, trained_config, curves[run_dir.name], evaluation,
                       published_learner(model_type, task, num_actions, num_traj), curves)
 

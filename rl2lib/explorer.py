@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,11 +47,10 @@ from rl2lib.baselines import BASELINES, Baseline
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import Tasks, TrialEnv, seeded_tasks
 from rl2lib.evaluate import make_baseline, make_generators, play_trials
-from rl2lib.paths import (PHASE2_SUFFIX, default_run_name, phase2_run_name, portable_path, repo_path, results_dir,
-                          split_seed)
+from rl2lib.paths import PHASE2_SUFFIX, default_run_name, phase2_run_name, portable_path, repo_path, split_seed
 from rl2lib.rollout import sample_actions
+from rl2lib.runs import TrainingError, agent_path, iter_runs, load_policy
 from rl2lib.tables import load_results
-from rl2lib.train import TrainingError, agent_path, load_policy
 
 REPLICA_SEED_OFFSET = 3
 """The replicas that estimate a baseline's action probabilities draw from `seed + 3`, a stream of
@@ -482,23 +480,23 @@ def describe_run(name: str, model: str, cell_name: str, cell_runs: set[str]) -> 
     return 2, f"variant: {name}"
 
 
+PLAYABLE_MODELS = ("gru", "snail")
+"""The learners the explorer steps through (`load_policy`); MAML runs are played by notebook 09."""
+
+
 def trained_runs(task: str, num_actions: int, num_traj: int) -> list[TrainedRun]:
     """The runs under results/runs trained on exactly this (task, k, n) that have a file to play,
     table cells first (by model, then training seed), then the cells' other runs, then variants."""
     cell_runs = table_cell_runs(task, num_actions, num_traj)
     runs = []
-    for config_path in sorted((results_dir() / "runs").resolve().glob("*/config.json")):
-        try:
-            config = json.loads(config_path.read_text())
-            setting, model = config["task"], config["model"]["model_type"]
-        except (OSError, ValueError, KeyError):  # a foreign or half-written config.json: not a run to list
-            continue
-        path = agent_path(config_path.parent)
+    for run_dir, config in iter_runs():
+        setting, model = config["task"], config["model"]["model_type"]
+        path = agent_path(run_dir.resolve())
         if (setting["task"], setting["num_actions"], setting["num_traj"]) != (task, num_actions, num_traj) \
-                or not path.exists():
+                or model not in PLAYABLE_MODELS or not path.exists():
             continue
         cell_name = default_run_name(model, task, num_actions, num_traj)
-        rank, label = describe_run(config_path.parent.name, model, cell_name, cell_runs)
+        rank, label = describe_run(run_dir.name, model, cell_name, cell_runs)
         runs.append(TrainedRun(label, path, rank))
     return sorted(runs, key=lambda run: (run.rank, run.label))
 

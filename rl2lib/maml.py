@@ -1,21 +1,22 @@
 """MAML [1] on the batched bandits and tabular MDPs, played through the RL^2 trial protocol [3], the
 third meta-learner of [2] Tables 3-4. A memoryless MLP policy (input: the one-hot state, so a bandit
 sees the constant 1) plays the first `adapt_episodes` episodes of a trial with its initial
-parameters theta; one (or `num_inner_steps`) REINFORCE step [1] Sec. 3.2 on that experience then gives
-each task its own theta' = theta + alpha * grad J(theta), computed for all B tasks at once with
-`torch.func` (grad inside vmap, no loop over tasks), and theta' plays the rest of the trial. The
-reported number is the whole trial's undiscounted total, as for every other column. Inner and outer
-advantages follow the MAML authors' code [6]: returns within an episode (gamma 0.99, GAE lambda 1)
-minus a linear feature baseline [5] fitted per task, standardised per task in the inner step. The
-outer objective is the post-adaptation return, differentiated through the inner step with the
-pre-update samples held fixed as in [1] Alg. 3; where [1] takes a TRPO step of max KL 0.01, we take
-PPO's clipped surrogate [4] on theta' with Adam and stop the epochs once the mean KL of the
+parameters theta; one (or `num_inner_steps`) REINFORCE step [1] Sec. 3.2 on that experience then
+gives each task its own theta' = theta + alpha * grad J(theta), computed for all B tasks at once
+with `torch.func` (grad inside vmap, no loop over tasks), and theta' plays the rest of the trial.
+The reported number is the whole trial's undiscounted total, as for every other column. Inner and
+outer advantages follow the MAML authors' code [6]: returns within an episode (gamma 0.99, GAE
+lambda 1) minus a linear feature baseline [5] fitted per task, standardised per task in the inner
+step. The outer objective is the post-adaptation return, differentiated through the inner step with
+the pre-update samples held fixed as in [1] Alg. 3; where [1] takes a TRPO step of max KL 0.01, we
+take PPO's clipped surrogate [4] on theta' with Adam and stop the epochs once the mean KL of the
 post-adaptation policy passes `target_kl`: it needs only first and second derivatives (TRPO's
 Hessian-vector products of a KL that itself holds a gradient need third ones) and no line search.
 How [2] split its trials is not stated; `adapt_episodes` (adapt within the scored trial, n // 2 by
-default) and `adapt_trials` (adapt on unscored trials of the same task first, MAML-RL's own protocol)
-are the two readings, played as one longer trial whose scored part alone counts. `MAMLAgent` offers the baselines' interface, so `rl2lib.evaluate.play_trials` plays it on
-the same seeded tasks as every other agent (`evaluate_maml`); `rl2lib.maml_train` runs the training.
+default) and `adapt_trials` (adapt on unscored trials of the same task first, MAML-RL's own
+protocol) are the two readings, played as one longer trial whose scored part alone counts.
+`MAMLAgent` offers the baselines' interface, so `rl2lib.evaluate.play_trials` plays it on the same
+seeded tasks as every other agent (`evaluate_maml`); `rl2lib.maml_train` runs the training.
 References: [1] Finn et al. 2017, "Model-Agnostic Meta-Learning", arXiv:1703.03400; [2] Mishra et
 al. 2018, "SNAIL", arXiv:1707.03141; [3] Duan et al. 2016, "RL^2"; [4] Schulman et al. 2017, "PPO";
 [5] Duan et al. 2016, "Benchmarking Deep RL for Continuous Control" (rllab's LinearFeatureBaseline);
@@ -33,9 +34,10 @@ from torch.func import functional_call, grad, vmap
 
 from rl2lib.baselines.base import Baseline
 from rl2lib.config import ConfigError, TaskConfig
-from rl2lib.envs import Tasks, TrialEnv, sample_tasks, seeded_tasks
+from rl2lib.envs import Tasks, TrialEnv, seeded_tasks
 from rl2lib.evaluate import EvalResult, TrialRecord, make_generators, play_trials
 from rl2lib.rollout import sample_actions
+
 
 @dataclass(frozen=True)
 class MAMLConfig:

@@ -11,11 +11,10 @@ References: [1] Finn et al. 2017, "MAML", arXiv:1703.03400; [2] Mishra et al. 20
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -25,12 +24,23 @@ from rl2lib.campaign import CONFIRM_SEED, CONFIRM_TRIALS
 from rl2lib.config import TASK_NAMES, ConfigError, TaskConfig
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import EvalResult, cli_error, resolve_device
-from rl2lib.experiment import CellResult, write_evaluation
+from rl2lib.experiment import CellResult
 from rl2lib.maml import MAMLAgent, MAMLConfig, adaptation_episodes, evaluate_maml, outer_step, played_config
 from rl2lib.paper import published_learner
 from rl2lib.paths import default_run_name, results_dir, run_name_for
-from rl2lib.train import (PROGRESS_EVERY, VALIDATION_SEED, TrainingError, agent_path, append_metrics, interactive,
-                          progress_line, save_atomic, write_metrics)
+from rl2lib.runs import (
+    CONFIRM_FILE,
+    EVAL_FILE,
+    TrainingError,
+    agent_path,
+    append_metrics,
+    save_atomic,
+    write_config,
+    write_evaluation,
+    write_metrics,
+)
+from rl2lib.runs import load_checkpoint as load_run_checkpoint
+from rl2lib.train import PROGRESS_EVERY, VALIDATION_SEED, interactive, progress_line
 
 MODEL_TYPE = MAMLConfig().model_type
 CHECKPOINT_FORMAT = "rl2lib-maml-1"
@@ -96,12 +106,7 @@ def make_agent(config: MAMLTrainConfig, device: torch.device | str = "cpu") -> M
 
 def load_checkpoint(path: Path) -> dict:
     """A checkpoint written by `train_maml`; a missing or foreign file is a one-line TrainingError."""
-    if not path.is_file():
-        raise TrainingError(f"checkpoint {path} does not exist")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise TrainingError(f"{path} is not an rl2lib MAML checkpoint (format {CHECKPOINT_FORMAT})")
-    return checkpoint
+    return load_run_checkpoint(path, CHECKPOINT_FORMAT)
 
 
 def load_maml(path: Path, device: torch.device | str = "cpu") -> tuple[MAMLAgent, MAMLTrainConfig]:
@@ -148,7 +153,7 @@ def train_maml(config: MAMLTrainConfig, run_dir: Path, resume: bool = False, dev
             generators[name].set_state(state)
         history, start, best_validation = checkpoint["metrics"], checkpoint["update"], checkpoint["best_validation"]
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    write_config(run_dir, config.to_dict())
     write_metrics(metrics_path, history, METRIC_FIELDS)
 
     def save_checkpoint(update: int, path: Path = checkpoint_path) -> None:
@@ -195,10 +200,10 @@ def evaluate_run(run_dir: Path, num_trials: int = 1000, seed: int = 0, device: t
     campaign's confirming one (`CONFIRM_TRIALS` tasks of `CONFIRM_SEED`) into confirm.json."""
     agent, trained = load_maml(agent_path(run_dir), device)
     evaluation = evaluate_maml(agent, num_trials, seed, device, name=run_dir.name)
-    write_evaluation(run_dir, evaluation, "eval.json")
+    write_evaluation(run_dir, evaluation.to_dict(), EVAL_FILE)
     if confirm:
-        write_evaluation(run_dir, evaluate_maml(agent, CONFIRM_TRIALS, CONFIRM_SEED, device, name=run_dir.name),
-                         "confirm.json")
+        confirmation = evaluate_maml(agent, CONFIRM_TRIALS, CONFIRM_SEED, device, name=run_dir.name)
+        write_evaluation(run_dir, confirmation.to_dict(), CONFIRM_FILE)
     return trained, evaluation
 
 
@@ -284,6 +289,36 @@ def config_from_args(args: argparse.Namespace) -> MAMLTrainConfig:
                        minibatch_tasks=args.minibatch_tasks or args.meta_batch_tasks, learning_rate=args.learning_rate)
     return MAMLTrainConfig(task=task, model=model, num_updates=args.metalearn_epochs, seed=args.seed,
                            checkpoint_every=args.checkpoint_every, validate_every=args.validate_every)
+
+
+def config_flags(config: MAMLTrainConfig) -> dict:
+    """The flags that rebuild `config` (`config_from_args`' inverse), by flag name, defaults left out."""
+    args = vars(build_parser().parse_args([]))
+    model, task = config.model, config.task
+    wanted = {"task": task.task, "num_actions": task.num_actions, "num_traj": task.num_traj,
+              "metalearn_epochs": config.num_updates, "seed": config.seed, "hidden_sizes": list(model.hidden_sizes),
+              "adapt_episodes": model.adapt_episodes, "adapt_trials": model.adapt_trials,
+              "inner_lr": model.inner_lr, "num_inner_steps": model.num_inner_steps, "first_order": model.first_order,
+              "meta_batch_tasks": model.meta_batch_tasks,
+              "minibatch_tasks": None if model.minibatch_tasks == model.meta_batch_tasks else model.minibatch_tasks,
+              "learning_rate": model.learning_rate, "validate_every": config.validate_every,
+              "checkpoint_every": config.checkpoint_every}
+    return {name: value for name, value in wanted.items() if args[name] != value}
+
+
+def command_for(config: dict, run_name: str) -> str:
+    """The `rl2-maml` command of a run's config.json, checked to rebuild it."""
+    flags = config_flags(MAMLTrainConfig.from_dict(config))
+    argv = []
+    for name, value in flags.items():
+        if value is True:
+            argv.append(f"--{name}")
+        else:
+            argv += [f"--{name}", *(map(str, value) if isinstance(value, list) else [str(value)])]
+    rebuilt = config_from_args(build_parser().parse_args(argv))
+    if rebuilt.to_dict() != MAMLTrainConfig.from_dict(config).to_dict():
+        return "(config not expressible by flags: see config.json)"
+    return f"rl2-maml {' '.join(argv)} --run_dir results/runs/{run_name}"
 
 
 def main(argv: list[str] | None = None) -> None:

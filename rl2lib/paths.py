@@ -32,6 +32,12 @@ def notebooks_out_dir() -> Path:
     return results_dir() / "notebooks"
 
 
+TIMINGS_FILE = "timings.json"
+"""Under `notebooks_out_dir()`: the seconds of every cell the runner executed on this machine, merged. Not
+committed: the README's timing table is the committed record, and `report.timings_table` keeps its rows
+for cells absent from this file."""
+
+
 PHASE2_SUFFIX = "_phase2"
 """A run's second training phase runs in `<name>_phase2` (seed s > 0: `<name>_phase2_seed<s>`)."""
 

@@ -6,18 +6,28 @@ files under `results/`. Blocks whose source file is missing are left as they are
 """
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import shlex
 import sys
 from pathlib import Path
 
-import csv
-import json
+import matplotlib.pyplot as plt
 
 from rl2lib import paper
 from rl2lib.baseline_tables import BANDIT_AGENTS, CEILINGS, MDP_AGENTS, read_rows
 from rl2lib.bench import bench_table
-from rl2lib.paths import REPO_ROOT, notebooks_out_dir, results_dir, tables_dir
-
+from rl2lib.config import TrainConfig
+from rl2lib.data import load_profiles
+from rl2lib.experiment import config_from_flags
+from rl2lib.maml_train import MODEL_TYPE as MAML_MODEL_TYPE
+from rl2lib.maml_train import command_for as maml_command
+from rl2lib.paths import REPO_ROOT, TIMINGS_FILE, notebooks_out_dir, results_dir, tables_dir
+from rl2lib.plots import learning_curve_figures, save_figure
+from rl2lib.runs import METRICS_FILE, iter_runs, read_evaluation, read_metrics
+from rl2lib.tables import learner_bar, load_results, paper_tables_markdown
+from rl2lib.train import flag_argv
 
 
 def wide_baseline_table(rows: list[dict], agents: tuple[str, ...], ceilings: tuple[str, ...]) -> str:
@@ -50,24 +60,19 @@ def wide_baseline_table(rows: list[dict], agents: tuple[str, ...], ceilings: tup
 def training_runs() -> list[dict]:
     """Every run under results/runs/ with its config, metrics and (if evaluated) eval.json."""
     runs = []
-    for run_dir in sorted((results_dir() / "runs").glob("*/")):
-        if not (run_dir / "config.json").exists() or not (run_dir / "metrics.csv").exists():
-            continue
-        with open(run_dir / "metrics.csv") as handle:
-            metrics = list(csv.DictReader(handle))
-        evaluation = json.loads((run_dir / "eval.json").read_text()) if (run_dir / "eval.json").exists() else None
-        runs.append({"name": run_dir.name, "dir": run_dir, "config": json.loads((run_dir / "config.json").read_text()),
-                     "metrics": metrics, "eval": evaluation})
+    for run_dir, config in iter_runs():
+        metrics = read_metrics(run_dir)
+        if metrics or (run_dir / METRICS_FILE).exists():
+            runs.append({"name": run_dir.name, "dir": run_dir, "config": config, "metrics": metrics,
+                         "eval": read_evaluation(run_dir)})
     return runs
 
 
 def command_for(config: dict, run_name: str) -> str:
-    """The shortest `rl2-train` command whose config equals `config` (checked, not assumed)."""
-    import shlex
-
-    from rl2lib.config import TrainConfig
-    from rl2lib.experiment import config_from_flags
-    from rl2lib.train import flag_argv
+    """The shortest `rl2-train` command (`rl2-maml` for a MAML run) whose config equals `config` (checked,
+    not assumed)."""
+    if config["model"]["model_type"] == MAML_MODEL_TYPE:
+        return maml_command(config, run_name)
 
     config = TrainConfig.from_dict(config).to_dict()  # fields added since the run take their defaults
     task, model, ppo = config["task"], config["model"], config["ppo"]
@@ -110,8 +115,6 @@ def played_file(evaluation: dict) -> str:
 
 def training_table(runs: list[dict]) -> str:
     """Runs: evaluation on 1000 fresh trials (seed 0) against the cell's bar (`tables.learner_bar`) and the paper."""
-    from rl2lib.tables import learner_bar, load_results
-
     results = load_results()
     lines = ["| run | model | task | k | n | updates | env steps | wall (h:mm) | played | eval mean ± SE | bar | paper |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -122,7 +125,7 @@ def training_table(runs: list[dict]) -> str:
         published = paper.published_learner(model, task["task"], task["num_actions"], task["num_traj"])
         ev = run["eval"]
         key = (task["task"], task["num_traj"], task["num_actions"], model)
-        bar = learner_bar(key, ev["se"], results) if ev and published is not None else None
+        bar = learner_bar(key, ev["se"], results) if ev and published is not None and model != MAML_MODEL_TYPE else None
         score = f"{ev['mean']:.2f} ± {ev['se']:.2f}" if ev else "not evaluated"
         played = played_file(ev) if ev else ""
         if bar is not None:
@@ -130,7 +133,7 @@ def training_table(runs: list[dict]) -> str:
         lines.append(f"| {run['name']} | {model} | {task['task']} | {task['num_actions']} | {task['num_traj']} | "
                      f"{last.get('update', 0)} / {run['config']['num_updates']} | {steps:.3g} | "
                      f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {played} | "
-                     f"{score} | {f'{bar:.2f}' if bar is not None else ''} | {f'{published:g}' if published is not None else ''} |")
+                     f"{score} | {'' if bar is None else f'{bar:.2f}'} | {'' if published is None else f'{published:g}'} |")
     lines.append("")
     lines.append("Commands (each checked to rebuild the run's config.json; `--resume` continues a run cut off "
                  "before its last update):")
@@ -142,19 +145,12 @@ def training_table(runs: list[dict]) -> str:
 def learning_curves_figure(runs: list[dict]):
     """Every learning-curve figure by file name (`plots.learning_curve_figures`): per setting the table
     cells' main runs and, apart, the ablations; then the normalised views of [1] Tables 1-2."""
-    from rl2lib.plots import learning_curve_figures
-    from rl2lib.tables import load_results
-
     return learning_curve_figures(runs, load_results())
 
 
 def save_learning_curves(runs: list[dict]) -> list[tuple[str, str]]:
     """Write the learning-curve figures under results/figures/ as PNG and PDF; returns (title, PNG file
     name) of those the README shows: the main runs and the normalised views, not the ablations."""
-    import matplotlib.pyplot as plt
-
-    from rl2lib.plots import save_figure
-
     shown = []
     for name, figure in learning_curves_figure(runs).items():
         save_figure(figure, name)
@@ -172,7 +168,6 @@ def timings_table(timings: dict, shown: str = "") -> str | None:
     runner's results/notebooks/timings.json, this machine's runs only) gets its new seconds, any other
     keeps the row the README's block `shown` already holds. So one cell run on a fresh clone, whose
     timings.json holds that cell alone, changes its own row and no other. None if no row is known."""
-    from rl2lib.reproduce import load_profiles
 
     rows = {name: {"notebook": notebook, "seconds": seconds} for name, notebook, seconds in TIMING_ROW.findall(shown)}
     rows.update(timings)
@@ -202,7 +197,6 @@ def blocks(readme_text: str = "") -> dict[str, str]:
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             rendered[f"baselines_{task}s"] = wide_baseline_table(read_rows(path), agents, CEILINGS[task])
-    from rl2lib.reproduce import TIMINGS_FILE
 
     timings_path = notebooks_out_dir() / TIMINGS_FILE
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
@@ -214,8 +208,6 @@ def blocks(readme_text: str = "") -> dict[str, str]:
         bench_rows += json.loads(path.read_text())["rows"]
     if bench_rows:
         rendered["bench"] = bench_table(bench_rows)
-    from rl2lib.tables import paper_tables_markdown
-
     rendered["paper_tables"] = paper_tables_markdown()
     runs = training_runs()
     if runs:
@@ -238,8 +230,6 @@ def update_readme(readme: Path = REPO_ROOT / "README.md") -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
-
     argparse.ArgumentParser(prog="python -m rl2lib.report", description="Render the tables, figures and timings "
                             "under results/ into README.md's marked blocks (blocks without a source stay).").parse_args(argv)
     names = update_readme()

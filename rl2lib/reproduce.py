@@ -28,10 +28,11 @@ import os
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
-from importlib import resources
 from pathlib import Path
 
-from rl2lib.paths import NOTEBOOKS_DIR, REPO_ROOT, results_dir
+from rl2lib.data import load_profiles
+from rl2lib.paths import NOTEBOOKS_DIR, REPO_ROOT, TIMINGS_FILE, results_dir
+from rl2lib.report import update_readme
 
 EXECUTORS = ("local", "ray")
 RAY_INSTALL_HINT = "the ray executor needs Ray: pip install -e .[cluster]"
@@ -67,7 +68,6 @@ class CellJob:
         return Path(self.results) / "notebooks" / TIMINGS_FILE
 
 
-TIMINGS_FILE = "timings.json"
 
 
 def record_timing(job: CellJob) -> None:
@@ -79,11 +79,6 @@ def record_timing(job: CellJob) -> None:
     tmp = job.timings.with_suffix(".tmp")
     tmp.write_text(json.dumps(dict(sorted(timings.items())), indent=2) + "\n")
     os.replace(tmp, job.timings)
-
-
-def load_profiles() -> dict[str, list[dict]]:
-    data = json.loads(resources.files("rl2lib.data").joinpath("profiles.json").read_text())
-    return {name: cells for name, cells in data.items() if not name.startswith("_")}
 
 
 def select_cells(profile: str, only: str | None) -> list[dict]:
@@ -215,7 +210,7 @@ class LocalExecutor:
             future = pending[0]
             try:
                 future.set_result(execute_job(future.job))
-            except Exception as error:  # noqa: BLE001 - reported by the driver
+            except Exception as error:  # reported by the driver
                 future.set_exception(error)
             return future, future.exception()
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -252,7 +247,7 @@ class RayExecutor:
         try:
             self.ray.get(handle)
             return handle, None
-        except Exception as error:  # noqa: BLE001 - RayTaskError wraps the cell's own error
+        except Exception as error:  # RayTaskError wraps the cell's own error
             return handle, getattr(error, "cause", None) or error
 
     def close(self) -> None:
@@ -351,7 +346,6 @@ def main(argv: list[str] | None = None) -> int:
     except RunnerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from rl2lib.report import update_readme
     updated = update_readme()
     print(f"results in {results_dir()}; README blocks updated: {', '.join(updated) or 'none'}")
     if failures:

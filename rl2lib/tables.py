@@ -1,26 +1,24 @@
-"""The papers' four tables, assembled from saved results, ours beside the published numbers.
-
-Ours come from the baseline tables (`results/tables/baselines_*.csv`) and from the evaluated
-training runs (`results/runs/*/eval.json`). A learner cell is the run group of the cell's default
-name (`paths.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...), or of its
-second training phase `<name>_phase2` where the cell has one (MDPs); other runs
-(variants of the recipe) are listed by `seed_markdown` but never fill a table. A group's number is
-the mean over seeds of the per-seed evaluations, its SE the evaluation noise of that mean, with the
-spread over seeds and the best seed beside it (the RL^2 authors kept the best of five). Bold follows the papers' rule over the methods we have numbers for. [2] Table 4 is
-normalised: a total divided by 20.76 * n (the papers' "value iteration" reference, see
-`rl2lib.paper`). Nothing here trains or evaluates.
+"""The papers' four tables, assembled from saved results, ours beside the published numbers. Ours come
+from the baseline tables (`results/tables/baselines_*.csv`) and from the evaluated training runs
+(`results/runs/*/eval.json`). A learner cell is the run group of the cell's default name
+(`paths.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...), or of its second
+training phase `<name>_phase2` where the cell has one (MDPs); other runs (variants of the recipe)
+are listed by `seed_markdown` but never fill a table. A group's number is the mean over seeds of the
+per-seed evaluations, its SE the evaluation noise of that mean, with the spread over seeds and the
+best seed beside it (the RL^2 authors kept the best of five). Bold follows the papers' rule over the
+methods we have numbers for. [2] Table 4 is normalised: a total divided by 20.76 * n (the papers'
+"value iteration" reference, see `rl2lib.paper`). Nothing here trains or evaluates.
 References: [1] Duan et al. 2016, "RL^2" Tables 1-2; [2] Mishra et al. 2018, "SNAIL" Tables 3-4.
 """
 from __future__ import annotations
 
-import csv
-import json
 import math
 from pathlib import Path
 
 from rl2lib import paper
 from rl2lib.baseline_tables import read_rows
-from rl2lib.paths import PHASE2_SUFFIX, default_run_name, results_dir, split_seed, tables_dir
+from rl2lib.paths import PHASE2_SUFFIX, default_run_name, split_seed, tables_dir
+from rl2lib.runs import CONFIRM_FILE, iter_runs, read_config, read_evaluation, read_metrics, runs_dir
 
 LEARNER_COLUMNS = {"RL2": "gru", "LSTM_RL2": "gru", "SNAIL": "snail", "MAML": "maml"}
 PAPER_TABLES = (("rl2_bandits", "RL² Table 1 (bandits)", 2), ("rl2_mdps", "RL² Table 2 (MDPs)", 1),
@@ -43,18 +41,17 @@ def learner_groups() -> dict[str, dict]:
     bold rule's Welch test).
     """
     grouped: dict[str, dict] = {}
-    for eval_path in sorted((results_dir() / "runs").glob("*/eval.json")):
-        config_path = eval_path.parent / "config.json"
-        if not config_path.exists():
+    for run_dir, config in iter_runs():
+        evaluation = read_evaluation(run_dir)
+        if evaluation is None:
             continue
-        config, evaluation = json.loads(config_path.read_text()), json.loads(eval_path.read_text())
         task = config["task"]
-        base, seed = split_seed(eval_path.parent.name)
+        base, seed = split_seed(run_dir.name)
         group = grouped.setdefault(base, {"key": (task["task"], task["num_traj"], task["num_actions"],
                                                   config["model"]["model_type"]), "per_seed": []})
-        group["per_seed"].append({"seed": seed, "run": eval_path.parent.name, "mean": evaluation["mean"],
+        group["per_seed"].append({"seed": seed, "run": run_dir.name, "mean": evaluation["mean"],
                                   "se": evaluation["se"], "num_trials": evaluation["num_trials"],
-                                  "selection": selection_score(eval_path.parent)})
+                                  "selection": selection_score(run_dir)})
     for group in grouped.values():
         runs = sorted(group["per_seed"], key=lambda r: r["seed"])
         means = [r["mean"] for r in runs]
@@ -69,8 +66,7 @@ def learner_groups() -> dict[str, dict]:
 def selection_score(run_dir: Path) -> float:
     """How the best seed is chosen, never by the evaluation tasks: the run's best validation return
     (held-out tasks), else its mean training return over its last 50 updates (the RL^2 authors' rule)."""
-    path = run_dir / "metrics.csv"
-    rows = list(csv.DictReader(path.read_text().splitlines())) if path.exists() else []
+    rows = read_metrics(run_dir)
     validations = [float(row["validation_return"]) for row in rows if row.get("validation_return")]
     if validations:
         return max(validations)
@@ -191,8 +187,7 @@ def run_lineage(run: str) -> list[str]:
     """The runs a run started from (`--init_from`), nearest first: its budget counts theirs too."""
     lineage = []
     while True:
-        config_path = results_dir() / "runs" / run / "config.json"
-        parent = json.loads(config_path.read_text()).get("init_from") if config_path.exists() else None
+        parent = (read_config(runs_dir() / run) or {}).get("init_from")
         if parent is None or len(lineage) > 20:
             return lineage
         run = Path(parent).parent.name
@@ -202,10 +197,9 @@ def run_lineage(run: str) -> list[str]:
 def confirmation(runs: list[str]) -> dict | None:
     """The mean over `runs` of their confirming evaluations (`confirm.json`: 10,000 tasks of another
     seed), or None unless every run has one."""
-    paths = [results_dir() / "runs" / run / "confirm.json" for run in runs]
-    if not paths or not all(path.exists() for path in paths):
+    records = [read_evaluation(runs_dir() / run, CONFIRM_FILE) for run in runs]
+    if not records or None in records:
         return None
-    records = [json.loads(path.read_text()) for path in paths]
     return {"mean": sum(r["mean"] for r in records) / len(records), "seed": records[0]["seed"],
             "se": math.sqrt(sum(r["se"] ** 2 for r in records)) / len(records), "num_trials": records[0]["num_trials"]}
 
@@ -228,8 +222,7 @@ def budget_markdown(results: dict | None = None) -> str:
             continue
         budgets = []
         for run in group["per_seed"]:
-            path = results_dir() / "runs" / run["run"] / "metrics.csv"
-            rows = list(csv.DictReader(path.read_text().splitlines())) if path.exists() else []
+            rows = read_metrics(runs_dir() / run["run"])
             if rows:
                 wall = float(rows[-1]["wall_seconds"])
                 budgets.append((f"{float(rows[-1]['env_steps']):.3g}", f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d}"))
@@ -267,8 +260,7 @@ def maml_markdown(results: dict | None = None) -> str:
         if group is None:
             lines.append(f"| {task}, {n}, {k} | – | | | | – | {target:g} | | ✗ | |")
             continue
-        path = results_dir() / "runs" / group["run"] / "metrics.csv"
-        last = list(csv.DictReader(path.read_text().splitlines()))[-1]
+        last = read_metrics(runs_dir() / group["run"])[-1]
         wall = float(last["wall_seconds"])
         confirm = confirmation([run["run"] for run in group["per_seed"]])
         ok = confirm is not None and all(abs(e["mean"] - target) <= max(3 * e["se"], MAML_TOLERANCE * target)

@@ -12,10 +12,9 @@ References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL"; [4] S
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
-import os
+import shlex
+import shutil
 import sys
 import time
 from dataclasses import replace
@@ -26,36 +25,32 @@ from tqdm.auto import tqdm
 
 from rl2lib.config import ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.envs import sample_tasks
-from rl2lib.evaluate import evaluate_policy
+from rl2lib.evaluate import cli_error, evaluate_policy, resolve_device
+from rl2lib.models import build_policy
 from rl2lib.models.snail import num_dense_blocks
 from rl2lib.paths import default_run_name, phase2_run_name, portable_path, repo_path, results_dir, run_name_for
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
+from rl2lib.runs import (
+    CHECKPOINT_FORMAT,
+    TrainingError,
+    agent_path,
+    append_metrics,
+    load_checkpoint,
+    save_atomic,
+    write_config,
+    write_metrics,
+)
 
-CHECKPOINT_FORMAT = "rl2lib-checkpoint-v1"
-METRIC_FIELDS = ("update", "env_steps", "wall_seconds", "mean_trial_return", "policy_loss", "value_loss",
-                 "entropy", "approx_kl", "clip_frac", "epochs", "learning_rate", "ent_coef",
-                 "validation_return", "validation_se")
 VALIDATION_SEED = 1_000_003
 """Seed of the held-out validation tasks (`--validate_every`): the tables evaluate on seed 0 and the
 baselines tune on small seeds, so a policy chosen on these tasks is still scored on unseen ones."""
 
 
-class TrainingError(RuntimeError):
-    """A run that cannot go on (diverged, or a checkpoint that does not fit); one-line message."""
-
-
-def build_policy(config: TrainConfig) -> torch.nn.Module:
-    """The policy network of `config.model` for `config.task`, initialised from `config.seed`."""
-    task, model = config.task, config.model
+def build_config_policy(config: TrainConfig) -> torch.nn.Module:
+    """The policy of `config`, initialised from `config.seed` (the global stream is seeded)."""
     torch.manual_seed(config.seed)
-    if model.model_type == "gru":
-        from rl2lib.models.gru import GRUPolicy
-        return GRUPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, hidden_size=model.hidden_size,
-                         separate_value=model.separate_value, layer_norm=model.layer_norm)
-    from rl2lib.models.snail import SNAILPolicy
-    return SNAILPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation,
-                       depth_len=model.depth_len)
+    return build_policy(config.task, config.model)
 
 
 def tc_depth(config: TrainConfig) -> int:
@@ -98,63 +93,6 @@ def schedule(config: TrainConfig, update: int) -> tuple[float, float]:
     return learning_rate, ppo.ent_coef + (final - ppo.ent_coef) * fraction
 
 
-def save_atomic(obj, path: Path) -> None:
-    """torch.save to a temporary file, then rename: a cut-off write never leaves a broken file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def write_metrics(path: Path, history: list[dict], fields: tuple[str, ...] = METRIC_FIELDS) -> None:
-    """Rewrite metrics.csv from `history` (at a run's start or resume: rows past the checkpoint go)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, restval="")
-        writer.writeheader()
-        writer.writerows(history)
-    os.replace(tmp, path)
-
-
-def append_metrics(path: Path, row: dict, fields: tuple[str, ...] = METRIC_FIELDS) -> None:
-    """Add one update's row to metrics.csv."""
-    with open(path, "a", newline="") as handle:
-        csv.DictWriter(handle, fieldnames=fields, restval="").writerow(row)
-
-
-def load_checkpoint(path: Path) -> dict:
-    """Read a checkpoint written by `train`; a missing or foreign file is a one-line TrainingError."""
-    if not path.is_file():
-        raise TrainingError(f"checkpoint {path} does not exist")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
-        raise TrainingError(f"checkpoint {path} cannot be read ({type(error).__name__}): not an rl2lib checkpoint")
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise TrainingError(f"{path} is not an rl2lib checkpoint (format {CHECKPOINT_FORMAT})")
-    return checkpoint
-
-
-def load_policy(path: Path, device: torch.device | str = "cpu",
-                task: TaskConfig | None = None) -> tuple[torch.nn.Module, TrainConfig]:
-    """The trained policy and its config from a checkpoint, built for trials of `task` (default: the
-    checkpoint's; a SNAIL keeps the TCBlock depth it was trained with, so its weights fit any T)."""
-    checkpoint = load_checkpoint(path)
-    config = TrainConfig.from_dict(checkpoint["config"])
-    if task is not None and task != config.task:
-        depth_len = config.model.depth_len or config.task.trial_len if config.model.model_type == "snail" else None
-        config = replace(config, task=task, model=replace(config.model, depth_len=depth_len))
-    policy = build_policy(config)
-    policy.load_state_dict(checkpoint["model"])
-    return policy.to(device).eval(), config
-
-
-def agent_path(run_dir: Path) -> Path:
-    """What a run's evaluation plays: best.pt when the run validated, else the final checkpoint."""
-    best = run_dir / "best.pt"
-    return best if best.exists() else run_dir / "checkpoint.pt"
-
-
 EXTENDABLE_FIELDS = ("num_updates", "checkpoint_every", "validate_every", "validate_trials")
 
 
@@ -162,8 +100,7 @@ def same_run(saved: dict, new: dict) -> bool:
     """A resumed run may only change how long it runs, how often it checkpoints and how it validates.
     The saved config goes through TrainConfig first, so fields added since it was written take their defaults."""
     saved = TrainConfig.from_dict(saved).to_dict()
-    strip = lambda d: {k: v for k, v in d.items() if k not in EXTENDABLE_FIELDS}  # noqa: E731
-    return strip(saved) == strip(new)
+    return all(saved.get(key) == new.get(key) for key in set(saved) | set(new) if key not in EXTENDABLE_FIELDS)
 
 
 def validate(policy: torch.nn.Module, config: TrainConfig, device: torch.device) -> tuple[float, float]:
@@ -185,7 +122,8 @@ def interactive() -> bool:
 
 def progress_line(row: dict, num_updates: int, steps_per_second: float) -> str:
     """One log line of an update: 'update 20/300  30,500,000 steps  return 401.09  validation 402.89 +- 2.71  21,034 steps/s'."""
-    validation = f"  validation {row['validation_return']:.2f} +- {row['validation_se']:.2f}" if "validation_return" in row else ""
+    validation = (f"  validation {row['validation_return']:.2f} +- {row['validation_se']:.2f}"
+                  if "validation_return" in row else "")
     return (f"update {row['update']}/{num_updates}  {row['env_steps']:,} steps  return {row['mean_trial_return']:.2f}"
             f"{validation}  {steps_per_second:,.0f} steps/s")
 
@@ -233,7 +171,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
     device = torch.device(device)
     run_dir = Path(run_dir)
     checkpoint_path, metrics_path = run_dir / "checkpoint.pt", run_dir / "metrics.csv"
-    policy = build_policy(config).to(device)
+    policy = build_config_policy(config).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.ppo.learning_rate, eps=1e-5)
     normalizer = ReturnNormalizer(config.ppo.norm_returns)
     generators = make_generators(config, device)
@@ -264,7 +202,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
             "wall_seconds": 0.0}
     wall_offset = history[-1]["wall_seconds"] if history else offsets["wall_seconds"]
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    write_config(run_dir, config.to_dict())
     write_metrics(metrics_path, history)
     pool = task_pool(config)
 
@@ -538,8 +476,6 @@ def flag_argv(flags: dict) -> list[str]:
 def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
     """The `rl2-train` command of the recipe's second phase after the run `config` in `run_dir`:
     the same task, model and seed, from its best policy, into `<run>_phase2[_seed<s>]`."""
-    import shlex
-
     task, model = config.task, config.model
     flags = {"task": task.task, "num_traj": task.num_traj, "num_actions": task.num_actions,
              "traj_len": task.traj_len, "model_type": model.model_type, **phase2, "hidden_size": model.hidden_size,
@@ -558,7 +494,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_cli(argv: list[str] | None = None) -> list[dict]:
     """Parse the flags, train, copy the checkpoint to --out_file; returns the metrics history."""
-    from rl2lib.evaluate import cli_error, resolve_device
 
     args = build_parser().parse_args(argv)
     try:
@@ -587,7 +522,6 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
     except (ConfigError, TrainingError) as error:
         cli_error(str(error))
     if args.out_file is not None:
-        import shutil
         shutil.copyfile(run_dir / "checkpoint.pt", args.out_file)
     print(f"done: {len(history)} updates, last mean trial return {history[-1]['mean_trial_return']:.3f}; "
           f"checkpoint {run_dir / 'checkpoint.pt'}")

@@ -6,7 +6,8 @@ import pytest
 
 from rl2lib import campaign
 from rl2lib.paths import results_dir
-from rl2lib.train import agent_path, build_parser, config_from_args, load_checkpoint, load_parent
+from rl2lib.runs import agent_path, load_checkpoint
+from rl2lib.train import build_parser, config_from_args, load_parent
 
 
 def parse(run: campaign.Run):

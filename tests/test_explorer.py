@@ -24,7 +24,8 @@ from rl2lib.evaluate import make_generators, play_baseline
 from rl2lib.explorer import TrialSession, agent_options, build_explorer, plot_session
 from rl2lib.paths import NOTEBOOKS_DIR, portable_path
 from rl2lib.rollout import collect_trials
-from rl2lib.train import CHECKPOINT_FORMAT, build_policy, load_policy
+from rl2lib.runs import CHECKPOINT_FORMAT, load_policy
+from rl2lib.train import build_config_policy
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -42,7 +43,7 @@ def save_checkpoint(path: Path, task: TaskConfig, model_type: str = "gru", seed:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     torch.save({"format": CHECKPOINT_FORMAT, "config": config.to_dict(),
-                "model": build_policy(config).state_dict()}, path)
+                "model": build_config_policy(config).state_dict()}, path)
     return path
 
 
@@ -82,7 +83,7 @@ def test_a_checkpoint_plays_the_trial_of_collect_trials(tmp_path):
     probs = session.action_probs()
     assert probs.shape == (3,) and probs.sum() == pytest.approx(1.0)
     play_to_end(session)
-    policy = build_policy(TrainConfig(task=config, model=ModelConfig(hidden_size=16), seed=3)).eval()
+    policy = build_config_policy(TrainConfig(task=config, model=ModelConfig(hidden_size=16), seed=3)).eval()
     env_generator, action_generator = make_generators(2)
     batch = collect_trials(policy, seeded_tasks(config, 1, 2), config, env_generator, action_generator)
     assert [step.action for step in session.history] == batch.actions[:, 0].tolist()

@@ -83,7 +83,8 @@ def test_snail_is_causal(T):
         assert (logits2[t + 1] - logits[t + 1]).abs().max() > 1e-6  # the future does matter
 
 
-@pytest.mark.parametrize("T,blocks", [(1, 0), (2, 1), (7, 3), (8, 3), (50, 6), (100, 7), (128, 7), (129, 8), (500, 9), (1000, 10)])
+@pytest.mark.parametrize("T,blocks", [(1, 0), (2, 1), (7, 3), (8, 3), (50, 6), (100, 7), (128, 7), (129, 8), (500, 9),
+                                      (1000, 10)])
 def test_dense_blocks_per_tcblock_is_ceil_log2(T, blocks):
     assert num_dense_blocks(T) == blocks == math.ceil(math.log2(T))
     tc = TCBlock(T, 4, 3)

@@ -1,7 +1,5 @@
 """Every notebook runs under papermill with smoke parameters, documents its parameters and checks them."""
-import os
 import re
-from pathlib import Path
 
 import nbformat
 import papermill

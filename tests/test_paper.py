@@ -17,7 +17,9 @@ def test_welch_p_value_against_scipy_on_raw_samples():
     a = [5.0, 6.0, 7.0, 8.0, 9.5, 6.5]
     b = [4.0, 5.5, 5.0, 6.0, 4.5, 7.0, 5.0]
     expected = stats.ttest_ind(a, b, equal_var=False, alternative="greater").pvalue
-    se = lambda x: stats.tstd(x) / math.sqrt(len(x))  # noqa: E731
+    def se(x):
+        return stats.tstd(x) / math.sqrt(len(x))
+
     got = paper.welch_p_value(sum(a) / len(a), se(a), sum(b) / len(b), se(b), len(a), len(b))
     assert abs(got - expected) < 1e-12
 

@@ -5,14 +5,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_hex  # noqa: E402
-from PIL import Image  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+from PIL import Image
 
-from rl2lib import plots  # noqa: E402
-from rl2lib.baseline_tables import BANDIT_SETTINGS, MDP_SETTINGS  # noqa: E402
+from rl2lib import plots
+from rl2lib.baseline_tables import BANDIT_SETTINGS, MDP_SETTINGS
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,10 @@ def naive_gae(rewards, values, gamma, lam):
     for b in range(B):
         for t in range(T):
             total = 0.0
-            for l in range(T - t):
-                v_next = values[t + l + 1, b] if t + l + 1 < T else 0.0
-                delta = rewards[t + l, b] + gamma * v_next - values[t + l, b]
-                total += (gamma * lam) ** l * delta
+            for ahead in range(T - t):
+                v_next = values[t + ahead + 1, b] if t + ahead + 1 < T else 0.0
+                delta = rewards[t + ahead, b] + gamma * v_next - values[t + ahead, b]
+                total += (gamma * lam) ** ahead * delta
             adv[t, b] = total
     return adv
 

@@ -6,7 +6,7 @@ from rl2lib.config import PPOConfig, TaskConfig, TrainConfig
 from rl2lib.envs import seeded_tasks
 from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
 from rl2lib.rollout import collect_trials
-from rl2lib.train import build_parser, build_policy, config_from_args
+from rl2lib.train import build_config_policy, build_parser, config_from_args
 
 TASKS = {"bandit": TaskConfig(task="bandit", num_actions=5, num_traj=20), "mdp": TaskConfig(task="mdp", num_traj=3)}
 
@@ -15,7 +15,7 @@ def first_batch(model_type: str, task: str, num_trials: int = 64):
     """A fresh policy of the recipe's size and the trials it samples at the first update (fp32)."""
     config = config_from_args(build_parser().parse_args(["--model_type", model_type, "--task", task,
                                                          "--num_traj", str(TASKS[task].num_traj)]))
-    policy = build_policy(config)
+    policy = build_config_policy(config)
     with torch.no_grad():  # a trained-looking policy: the heads' tiny init would make every logit ~0
         policy.policy_head.weight.mul_(100)
     tasks = seeded_tasks(config.task, num_trials, 0)

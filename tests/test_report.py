@@ -3,7 +3,7 @@ import json
 import re
 
 from rl2lib import report
-from rl2lib.reproduce import TIMINGS_FILE
+from rl2lib.paths import TIMINGS_FILE
 
 
 def test_one_cell_timings_file_keeps_the_readmes_other_timing_rows(tmp_path, monkeypatch):

@@ -53,7 +53,8 @@ def test_the_notebook_ui_is_installed_with_this_projects_kernel():
     for program in ("jupyter-lab", "jupyter-notebook", "voila"):
         assert (bin_dir / program).exists(), f"{program} is not installed beside {sys.executable}"
     version = subprocess.run([str(bin_dir / "jupyter-lab"), "--version"], capture_output=True, text=True)
-    assert version.returncode == 0 and version.stdout.strip() == pins((ROOT / "requirements.txt").read_text().splitlines())["jupyterlab"]
+    pinned = pins((ROOT / "requirements.txt").read_text().splitlines())["jupyterlab"]
+    assert version.returncode == 0 and version.stdout.strip() == pinned
     kernels = subprocess.run([str(bin_dir / "jupyter"), "kernelspec", "list", "--json"], capture_output=True, text=True)
     import json
     spec = json.loads(kernels.stdout)["kernelspecs"]["python3"]

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from rl2lib import tables
-from rl2lib.experiment import run_name_for, split_seed
+from rl2lib.paths import run_name_for, split_seed
 
 
 def write_run(runs, name, mean, se, model="gru", num_traj=10, validation=None, num_actions=5, init_from=None):

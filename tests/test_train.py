@@ -1,15 +1,14 @@
 """The trainer: learning on an easy task, kill-and-resume, the original command lines, bad flags."""
 import csv
-import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
-from dataclasses import replace
 
 from rl2lib.config import ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.evaluate import evaluate_checkpoint
@@ -166,7 +165,7 @@ def test_existing_run_is_not_overwritten_without_resume(tmp_path):
 
 
 def test_nan_loss_stops_with_the_epoch_and_keeps_the_checkpoint(tmp_path, monkeypatch):
-    from rl2lib import ppo, train as train_module
+    from rl2lib import ppo
     from rl2lib.train import TrainingError
     config = config_from_args(build_parser().parse_args(TINY + ["--checkpoint_every", "1"]))
     train(replace_num_updates(config, 2), tmp_path, progress=False)
@@ -197,7 +196,9 @@ def test_validation_keeps_the_best_policy_and_leaves_training_unchanged(tmp_path
     validated = cli(*TINY, "--run_dir", str(tmp_path / "val"), "--validate_every", "2", "--validate_trials", "50")
     assert plain.returncode == 0 and validated.returncode == 0, validated.stderr
     rows = metrics_without_time(tmp_path / "val" / "metrics.csv")
-    strip = lambda r: {k: v for k, v in r.items() if not k.startswith("validation")}  # noqa: E731
+    def strip(row):
+        return {k: v for k, v in row.items() if not k.startswith("validation")}
+
     assert [strip(r) for r in rows] == [strip(r) for r in metrics_without_time(tmp_path / "plain" / "metrics.csv")]
     scores = {int(r["update"]): float(r["validation_return"]) for r in rows if r["validation_return"]}
     assert sorted(scores) == [2, 4, 6]
@@ -309,7 +310,7 @@ def test_horizon_warm_start_takes_a_shorter_trial_parent_and_restarts_the_normal
         assert torch.equal(start["model"][name], tensor), name
     assert parent["normalizer"]["count"] > 1 and start["normalizer"] == {"mean": 0.0, "var": 1.0, "count": 1e-4}
     assert start["optimizer"]["state"][0]["step"] == parent["optimizer"]["state"][0]["step"]
-    history = train(child, tmp_path / "n5", resume=True, progress=False)
+    train(child, tmp_path / "n5", resume=True, progress=False)
     after = torch.load(tmp_path / "n5" / "checkpoint.pt", weights_only=False)["normalizer"]
     assert after["count"] == pytest.approx(1e-4 + 200)  # one batch of the child's returns (40 trials x 5)
     shorter = config("--num_traj", "2", "--init_from", str(tmp_path / "n5" / "checkpoint.pt"))
@@ -369,7 +370,7 @@ def test_resume_reads_the_runs_config_and_rejects_flags_that_disagree(tmp_path):
 def test_a_snail_played_at_another_trial_length_keeps_its_weights_and_its_causal_outputs(tmp_path):
     """Evaluated at another n, a SNAIL is rebuilt for the new trial length at its trained TCBlock depth:
     the same weights, and on the first T steps the same outputs as the network it was trained as."""
-    from rl2lib.train import load_policy
+    from rl2lib.runs import load_policy
 
     args = [*TINY, "--metalearn_epochs", "1", "--model_type", "snail", "--batch_size", "40", "--mini_batch_size", "40"]
     train(config_from_args(build_parser().parse_args([*args, "--num_traj", "4"])), tmp_path / "run", progress=False)
@@ -388,10 +389,10 @@ def test_a_snail_played_at_another_trial_length_keeps_its_weights_and_its_causal
 def test_model_flags_reach_the_network():
     """--layer_norm and --separate_value build the GRU the RL^2 reproductions used; --depth_len sets
     SNAIL's DenseBlocks per TCBlock (ceil(log2 T')) whatever the trial length."""
-    from rl2lib.train import build_policy
+    from rl2lib.train import build_config_policy
 
     def policy(*args):
-        return build_policy(config_from_args(build_parser().parse_args([*TINY, *args])))
+        return build_config_policy(config_from_args(build_parser().parse_args([*TINY, *args])))
 
     gru = policy("--layer_norm", "--separate_value")
     assert isinstance(gru.policy_norm, torch.nn.LayerNorm) and isinstance(gru.value_norm, torch.nn.LayerNorm)

@@ -3,10 +3,25 @@
 Both take `(obs_size, num_actions, max_len, hidden_size=256, ...)` and provide
 `initial_state(B, device)`, `forward(obs (T, B, O)) -> logits (T, B, A), values (T, B)` from a
 trial's start, and `step(obs (B, O), state) -> logits (B, A), values (B,), state`; T calls of
-`step` from `initial_state` equal `forward` over the same T inputs.
+`step` from `initial_state` equal `forward` over the same T inputs; `build_policy` makes either from
+its configs.
 References: [1] Duan et al. 2016, "RL^2" (GRUPolicy); [2] Mishra et al. 2018, "SNAIL" (SNAILPolicy).
 """
+from __future__ import annotations
+
+import torch
+
+from rl2lib.config import ModelConfig, TaskConfig
 from rl2lib.models.gru import GRUPolicy
 from rl2lib.models.snail import SNAILPolicy, SNAILState
 
-__all__ = ["GRUPolicy", "SNAILPolicy", "SNAILState"]
+__all__ = ["GRUPolicy", "SNAILPolicy", "SNAILState", "build_policy"]
+
+
+def build_policy(task: TaskConfig, model: ModelConfig) -> torch.nn.Module:
+    """The policy network of `model` for trials of `task`, initialised from torch's global stream."""
+    if model.model_type == "gru":
+        return GRUPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, hidden_size=model.hidden_size,
+                         separate_value=model.separate_value, layer_norm=model.layer_norm)
+    return SNAILPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation,
+                       depth_len=model.depth_len)

@@ -1,0 +1,145 @@
+"""The run folder, the one module that reads and writes it: `results/runs/<name>/` holds config.json
+(the run's config), metrics.csv (one row per update), checkpoint.pt (everything a resume needs,
+written atomically), best.pt (the policy of the best validation return), eval.json (the tables'
+evaluation: 1000 tasks of seed 0) and confirm.json (10,000 tasks of another seed). Checkpoints carry a
+format tag, so a foreign file is a one-line `TrainingError`; `load_policy` rebuilds a trained
+GRU or SNAIL from its checkpoint alone (`rl2lib.models.build_policy`), and `agent_path` names the
+file that a run's evaluation, the explorer and the tables play. Nothing here trains or evaluates.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from rl2lib.config import TaskConfig, TrainConfig
+from rl2lib.models import build_policy
+from rl2lib.paths import results_dir
+
+CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE, BEST_FILE = "config.json", "metrics.csv", "checkpoint.pt", "best.pt"
+EVAL_FILE, CONFIRM_FILE = "eval.json", "confirm.json"
+CHECKPOINT_FORMAT = "rl2lib-checkpoint-v1"
+"""The format tag of the trainer's checkpoints (GRU and SNAIL); MAML's carry their own."""
+METRIC_FIELDS = ("update", "env_steps", "wall_seconds", "mean_trial_return", "policy_loss", "value_loss",
+                 "entropy", "approx_kl", "clip_frac", "epochs", "learning_rate", "ent_coef",
+                 "validation_return", "validation_se")
+"""The trainer's metrics.csv columns."""
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on (diverged, or a checkpoint that does not fit); one-line message."""
+
+
+def runs_dir() -> Path:
+    return results_dir() / "runs"
+
+
+def save_atomic(obj, path: Path) -> None:
+    """torch.save to a temporary file, then rename: a cut-off write never leaves a broken file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def write_config(run_dir: Path, config: dict) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+
+
+def read_config(run_dir: Path) -> dict | None:
+    """The run's config.json, or None where there is none (or a half-written one)."""
+    try:
+        return json.loads((run_dir / CONFIG_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_metrics(path: Path, history: list[dict], fields: tuple[str, ...] = METRIC_FIELDS) -> None:
+    """Rewrite metrics.csv from `history` (at a run's start or resume: rows past the checkpoint go)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, restval="")
+        writer.writeheader()
+        writer.writerows(history)
+    os.replace(tmp, path)
+
+
+def append_metrics(path: Path, row: dict, fields: tuple[str, ...] = METRIC_FIELDS) -> None:
+    """Add one update's row to metrics.csv."""
+    with open(path, "a", newline="") as handle:
+        csv.DictWriter(handle, fieldnames=fields, restval="").writerow(row)
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    """The rows of the run's metrics.csv as strings ([] where there is none)."""
+    path = run_dir / METRICS_FILE
+    return list(csv.DictReader(path.read_text().splitlines())) if path.exists() else []
+
+
+def load_checkpoint(path: Path, checkpoint_format: str = CHECKPOINT_FORMAT) -> dict:
+    """Read a checkpoint of `checkpoint_format`; a missing or foreign file is a one-line TrainingError."""
+    if not path.is_file():
+        raise TrainingError(f"checkpoint {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # any unreadable file is reported the same way
+        raise TrainingError(f"checkpoint {path} cannot be read ({type(error).__name__}): not an rl2lib checkpoint")
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != checkpoint_format:
+        raise TrainingError(f"{path} is not an rl2lib checkpoint (format {checkpoint_format})")
+    return checkpoint
+
+
+def trained_updates(run_dir: Path, checkpoint_format: str = CHECKPOINT_FORMAT) -> int:
+    """Updates in the run's last checkpoint (0 when it has none)."""
+    path = run_dir / CHECKPOINT_FILE
+    return load_checkpoint(path, checkpoint_format)["update"] if path.exists() else 0
+
+
+def load_policy(path: Path, device: torch.device | str = "cpu",
+                task: TaskConfig | None = None) -> tuple[torch.nn.Module, TrainConfig]:
+    """The trained policy and its config from a checkpoint, built for trials of `task` (default: the
+    checkpoint's; a SNAIL keeps the TCBlock depth it was trained with, so its weights fit any T)."""
+    checkpoint = load_checkpoint(path)
+    config = TrainConfig.from_dict(checkpoint["config"])
+    if task is not None and task != config.task:
+        depth_len = config.model.depth_len or config.task.trial_len if config.model.model_type == "snail" else None
+        config = replace(config, task=task, model=replace(config.model, depth_len=depth_len))
+    torch.manual_seed(config.seed)  # as when it was trained (the weights are then overwritten)
+    policy = build_policy(config.task, config.model)
+    policy.load_state_dict(checkpoint["model"])
+    return policy.to(device).eval(), config
+
+
+def agent_path(run_dir: Path) -> Path:
+    """What a run's evaluation plays: best.pt when the run validated, else the final checkpoint."""
+    best = run_dir / BEST_FILE
+    return best if best.exists() else run_dir / CHECKPOINT_FILE
+
+
+def write_evaluation(run_dir: Path, record: dict, file: str = EVAL_FILE) -> None:
+    """A run's evaluation as the tables read it (`file`: eval.json, or confirm.json): the evaluation's
+    record (`rl2lib.evaluate.EvalResult.to_dict`) and which file of the run it played."""
+    record = {**record, "played": agent_path(run_dir).name}
+    tmp = run_dir / (file + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    os.replace(tmp, run_dir / file)
+
+
+def read_evaluation(run_dir: Path, file: str = EVAL_FILE) -> dict | None:
+    """The run's eval.json (or confirm.json), or None where it has none."""
+    path = run_dir / file
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def iter_runs() -> Iterator[tuple[Path, dict]]:
+    """(run folder, config) of every run under results/runs/ with a readable config.json, by name."""
+    for config_path in sorted(runs_dir().glob(f"*/{CONFIG_FILE}")):
+        config = read_config(config_path.parent)
+        if isinstance(config, dict) and "task" in config and "model_type" in config.get("model", {}):
+            yield config_path.parent, config
