@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rl2lib.cli import flag_argv, recipe
 from rl2lib.config import TaskConfig
 from rl2lib.paths import REPO_ROOT, default_run_name, portable_path, results_dir
 from rl2lib.runs import CONFIRM_FILE, EVAL_FILE, agent_path, trained_updates
-from rl2lib.train import flag_argv, recipe
 
 CONFIRM_SEED = 2_000_003
 """Seed of the confirming evaluation on 10,000 tasks: never the evaluation seed 0, the validation

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +19,8 @@ from pathlib import Path
 import torch
 
 from rl2lib.baselines import BASELINES, Baseline
-from rl2lib.config import DEVICE_NAMES, ConfigError, TaskConfig
+from rl2lib.cli import cli_error, resolve_device
+from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import TrialEnv, seeded_tasks
 from rl2lib.rollout import collect_trials
 from rl2lib.runs import TrainingError, load_policy
@@ -227,22 +227,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="trained agents: argmax actions instead of sampling from the policy (the tables sample)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
     return parser
-
-
-def cli_error(message: str) -> None:
-    """One-line error on stderr and exit code 2, no traceback."""
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in DEVICE_NAMES:
-        raise ConfigError(f"unknown device {name!r}; allowed: {', '.join(DEVICE_NAMES)}")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' asked for but no CUDA device is available; use cpu or auto")
-    return torch.device(name)
 
 
 def main(argv: list[str] | None = None) -> EvalResult:

@@ -7,7 +7,7 @@ an interrupted cell resumes from its checkpoint. Training seed s > 0 goes to `<n
 (`run_name_for`). The evaluation is the baselines': 1000 fresh tasks of the evaluation seed, the
 mean total reward per trial and its standard error, of best.pt (the best policy on held-out
 validation tasks) when the run validated, else of the final checkpoint. MDP cells train in two
-phases (`rl2lib.train.recipe_phase2`): the second, `<name>_phase2[_seed<s>]`, starts from the
+phases (`rl2lib.cli.recipe_phase2`): the second, `<name>_phase2[_seed<s>]`, starts from the
 first's best.pt, and the cell is its evaluation.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
@@ -16,17 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rl2lib.cli import config_from_flags, recipe_phase2, resolve_device
 from rl2lib.config import ConfigError, TrainConfig
-from rl2lib.evaluate import EvalResult, evaluate_policy, resolve_device
+from rl2lib.evaluate import EvalResult, evaluate_policy
 from rl2lib.paper import published_learner
 from rl2lib.paths import default_run_name, phase2_run_name, results_dir, run_name_for
 from rl2lib.runs import EVAL_FILE, agent_path, load_checkpoint, load_policy, write_evaluation
-from rl2lib.train import build_parser, config_from_args, flag_argv, recipe_phase2, train
-
-
-def config_from_flags(**flags) -> TrainConfig:
-    """The trainer's config from the command line's flags given as keyword arguments (one door, two uses)."""
-    return config_from_args(build_parser().parse_args(flag_argv(flags)))
+from rl2lib.train import train
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 `TrialSession` holds the logic and no widgets, so it can be tested: a setting (`TaskConfig`), an
 agent (a baseline name of `rl2lib.baselines.BASELINES`, a run folder written by `rl2-train`, which
-plays `rl2lib.train.agent_path(folder)`, the file the tables score, or a checkpoint file) and a seed
+plays `rl2lib.runs.agent_path(folder)`, the file the tables score, or a checkpoint file) and a seed
 fix one task and one trial, with the seeds of `rl2lib.evaluate` (task from `seed`,
 environment noise from `seed + 1`, the agent's randomness from `seed + 2`), so that stepping a
 session to its end gives the trial that `rl2lib.evaluate.play_baseline(..., num_trials=1, seed)`
@@ -66,7 +66,7 @@ MODEL_LABELS = {"gru": "RL² GRU", "snail": "SNAIL"}
 def trained_file(agent: str | Path, task: str) -> Path | None:
     """The checkpoint an agent name stands for, or None for a baseline (or an unknown name).
 
-    A run folder plays `rl2lib.train.agent_path(folder)`: best.pt when the run validated, else
+    A run folder plays `rl2lib.runs.agent_path(folder)`: best.pt when the run validated, else
     checkpoint.pt, the file its evaluation and so the tables score. A name ending in .pt is that file.
     """
     name = str(agent)
@@ -453,7 +453,7 @@ class TrainedRun:
     """A run folder that can play a setting, and what it is there."""
 
     label: str  # what the agent list shows: "RL² GRU — table cell", "variant: gru_bandit_k5_n100_tau0.3"
-    path: Path  # `rl2lib.train.agent_path(run_dir)`: the file the tables score
+    path: Path  # `rl2lib.runs.agent_path(run_dir)`: the file the tables score
     rank: int  # 0: the tables score it; 1: a run of the cell's own name they do not (yet) score; 2: a variant
 
 

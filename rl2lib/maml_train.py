@@ -21,26 +21,18 @@ import torch
 from tqdm.auto import tqdm
 
 from rl2lib.campaign import CONFIRM_SEED, CONFIRM_TRIALS
+from rl2lib.cli import PROGRESS_EVERY, cli_error, resolve_device
 from rl2lib.config import TASK_NAMES, ConfigError, TaskConfig
 from rl2lib.envs import sample_tasks
-from rl2lib.evaluate import EvalResult, cli_error, resolve_device
+from rl2lib.evaluate import EvalResult
 from rl2lib.experiment import CellResult
 from rl2lib.maml import MAMLAgent, MAMLConfig, adaptation_episodes, evaluate_maml, outer_step, played_config
 from rl2lib.paper import published_learner
 from rl2lib.paths import default_run_name, results_dir, run_name_for
-from rl2lib.runs import (
-    CONFIRM_FILE,
-    EVAL_FILE,
-    TrainingError,
-    agent_path,
-    append_metrics,
-    save_atomic,
-    write_config,
-    write_evaluation,
-    write_metrics,
-)
+from rl2lib.runs import (CONFIRM_FILE, EVAL_FILE, TrainingError, agent_path, append_metrics, save_atomic, write_config,
+                         write_evaluation, write_metrics)
 from rl2lib.runs import load_checkpoint as load_run_checkpoint
-from rl2lib.train import PROGRESS_EVERY, VALIDATION_SEED, interactive, progress_line
+from rl2lib.train import VALIDATION_SEED, interactive, progress_line
 
 MODEL_TYPE = MAMLConfig().model_type
 CHECKPOINT_FORMAT = "rl2lib-maml-1"

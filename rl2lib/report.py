@@ -18,16 +18,15 @@ import matplotlib.pyplot as plt
 from rl2lib import paper
 from rl2lib.baseline_tables import BANDIT_AGENTS, CEILINGS, MDP_AGENTS, read_rows
 from rl2lib.bench import bench_table
-from rl2lib.config import TrainConfig
+from rl2lib.cli import config_to_flags, flag_argv
+from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.data import load_profiles
-from rl2lib.experiment import config_from_flags
 from rl2lib.maml_train import MODEL_TYPE as MAML_MODEL_TYPE
 from rl2lib.maml_train import command_for as maml_command
 from rl2lib.paths import REPO_ROOT, TIMINGS_FILE, notebooks_out_dir, results_dir, tables_dir
 from rl2lib.plots import learning_curve_figures, save_figure
 from rl2lib.runs import METRICS_FILE, iter_runs, read_evaluation, read_metrics
 from rl2lib.tables import learner_bar, load_results, paper_tables_markdown
-from rl2lib.train import flag_argv
 
 
 def wide_baseline_table(rows: list[dict], agents: tuple[str, ...], ceilings: tuple[str, ...]) -> str:
@@ -70,41 +69,14 @@ def training_runs() -> list[dict]:
 
 def command_for(config: dict, run_name: str) -> str:
     """The shortest `rl2-train` command (`rl2-maml` for a MAML run) whose config equals `config` (checked,
-    not assumed)."""
+    not assumed: `cli.config_to_flags`)."""
     if config["model"]["model_type"] == MAML_MODEL_TYPE:
         return maml_command(config, run_name)
-
-    config = TrainConfig.from_dict(config).to_dict()  # fields added since the run take their defaults
-    task, model, ppo = config["task"], config["model"], config["ppo"]
-    short = {"task": task["task"], "num_actions": task["num_actions"], "num_traj": task["num_traj"],
-             "model_type": model["model_type"], "metalearn_epochs": config["num_updates"],
-             "anneal_lr": ppo["anneal_lr"]}
-    steps = task["num_traj"] * task["traj_len"]
-    full = {**short, "hidden_size": model["hidden_size"], "batch_size": ppo["num_trials"] * steps,
-            "mini_batch_size": ppo["minibatch_trials"] * steps, "ppo_epochs": ppo["update_epochs"],
-            "clip_param": ppo["clip_coef"], "gamma": ppo["gamma"], "tau": ppo["gae_lambda"],
-            "learning_rate": ppo["learning_rate"], "vf_coef": ppo["vf_coef"], "ent_coef": ppo["ent_coef"],
-            "max_grad_norm": ppo["max_grad_norm"], "target_kl": ppo["target_kl"], "num_tasks": config["num_tasks"],
-            "seed": config["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
-    extras = {"seed": config["seed"], "validate_every": config["validate_every"],
-              "validate_trials": config["validate_trials"], "first_dilation": model["first_dilation"],
-              "depth_len": model["depth_len"], "layer_norm": model["layer_norm"], "init_from": config["init_from"],
-              "precision": config["precision"]}
-    try:  # the extras the short command gets wrong, no others
-        from_short = config_from_flags(**short, checkpoint_every=config["checkpoint_every"]).to_dict()
-        from_short = {**from_short, "first_dilation": from_short["model"]["first_dilation"], "init_from": None,
-                      "depth_len": None, "layer_norm": False}
-        extras = {name: value for name, value in extras.items() if from_short[name] != value}
-    except SystemExit:
-        pass
-    for flags in (short, {**short, **extras}, {**full, **extras}):
-        try:
-            rebuilt = config_from_flags(**flags, checkpoint_every=config["checkpoint_every"]).to_dict()
-        except SystemExit:
-            continue
-        if rebuilt == config:
-            return f"rl2-train {shlex.join(flag_argv(flags))} --run_dir results/runs/{run_name}"
-    return "(config not expressible by flags: see config.json)"
+    try:
+        flags = config_to_flags(TrainConfig.from_dict(config))  # fields added since the run take their defaults
+    except ConfigError:
+        return "(config not expressible by flags: see config.json)"
+    return f"rl2-train {shlex.join(flag_argv(flags))} --run_dir results/runs/{run_name}"
 
 
 def played_file(evaluation: dict) -> str:

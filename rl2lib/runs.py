@@ -35,6 +35,16 @@ class TrainingError(RuntimeError):
     """A run that cannot go on (diverged, or a checkpoint that does not fit); one-line message."""
 
 
+EXTENDABLE_FIELDS = ("num_updates", "checkpoint_every", "validate_every", "validate_trials")
+
+
+def same_run(saved: dict, new: dict) -> bool:
+    """A resumed run may only change how long it runs, how often it checkpoints and how it validates.
+    The saved config goes through TrainConfig first, so fields added since it was written take their defaults."""
+    saved = TrainConfig.from_dict(saved).to_dict()
+    return all(saved.get(key) == new.get(key) for key in set(saved) | set(new) if key not in EXTENDABLE_FIELDS)
+
+
 def runs_dir() -> Path:
     return results_dir() / "runs"
 

@@ -12,14 +12,8 @@ import pytest
 import scipy.stats
 import torch
 
-from rl2lib.baselines.bandits import (
-    BANDIT_BASELINES,
-    bayes_optimal_expected_total,
-    gittins_index_table,
-    gittins_lookahead,
-    sample_beta,
-    ucb1_index,
-)
+from rl2lib.baselines.bandits import (BANDIT_BASELINES, bayes_optimal_expected_total, gittins_index_table,
+                                      gittins_lookahead, sample_beta, ucb1_index)
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.evaluate import evaluate_baseline, tune_baseline
 

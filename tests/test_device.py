@@ -5,8 +5,8 @@ import dataclasses
 import pytest
 import torch
 
+from rl2lib.cli import resolve_device
 from rl2lib.config import ModelConfig, PPOConfig, TaskConfig, TrainConfig
-from rl2lib.evaluate import resolve_device
 from rl2lib.ppo import ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
 from rl2lib.train import build_config_policy, draw_training_tasks, make_generators, train

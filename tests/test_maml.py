@@ -8,17 +8,8 @@ import torch
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import BanditTasks, TrialEnv, sample_tasks
 from rl2lib.evaluate import play_trials
-from rl2lib.maml import (
-    MAMLAgent,
-    MAMLConfig,
-    MAMLPolicy,
-    adapt,
-    advantages,
-    evaluate_maml,
-    inner_objective,
-    outer_step,
-    play_maml,
-)
+from rl2lib.maml import (MAMLAgent, MAMLConfig, MAMLPolicy, adapt, advantages, evaluate_maml, inner_objective,
+                         outer_step, play_maml)
 from rl2lib.maml_train import MAMLTrainConfig
 
 TWO_ARMS = TaskConfig(task="bandit", num_actions=2, num_traj=12)

@@ -2,11 +2,12 @@
 import pytest
 import torch
 
+from rl2lib.cli import build_parser, config_from_args
 from rl2lib.config import PPOConfig, TaskConfig, TrainConfig
 from rl2lib.envs import seeded_tasks
 from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
 from rl2lib.rollout import collect_trials
-from rl2lib.train import build_config_policy, build_parser, config_from_args
+from rl2lib.train import build_config_policy
 
 TASKS = {"bandit": TaskConfig(task="bandit", num_actions=5, num_traj=20), "mdp": TaskConfig(task="mdp", num_traj=3)}
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rl2lib import bench, campaign, evaluate, reproduce, run_notebook, train
+from rl2lib import bench, campaign, cli, evaluate, reproduce, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-PARSERS = {"rl2lib.train": train.build_parser, "rl2lib.evaluate": evaluate.build_parser,
+PARSERS = {"rl2lib.train": cli.build_parser, "rl2lib.evaluate": evaluate.build_parser,
            "rl2lib.reproduce": reproduce.build_parser, "rl2lib.campaign": campaign.build_parser,
            "rl2lib.bench": bench.build_parser}
 PROGRAMS = ("rl2-train", "rl2-notebook", "python", "make", "papermill", "jupyter", "voila", "source")
@@ -63,4 +63,4 @@ def test_each_readme_command_names_an_entry_point_whose_flags_parse(command):
         return
     args = PARSERS[module]().parse_args(argv)
     if module == "rl2lib.train" and not args.resume:
-        train.config_from_args(args)  # raises ConfigError on an impossible combination
+        cli.config_from_args(args)  # raises ConfigError on an impossible combination

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from rl2lib.cli import build_parser, config_from_args
 from rl2lib.config import ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.evaluate import evaluate_checkpoint
-from rl2lib.train import TrainingError, build_parser, config_from_args, main, train
+from rl2lib.train import TrainingError, main, train
 
 TINY = ["--num_traj", "5", "--batch_size", "200", "--mini_batch_size", "100", "--hidden_size", "16",
         "--ppo_epochs", "2", "--metalearn_epochs", "6", "--device", "cpu", "--no_progress", "--num_workers", "1"]
@@ -256,8 +257,8 @@ def test_an_mdp_cell_trains_its_second_phase_from_the_first_and_is_scored_by_it(
     import json
 
     from rl2lib import experiment
+    from rl2lib.cli import recipe_phase2
     from rl2lib.config import ConfigError
-    from rl2lib.train import recipe_phase2
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     small = dict(hidden_size=8, batch_size=400, mini_batch_size=200, num_workers=1)
     cell = experiment.run_cell("gru", "mdp", 5, 2, 2, name="m", num_trials=20, progress=False,
