@@ -390,3 +390,29 @@ def outer_step(agent: MAMLAgent, optimizer: torch.optim.Optimizer, tasks: Tasks,
     stats = {key: value / count for key, value in sums.items()}
     return {"mean_trial_return": scored_totals(agent, record).mean().item(), "pre_reward": rewards_in.mean().item(),
             "post_reward": rewards_out.mean().item(), **stats, "epochs": epochs_run}
+
+
+# ----------------------------------------------------------------------------- what one adaptation can reach
+
+
+def one_step_ceiling(num_actions: int, num_traj: int, adapt_pulls: int, explored_arms: int, scored_adaptation: bool,
+                     num_tasks: int = 20_000, seed: int = 0) -> float:
+    """An upper bound, by Monte Carlo on `num_tasks` seeded bandits, on the expected scored total of any
+    memoryless agent that adapts once on a bandit of n = `num_traj` pulls: before adapting, a memoryless
+    policy sees the same constant input at every pull, so it draws arms i.i.d. from one fixed
+    distribution (here uniform over `explored_arms` of the k arms); after, the best it can do for the
+    rest of the trial is the arm of highest posterior mean (uniform prior). `scored_adaptation`: the
+    `adapt_pulls` count toward the trial (they earn the arms' mean, 1/2 each: adapt within the trial,
+    `adapt_episodes`); otherwise they are an unscored trial of their own (`adapt_trials` 1, adapt_pulls = n)
+    and all n scored pulls play the chosen arm.
+    """
+    g = torch.Generator().manual_seed(seed)
+    B, k, N = num_tasks, num_actions, adapt_pulls
+    arm_probs = torch.rand(B, k, generator=g, dtype=torch.float64)  # (B, k) ~ U(0, 1), the tasks' prior
+    arms = torch.randint(explored_arms, (B, N), generator=g)  # (B, N)
+    rewards = (torch.rand(B, N, generator=g, dtype=torch.float64) < arm_probs.gather(1, arms)).double()  # (B, N)
+    pulls = torch.zeros(B, k, dtype=torch.float64).scatter_add_(1, arms, torch.ones_like(rewards))  # (B, k)
+    wins = torch.zeros(B, k, dtype=torch.float64).scatter_add_(1, arms, rewards)  # (B, k)
+    posterior_mean = (wins + 1) / (pulls + 2) + 1e-9 * torch.rand(B, k, generator=g, dtype=torch.float64)  # ties
+    chosen = arm_probs.gather(1, posterior_mean.argmax(1, keepdim=True)).mean().item()
+    return 0.5 * N + (num_traj - N) * chosen if scored_adaptation else num_traj * chosen

@@ -26,7 +26,8 @@ from rl2lib.config import TASK_NAMES, ConfigError, TaskConfig
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import EvalResult
 from rl2lib.experiment import CellResult
-from rl2lib.maml import MAMLAgent, MAMLConfig, adaptation_episodes, evaluate_maml, outer_step, played_config
+from rl2lib.maml import (MAMLAgent, MAMLConfig, adaptation_episodes, evaluate_maml, one_step_ceiling, outer_step,
+                         played_config)
 from rl2lib.paper import published_learner
 from rl2lib.paths import default_run_name, results_dir, run_name_for
 from rl2lib.runs import (CONFIRM_FILE, EVAL_FILE, TrainingError, agent_path, append_metrics, save_atomic, write_config,
@@ -231,6 +232,22 @@ def run_maml_cell(task: str, num_actions: int, num_traj: int, num_updates: int =
                       published_learner(MODEL_TYPE, task, num_actions, num_traj), {run_dir.name: history})
 
 
+def ceilings_markdown(num_tasks: int = 20_000, seed: int = 0) -> str:
+    """What one adaptation of a memoryless agent can reach on each bandit cell of [2] Table 3
+    (`rl2lib.maml.one_step_ceiling`, the best over a grid of adaptation pulls N and explored arms m),
+    within the trial and after one unscored trial, beside the paper's MAML number."""
+    lines = ["| n | k | paper (MAML) | adapting within the trial: ceiling (N, m) | after one unscored trial: ceiling (m) |",
+             "|---|---|---|---|---|"]
+    for n, k in ((10, 5), (10, 10), (10, 50), (100, 5), (100, 10), (100, 50)):
+        pulls = range(1, n) if n <= 10 else sorted({*range(2, 41, 3), 50, 70})
+        arms = sorted({1, 2, 3, 5, 10, 20, k} & set(range(1, k + 1)))
+        within = max((one_step_ceiling(k, n, N, m, True, num_tasks, seed), N, m) for N in pulls for m in arms)
+        after = max((one_step_ceiling(k, n, n, m, False, num_tasks, seed), m) for m in arms)
+        lines.append(f"| {n} | {k} | {published_learner(MODEL_TYPE, 'bandit', k, n):g} | {within[0]:.2f} ({within[1]}, "
+                     f"{within[2]}) | {after[0]:.2f} ({after[1]}) |")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- command line
 
 
@@ -269,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
         "confirm.json)")
     add("--device", default="auto", help="cpu, cuda or auto (default)")
     add("--no_progress", action="store_true", help="no progress bar or lines")
+    add("--ceilings", action="store_true", help="print what one adaptation of a memoryless agent can reach on "
+        "each bandit cell of SNAIL Table 3 (Monte Carlo on 20,000 tasks), and exit")
     return parser
 
 
@@ -315,6 +334,9 @@ def command_for(config: dict, run_name: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.ceilings:
+        print(ceilings_markdown())
+        return
     try:
         config = config_from_args(args)
         if args.num_trials < 0:

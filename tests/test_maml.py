@@ -199,3 +199,14 @@ def test_bad_settings_are_one_line_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message) as error:
         MAMLTrainConfig(task=TaskConfig(num_traj=10), model=MAMLConfig(**kwargs))
     assert "\n" not in str(error.value)
+
+
+def test_one_step_ceiling_matches_closed_forms():
+    """One pull of one arm, then the better of it and a fresh arm: a win (prob 1/2) keeps an arm of mean
+    E[p | win] = 2/3, a loss moves to a fresh arm of mean 1/2, so each later pull earns 7/12; with no pull
+    the chosen arm is a random one (1/2)."""
+    from rl2lib.maml import one_step_ceiling
+
+    assert one_step_ceiling(3, 10, 1, 1, scored_adaptation=False, num_tasks=200_000) == pytest.approx(10 * 7 / 12, abs=0.03)
+    assert one_step_ceiling(3, 10, 1, 1, scored_adaptation=True, num_tasks=200_000) == pytest.approx(0.5 + 9 * 7 / 12, abs=0.03)
+    assert one_step_ceiling(5, 10, 0, 5, scored_adaptation=True, num_tasks=200_000) == pytest.approx(5.0, abs=0.03)
