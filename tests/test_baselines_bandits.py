@@ -13,8 +13,9 @@ import scipy.stats
 import torch
 
 from rl2lib.baselines.bandits import (BANDIT_BASELINES, bayes_optimal_expected_total, gittins_index_table,
-                                      gittins_lookahead, sample_beta, ucb1_index)
+                                      gittins_lookahead, ucb1_index)
 from rl2lib.config import ConfigError, TaskConfig
+from rl2lib.sampling import sample_beta
 from rl2lib.evaluate import evaluate_baseline, tune_baseline
 
 COLUMNS = {"random": "Random", "gittins": "Gittins", "ts": "TS", "ots": "OTS", "ucb1": "UCB1",

@@ -10,8 +10,9 @@ from scipy import optimize, stats
 
 from rl2lib import paper
 from rl2lib.baselines.mdps import (EPSILON_GRID, MDP_BASELINES, NUM_SAMPLES_GRID, SCALING_GRID,
-                                   extended_value_iteration, oracle_expected_total, sample_dirichlet, sample_gamma)
+                                   extended_value_iteration, oracle_expected_total)
 from rl2lib.config import TaskConfig
+from rl2lib.sampling import sample_dirichlet, sample_gamma
 from rl2lib.envs import TrialEnv, plan_finite_horizon, seeded_tasks
 from rl2lib.evaluate import evaluate_baseline, play_trials
 

@@ -8,7 +8,7 @@ from scipy import stats
 
 from rl2lib.config import TaskConfig
 from rl2lib.envs import MDPTasks, TrialEnv, optimal_episode_value, plan_finite_horizon
-from rl2lib.envs.mdp import sample_categorical, sample_dirichlet_flat
+from rl2lib.sampling import sample_categorical, sample_dirichlet_flat
 
 S, A, H = 10, 5, 10
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from rl2lib import bench, campaign, cli, evaluate, reproduce, run_notebook
+from rl2lib import bench, campaign, cli, evaluate, maml_train, reproduce, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 PARSERS = {"rl2lib.train": cli.build_parser, "rl2lib.evaluate": evaluate.build_parser,
            "rl2lib.reproduce": reproduce.build_parser, "rl2lib.campaign": campaign.build_parser,
-           "rl2lib.bench": bench.build_parser}
-PROGRAMS = ("rl2-train", "rl2-notebook", "python", "make", "papermill", "jupyter", "voila", "source")
+           "rl2lib.bench": bench.build_parser, "rl2lib.maml_train": maml_train.build_parser}
+PROGRAMS = ("rl2-train", "rl2-notebook", "rl2-maml", "python", "make", "papermill", "jupyter", "voila", "source")
 
 
 def readme_commands() -> list[str]:
@@ -46,6 +46,11 @@ def test_each_readme_command_names_an_entry_point_whose_flags_parse(command):
         return
     if program in ("source", "papermill", "jupyter", "voila"):
         assert program != "source" or words[1] == ".venv/bin/activate", command
+        return
+    if program == "rl2-maml":
+        args = maml_train.build_parser().parse_args(words[1:])
+        if not args.ceilings:
+            maml_train.config_from_args(args)  # raises ConfigError on an impossible combination
         return
     if program == "rl2-notebook":
         args = run_notebook.build_parser().parse_args(words[1:])

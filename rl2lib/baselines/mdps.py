@@ -35,6 +35,7 @@ import torch
 from rl2lib.baselines.base import Baseline, RandomBaseline
 from rl2lib.envs.mdp import MDPTasks, optimal_episode_value, plan_finite_horizon
 from rl2lib.params import Interval
+from rl2lib.sampling import sample_dirichlet
 
 # [1] Sec. 3.2 / the authors' script: 21 log-spaced scalings, exp(linspace(log 1e-4, log 1, 21)).
 SCALING_GRID = tuple(float(x) for x in np.exp(np.linspace(np.log(1e-4), np.log(1.0), 21)))
@@ -46,68 +47,6 @@ TABLE_TUNING_TRIALS = 200  # trials per grid value when tuning for Table 2 (see 
 def tuning_num_traj(num_traj: int) -> int:
     """The n a Table 2 setting with `num_traj` episodes is tuned at: n itself up to 25, else 25."""
     return min(num_traj, 25)
-
-
-# ----------------------------------------------------------------------------------------------
-# Generator-driven Gamma and Dirichlet samplers
-# ----------------------------------------------------------------------------------------------
-
-def sample_gamma(concentration: torch.Tensor, generator: torch.Generator, sample_shape: tuple = (),
-                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Gamma(alpha, 1) variates, shape `sample_shape + concentration.shape` (alpha > 0), in `dtype`.
-
-    Alpha = 1 (a Dirichlet prior count with no observation) is an Exponential(1) draw, -log(1 - u).
-    Otherwise Marsaglia-Tsang [5]: with d = alpha - 1/3, c = 1 / sqrt(9 d), x ~ N(0, 1),
-    u ~ U(0, 1) and v = (1 + c x)^3, accept d v when v > 0 and log u < x^2 / 2 + d - d v + d log v;
-    rejected entries (under 5 %) are redrawn until all are accepted. Alpha < 1 draws
-    Gamma(alpha + 1) and multiplies by u^(1/alpha) ([5] Sec. 4), computed as exp(log(u) / alpha):
-    torch's vectorised `pow` and its scalar one (which computes the elements a thread's chunk ends
-    with) differ in the last bit, so `pow` would tie the draws to the thread count. float32 by
-    default: the draws only feed normalised Dirichlet rows, and it halves the cost of the posterior
-    samplers.
-    """
-    alpha = concentration.to(dtype).reshape(-1)  # (K,)
-    device = alpha.device
-    num_samples = math.prod(sample_shape)
-    out = -torch.log1p(-torch.rand((num_samples, alpha.numel()), generator=generator, device=device,
-                                   dtype=dtype))  # (N, K) Exponential(1) = Gamma(1, 1)
-    general = torch.nonzero(alpha != 1.0).squeeze(-1)  # (M,) entries that need Marsaglia-Tsang
-    if general.numel() > 0:
-        a = alpha[general]  # (M,)
-        small = a < 1.0
-        d = torch.where(small, a + 1.0, a) - 1.0 / 3.0
-        c = torch.rsqrt(9.0 * d)
-
-        def propose(dd, cc, draw_shape):
-            x = torch.randn(draw_shape, generator=generator, device=device, dtype=dtype)
-            u = torch.rand(draw_shape, generator=generator, device=device, dtype=dtype)
-            v = 1.0 + cc * x
-            v = v * v * v
-            positive = v > 0
-            log_v = torch.log(torch.where(positive, v, torch.ones_like(v)))
-            accept = positive & (torch.log(u) < 0.5 * x * x + dd - dd * v + dd * log_v)
-            return dd * v, accept
-
-        values, accept = propose(d, c, (num_samples, a.numel()))  # (N, M)
-        flat_values = values.view(-1)
-        todo = torch.nonzero(~accept.view(-1)).squeeze(-1)  # flat indices still rejected
-        while todo.numel() > 0:
-            column = todo % a.numel()
-            retry, accept = propose(d[column], c[column], column.shape)
-            flat_values[todo[accept]] = retry[accept]
-            todo = todo[~accept]
-        if bool(small.any()):
-            u = torch.rand(values.shape, generator=generator, device=device, dtype=dtype)
-            values = torch.where(small, values * torch.exp(torch.log(u) / a), values)
-        out[:, general] = values
-    return out.view(tuple(sample_shape) + tuple(concentration.shape))
-
-
-def sample_dirichlet(concentration: torch.Tensor, generator: torch.Generator, sample_shape: tuple = ()) -> torch.Tensor:
-    """Dirichlet rows of the last dimension of `concentration` (..., S): normalised Gamma draws,
-    shape `sample_shape + concentration.shape`, float64."""
-    gammas = sample_gamma(concentration, generator, sample_shape).to(torch.float64)
-    return gammas / gammas.sum(-1, keepdim=True)
 
 
 # ----------------------------------------------------------------------------------------------

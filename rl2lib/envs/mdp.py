@@ -13,20 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-
-def sample_categorical(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One draw from each row of `probs` (..., N) by inverting the CDF; returns (...) long."""
-    cdf = probs.cumsum(-1)  # (..., N)
-    uniforms = torch.rand(cdf.shape[:-1] + (1,), generator=generator, device=probs.device, dtype=probs.dtype)
-    index = (cdf < uniforms * cdf[..., -1:]).sum(-1)  # (...)
-    return index.clamp_(max=probs.shape[-1] - 1)
-
-
-def sample_dirichlet_flat(shape: tuple, generator: torch.Generator, dtype=torch.float32) -> torch.Tensor:
-    """Flat Dirichlet(1, ..., 1) rows of the last dimension of `shape`: normalised Exponential(1)."""
-    uniforms = torch.rand(shape, generator=generator, device=generator.device, dtype=dtype)
-    exponentials = -torch.log1p(-uniforms)
-    return exponentials / exponentials.sum(-1, keepdim=True)
+from rl2lib.sampling import sample_categorical, sample_dirichlet_flat
 
 
 @dataclass
