@@ -109,7 +109,8 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class PPOConfig:
-    """PPO [4] with GAE [5] over whole trials; defaults are this workbook's bandit recipe (README)."""
+    """PPO [4] with GAE [5] over whole trials. The defaults are a short bandit trial's settings, not any
+    recipe's: `rl2lib.cli.recipe` sets every field per task from the command line's flags."""
 
     num_trials: int = 1000
     """Trials sampled per update (the CLI's --batch_size in steps, rounded to whole trials)."""

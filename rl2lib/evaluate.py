@@ -72,7 +72,7 @@ class EvalResult:
                 "seed": self.seed, "param": self.param, "mean": self.mean, "se": self.se}
 
 
-def make_generators(seed: int, device: torch.device | str = "cpu") -> tuple[torch.Generator, torch.Generator]:
+def evaluation_generators(seed: int, device: torch.device | str = "cpu") -> tuple[torch.Generator, torch.Generator]:
     """(environment noise, agent randomness) generators for evaluation seed `seed`."""
     env_generator = torch.Generator(device=device).manual_seed(seed + 1)
     agent_generator = torch.Generator(device=device).manual_seed(seed + 2)
@@ -120,7 +120,7 @@ def play_baseline(task_config: TaskConfig, name: str, param=None, num_trials: in
     """Play baseline `name` on the `num_trials` seeded tasks of `seed`. Returns (agent, tasks, TrialRecord)."""
     agent = make_baseline(task_config, name, param)
     tasks = seeded_tasks(task_config, num_trials, seed, device)
-    env_generator, agent_generator = make_generators(seed, device)
+    env_generator, agent_generator = evaluation_generators(seed, device)
     record = play_trials(agent, TrialEnv(tasks, task_config, env_generator), agent_generator)
     return agent, tasks, record
 
@@ -162,7 +162,7 @@ def play_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials: in
                 greedy: bool = False, device: torch.device | str = "cpu"):
     """Play a trained policy on the seeded tasks of `seed`. Returns (tasks, RolloutBatch of (T, B) tensors)."""
     tasks = seeded_tasks(task_config, num_trials, seed, device)
-    env_generator, action_generator = make_generators(seed, device)
+    env_generator, action_generator = evaluation_generators(seed, device)
     batch = collect_trials(policy.to(device).eval(), tasks, task_config, env_generator, action_generator, greedy)
     return tasks, batch
 

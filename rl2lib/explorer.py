@@ -46,7 +46,7 @@ from scipy.stats import beta as beta_distribution
 from rl2lib.baselines import BASELINES, Baseline
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import Tasks, TrialEnv, seeded_tasks
-from rl2lib.evaluate import make_baseline, make_generators, play_trials
+from rl2lib.evaluate import make_baseline, evaluation_generators, play_trials
 from rl2lib.paths import PHASE2_SUFFIX, default_run_name, phase2_run_name, portable_path, repo_path, split_seed
 from rl2lib.rollout import sample_actions
 from rl2lib.runs import TrainingError, agent_path, iter_runs, load_policy
@@ -147,7 +147,7 @@ class TrialSession:
         """Rewards (T,) of one trial of each baseline on this task, with the session's seeds."""
         rewards = {}
         for name in names:
-            env_generator, agent_generator = make_generators(self.seed)
+            env_generator, agent_generator = evaluation_generators(self.seed)
             env = TrialEnv(self.tasks, self.config, env_generator)
             record = play_trials(make_baseline(self.config, name), env, agent_generator)
             rewards[name] = record.rewards[:, 0].double().numpy()  # (T,)
@@ -165,7 +165,7 @@ class TrialSession:
 
     def reset(self) -> None:
         """Back to the trial's start on the same task, with the same seeds: replays identically."""
-        env_generator, self.agent_generator = make_generators(self.seed)
+        env_generator, self.agent_generator = evaluation_generators(self.seed)
         self.env = TrialEnv(self.tasks, self.config, env_generator)
         self.obs = self.env.reset()  # (1, obs_size)
         if self.baseline is not None:

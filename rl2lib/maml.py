@@ -35,7 +35,7 @@ from torch.func import functional_call, grad, vmap
 from rl2lib.baselines.base import Baseline
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import Tasks, TrialEnv, seeded_tasks
-from rl2lib.evaluate import EvalResult, TrialRecord, make_generators, play_trials
+from rl2lib.evaluate import EvalResult, TrialRecord, evaluation_generators, play_trials
 from rl2lib.rollout import sample_actions
 
 
@@ -317,7 +317,7 @@ def evaluate_maml(agent: MAMLAgent, num_trials: int = 1000, seed: int = 0, devic
                   name: str = "maml") -> EvalResult:
     """Mean whole-trial total of `agent` on the seeded tasks every other agent gets (`rl2lib.evaluate`)."""
     tasks = seeded_tasks(agent.config, num_trials, seed, device)
-    env_generator, agent_generator = make_generators(seed, device)
+    env_generator, agent_generator = evaluation_generators(seed, device)
     record = play_maml(agent, tasks, env_generator, agent_generator)
     return EvalResult(name, agent.config, scored_totals(agent, record).double().cpu(), seed, None)
 

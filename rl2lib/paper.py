@@ -57,6 +57,12 @@ def published(table: str, agent: str, num_traj: int, num_actions: int | None = N
     return None
 
 
+def normalised_scale(num_traj: int) -> float:
+    """[2] Table 4's normalisation of an MDP trial's total: 1 / (20.76 n), the papers' "value iteration"
+    reference per episode times the n episodes."""
+    return 1 / (VALUE_ITERATION_REFERENCE_PER_EPISODE * num_traj)
+
+
 def published_learner(model_type: str, task: str, num_actions: int, num_traj: int) -> float | None:
     """The paper's number for a learner cell: the GRU's from [1] Tables 1-2, or [2] Table 3's LSTM
     column where [1] has none (bandit n = 1000); SNAIL's and MAML's from [2] Tables 3-4, MDP numbers
@@ -67,7 +73,7 @@ def published_learner(model_type: str, task: str, num_actions: int, num_traj: in
         return value if value is not None else published("snail_bandits", "rl2", num_traj, k)
     value = published("snail_bandits" if task == "bandit" else "snail_mdps", model_type, num_traj, k)
     if value is not None and task == "mdp":
-        value = value * VALUE_ITERATION_REFERENCE_PER_EPISODE * num_traj
+        value = value / normalised_scale(num_traj)
     return value
 
 

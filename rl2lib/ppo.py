@@ -112,7 +112,9 @@ def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, 
              cfg: PPOConfig, ent_coef: float) -> LossTerms:
     """The PPO objective on one minibatch; every tensor is (T, b) except logits (T, b, A).
 
-    `values`, `old_values` and `returns` are in the value head's (normalised) units.
+    `values`, `old_values` and `returns` are in the value head's (normalised) units. `ent_coef` is this
+    update's entropy weight, the schedule's (`rl2lib.train.schedule`, from `cfg.ent_coef` to
+    `cfg.ent_coef_final`), so `cfg.ent_coef` itself is not read here.
     """
     log_probs_all = torch.log_softmax(logits, -1)  # (T, b, A)
     log_probs = log_probs_all.gather(-1, actions[..., None])[..., 0]  # (T, b)

@@ -124,7 +124,7 @@ def assemble(table: str, results: dict | None = None) -> list[dict]:
             ours = results.get((task, n, k, agent))
             cell = {"paper": value, "ours": None, "se": None, "num_trials": None}
             if ours is not None:
-                scale = 1 / (paper.VALUE_ITERATION_REFERENCE_PER_EPISODE * n) if normalised else 1.0
+                scale = paper.normalised_scale(n) if normalised else 1.0
                 cell.update(ours=ours["mean"] * scale, se=ours["se"] * scale, num_trials=int(ours["num_trials"]))
             row["cells"][column] = cell
         with_ours = [c for c in row["cells"].values() if c["ours"] is not None]

@@ -48,7 +48,7 @@ def tc_depth(config: TrainConfig) -> int:
     return num_dense_blocks(config.model.depth_len or config.task.trial_len)
 
 
-def make_generators(config: TrainConfig, device: torch.device) -> dict[str, torch.Generator]:
+def training_generators(config: TrainConfig, device: torch.device) -> dict[str, torch.Generator]:
     """Named generators: tasks and minibatch order on the CPU, environment noise and actions on `device`."""
     seed = config.seed
     return {
@@ -150,7 +150,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
     policy = build_config_policy(config).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.ppo.learning_rate, eps=1e-5)
     normalizer = ReturnNormalizer(config.ppo.norm_returns)
-    generators = make_generators(config, device)
+    generators = training_generators(config, device)
     history, start, best_validation = [], 0, -math.inf
     offsets = {"env_steps": 0, "wall_seconds": 0.0}  # where the counts start: the --init_from parent's
     resuming = resume and checkpoint_path.exists()

@@ -9,7 +9,7 @@ from rl2lib.cli import resolve_device
 from rl2lib.config import ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.ppo import ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
-from rl2lib.train import build_config_policy, draw_training_tasks, make_generators, train
+from rl2lib.train import build_config_policy, draw_training_tasks, train, training_generators
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 TASKS = [TaskConfig(task="bandit", num_actions=5, num_traj=4), TaskConfig(task="mdp", num_actions=5, num_traj=2)]
@@ -28,7 +28,7 @@ def test_every_tensor_is_on_the_configured_device(device, task, model_type):
     config = TrainConfig(task=task, model=ModelConfig(model_type=model_type, hidden_size=8),
                          ppo=PPOConfig(num_trials=6, minibatch_trials=3, update_epochs=1))
     policy = build_config_policy(config).to(device)
-    generators = make_generators(config, device)
+    generators = training_generators(config, device)
     tasks = draw_training_tasks(config, None, generators["tasks"], device)
     batch = collect_trials(policy, tasks, task, generators["env"], generators["actions"])
     optimizer = torch.optim.Adam(policy.parameters(), lr=1e-3)

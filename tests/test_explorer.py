@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from rl2lib.baselines import BASELINES
 from rl2lib.config import ModelConfig, TaskConfig, TrainConfig
 from rl2lib.envs import BanditTasks, MDPTasks, seeded_tasks
-from rl2lib.evaluate import make_generators, play_baseline
+from rl2lib.evaluate import evaluation_generators, play_baseline
 from rl2lib.explorer import TrialSession, agent_options, build_explorer, plot_session
 from rl2lib.paths import NOTEBOOKS_DIR, portable_path
 from rl2lib.rollout import collect_trials
@@ -84,7 +84,7 @@ def test_a_checkpoint_plays_the_trial_of_collect_trials(tmp_path):
     assert probs.shape == (3,) and probs.sum() == pytest.approx(1.0)
     play_to_end(session)
     policy = build_config_policy(TrainConfig(task=config, model=ModelConfig(hidden_size=16), seed=3)).eval()
-    env_generator, action_generator = make_generators(2)
+    env_generator, action_generator = evaluation_generators(2)
     batch = collect_trials(policy, seeded_tasks(config, 1, 2), config, env_generator, action_generator)
     assert [step.action for step in session.history] == batch.actions[:, 0].tolist()
     assert session.total == pytest.approx(batch.totals.item(), rel=1e-6)
