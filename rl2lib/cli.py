@@ -275,8 +275,18 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
 
 
 def config_from_flags(**flags) -> TrainConfig:
-    """The trainer's config from the command line's flags given as keyword arguments (one door, two uses)."""
-    return config_from_args(build_parser().parse_args(flag_argv(flags)))
+    """The trainer's config from the command line's flags given as keyword arguments (the notebooks' door;
+    no strings in between): a flag given as None takes its default, as when left off the command line.
+
+    Raises:
+        ConfigError: an unknown flag name (one line, with the known ones), or what `config_from_args` rejects.
+    """
+    args = build_parser().parse_args([])
+    unknown = sorted(set(flags) - set(vars(args)))
+    if unknown:
+        raise ConfigError(f"unknown trainer flag(s) {', '.join(unknown)}; allowed: {', '.join(sorted(vars(args)))}")
+    vars(args).update({name: value for name, value in flags.items() if value is not None})
+    return config_from_args(args)
 
 
 def config_to_flags(config: TrainConfig) -> dict:
