@@ -34,11 +34,11 @@ from pathlib import Path
 import torch
 
 from rl2lib.config import PRECISIONS, ModelConfig, PPOConfig, TaskConfig, TrainConfig
-from rl2lib.envs import TrialEnv, seeded_tasks
+from rl2lib.envs import seeded_tasks
 from rl2lib.models import build_policy
 from rl2lib.paths import results_dir
 from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
-from rl2lib.rollout import collect_trials, sample_actions
+from rl2lib.rollout import collect_trials
 from rl2lib.threads import WAIT_POLICY
 
 SETTINGS = {"bandit_n100_k5": TaskConfig(task="bandit", num_actions=5, num_traj=100),
@@ -78,17 +78,12 @@ def repeated(function, repeats: int, device: torch.device) -> list[float]:
 
 
 def naive_sampling_rate(policy, task_config: TaskConfig, num_trials: int) -> float:
-    """Steps/s of sampling one task at a time with a batch-1 network (the baseline to beat)."""
+    """Steps/s of sampling one task at a time (`collect_trials` on a batch of 1: the baseline to beat)."""
     tasks = seeded_tasks(task_config, num_trials, seed=0)
     generator = torch.Generator().manual_seed(0)
     started = time.perf_counter()
-    with torch.no_grad():
-        for b in range(num_trials):
-            env = TrialEnv(tasks.select(torch.tensor([b])), task_config, generator)
-            obs, state = env.reset(), policy.initial_state(1, "cpu")
-            for _ in range(task_config.trial_len):
-                logits, _, state = policy.step(obs, state)
-                obs = env.step(sample_actions(logits, generator)).obs
+    for b in range(num_trials):
+        collect_trials(policy, tasks.select(torch.tensor([b])), task_config, generator, generator)
     return num_trials * task_config.trial_len / (time.perf_counter() - started)
 
 
