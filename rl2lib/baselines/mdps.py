@@ -13,11 +13,8 @@ All randomness is drawn from the generator handed to `reset`; Gamma (hence Diric
 made from its normals and uniforms by the Marsaglia-Tsang method [5].
 Tuning for Table 2 (`TABLE_TUNING_TRIALS`, `tuning_num_traj`): the authors took the best grid value
 per setting on the 1000 evaluation tasks; we run `rl2lib.evaluate.tune_baseline` on the tuning seeds
-with 200 trials at n = 10 and n = 25 and reuse the n = 25 value for n >= 50, which keeps the whole
-table within about 5 minutes on 2 cores (OPSRL's samplers are most of it). Carrying over is
-justified by scans at n = 100 (300 tuning trials): BEB's full grid peaks at 0.00158 as tuned at
-n = 25, UCRL2 (scalings 0.01 .. 1) at 0.398 as at n = 10 and 25, epsilon 0.1 beats 0.2, and OPSRL
-is flat in N from 5 to 20 (1969-1974, SE 15).
+with 200 trials at n = 10 and n = 25 and reuse the n = 25 value for n >= 50 (why: README, baseline
+tables).
 References: [1] Duan et al. 2016, "RL^2"; [3] Osband et al. 2013 and the TabulaRL code
 (github.com/iosband/TabulaRL, src/finite_tabular_agents.py); [4] Jaksch, Ortner and Auer 2010,
 "Near-optimal regret bounds for RL" (UCRL2); [5] Marsaglia and Tsang 2000, "A simple method for
