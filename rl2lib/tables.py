@@ -257,8 +257,9 @@ def maml_markdown(results: dict | None = None) -> str:
     for key in learner_cells(("maml",)):
         task, n, k, _ = key
         target, group = paper.published_learner("maml", task, k, n), results.get(key)
+        shown = f"{target:.2f} ({target * paper.normalised_scale(n):.3f})" if task == "mdp" else f"{target:g}"
         if group is None:
-            lines.append(f"| {task}, {n}, {k} | – | | | | – | {target:g} | | ✗ | |")
+            lines.append(f"| {task}, {n}, {k} | – | | | | – | {shown} | | ✗ | |")
             continue
         last = read_metrics(runs_dir() / group["run"])[-1]
         wall = float(last["wall_seconds"])
@@ -269,7 +270,7 @@ def maml_markdown(results: dict | None = None) -> str:
         confirm_text = "–" if confirm is None else f"{confirm['mean']:.2f} ± {confirm['se']:.2f}"
         lines.append(f"| {task}, {n}, {k} | {group['run']} | {last['update']} | {float(last['env_steps']):.3g} | "
                      f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {group['mean']:.2f} ± {group['se']:.2f} | "
-                     f"{target:g} | ± {max(3 * group['se'], MAML_TOLERANCE * target):.2f} | {'✓' if ok else '✗'} | "
+                     f"{shown} | ± {max(3 * group['se'], MAML_TOLERANCE * target):.2f} | {'✓' if ok else '✗'} | "
                      f"{confirm_text} |")
     lines += ["", f"{matched} of {len(learner_cells(('maml',)))} MAML cells match the paper (MDP totals: the "
               "normalised number times 20.76 n), on 1000 tasks of seed 0 and on 10,000 of seed 2000003."]
