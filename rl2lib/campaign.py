@@ -22,7 +22,7 @@ from pathlib import Path
 from rl2lib.cli import flag_argv, recipe
 from rl2lib.config import TaskConfig
 from rl2lib.paths import REPO_ROOT, default_run_name, portable_path, results_dir
-from rl2lib.runs import CONFIRM_FILE, EVAL_FILE, agent_path, trained_updates
+from rl2lib.runs import CHECKPOINT_FILE, CONFIRM_FILE, EVAL_FILE, agent_path, trained_updates
 
 CONFIRM_SEED = 2_000_003
 """Seed of the confirming evaluation on 10,000 tasks: never the evaluation seed 0, the validation
@@ -53,7 +53,7 @@ class Run:
         flags = dict(self.flags)
         if self.parent is not None:
             flags["init_from"] = portable_path(agent_path(results_dir() / "runs" / self.parent))
-        flags.update(run_dir=portable_path(self.run_dir), num_workers=1, resume=(self.run_dir / "checkpoint.pt").exists())
+        flags.update(run_dir=portable_path(self.run_dir), num_workers=1, resume=(self.run_dir / CHECKPOINT_FILE).exists())
         return flag_argv(flags)
 
 

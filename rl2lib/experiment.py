@@ -21,7 +21,7 @@ from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.evaluate import EvalResult, evaluate_policy
 from rl2lib.paper import published_learner
 from rl2lib.paths import default_run_name, phase2_run_name, results_dir, run_name_for
-from rl2lib.runs import EVAL_FILE, agent_path, load_checkpoint, load_policy, write_evaluation
+from rl2lib.runs import CHECKPOINT_FILE, EVAL_FILE, agent_path, load_checkpoint, load_policy, write_evaluation
 from rl2lib.train import train
 
 
@@ -51,7 +51,7 @@ class CellResult:
 def train_or_load(config: TrainConfig, run_dir: Path, allow_training: bool, device, progress: bool) -> bool:
     """Train or resume `config` in `run_dir` unless it already holds `config.num_updates` updates or
     training is not allowed; returns whether the run exists afterwards."""
-    checkpoint_path = run_dir / "checkpoint.pt"
+    checkpoint_path = run_dir / CHECKPOINT_FILE
     done = checkpoint_path.exists() and load_checkpoint(checkpoint_path)["update"] >= config.num_updates
     if allow_training and not done:
         train(config, run_dir, resume=True, device=device, progress=progress)
@@ -92,7 +92,7 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
     if not train_or_load(config, run_dir, allow_training, device, progress):
         raise FileNotFoundError(f"no run at {run_dir} and allow_training=False: train it first "
                                 f"(python -m rl2lib.reproduce --profile paper --only <cell>)")
-    curves = {run_dir.name: load_checkpoint(run_dir / "checkpoint.pt")["metrics"]}
+    curves = {run_dir.name: load_checkpoint(run_dir / CHECKPOINT_FILE)["metrics"]}
     if phase2 is not None:
         phase2_config = config_from_flags(model_type=model_type, task=task, num_actions=num_actions,
                                           num_traj=num_traj, seed=train_seed,
@@ -101,7 +101,7 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
         phase2_dir = results_dir() / "runs" / phase2_run_name(run_dir.name)
         if train_or_load(phase2_config, phase2_dir, allow_training, device, progress):
             run_dir = phase2_dir
-            curves[run_dir.name] = load_checkpoint(run_dir / "checkpoint.pt")["metrics"]
+            curves[run_dir.name] = load_checkpoint(run_dir / CHECKPOINT_FILE)["metrics"]
     policy, trained_config = load_policy(agent_path(run_dir), device)
     evaluation = evaluate_policy(policy, trained_config.task, num_trials, seed, device=device, name=run_dir.name)
     write_evaluation(run_dir, evaluation.to_dict(), EVAL_FILE)

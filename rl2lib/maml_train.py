@@ -30,8 +30,8 @@ from rl2lib.maml import (MAMLAgent, MAMLConfig, adaptation_episodes, evaluate_ma
                          played_config)
 from rl2lib.paper import published_learner
 from rl2lib.paths import default_run_name, results_dir, run_name_for
-from rl2lib.runs import (CONFIRM_FILE, EVAL_FILE, TrainingError, agent_path, append_metrics, save_atomic, write_config,
-                         write_evaluation, write_metrics)
+from rl2lib.runs import (BEST_FILE, CHECKPOINT_FILE, CONFIRM_FILE, EVAL_FILE, METRICS_FILE, TrainingError, agent_path,
+                         append_metrics, save_atomic, write_config, write_evaluation, write_metrics)
 from rl2lib.runs import load_checkpoint as load_run_checkpoint
 from rl2lib.train import VALIDATION_SEED, interactive, progress_line
 
@@ -130,7 +130,7 @@ def train_maml(config: MAMLTrainConfig, run_dir: Path, resume: bool = False, dev
         history: one dict per outer step (the rows of metrics.csv).
     """
     device, run_dir = torch.device(device), Path(run_dir)
-    checkpoint_path, metrics_path = run_dir / "checkpoint.pt", run_dir / "metrics.csv"
+    checkpoint_path, metrics_path = run_dir / CHECKPOINT_FILE, run_dir / METRICS_FILE
     agent = make_agent(config, device)
     optimizer = torch.optim.Adam(agent.policy.parameters(), lr=config.model.learning_rate, eps=1e-5)
     generators = {name: torch.Generator(device=device).manual_seed(config.seed * 10 + offset)
@@ -174,7 +174,7 @@ def train_maml(config: MAMLTrainConfig, run_dir: Path, resume: bool = False, dev
         append_metrics(metrics_path, row, METRIC_FIELDS)
         if validated and row["validation_return"] > best_validation:
             best_validation = row["validation_return"]
-            save_checkpoint(update + 1, run_dir / "best.pt")
+            save_checkpoint(update + 1, run_dir / BEST_FILE)
         steps_per_second = config.steps_per_update * (update + 1 - start) / max(wall - wall_offset, 1e-9)
         bar.set_postfix(ret=f"{row['mean_trial_return']:.2f}", sps=f"{steps_per_second:,.0f}")
         if lines and (validated or (update + 1) % PROGRESS_EVERY == 0 or update + 1 == end):
@@ -219,7 +219,7 @@ def run_maml_cell(task: str, num_actions: int, num_traj: int, num_updates: int =
     device = resolve_device(device)
     run_dir = results_dir() / "runs" / run_name_for(name or default_run_name(MODEL_TYPE, task, num_actions,
                                                                              num_traj), train_seed)
-    checkpoint_path = run_dir / "checkpoint.pt"
+    checkpoint_path = run_dir / CHECKPOINT_FILE
     done = checkpoint_path.exists() and load_checkpoint(checkpoint_path)["update"] >= num_updates
     if allow_training and not done:
         train_maml(config, run_dir, resume=True, device=device, progress=progress)
@@ -343,9 +343,9 @@ def main(argv: list[str] | None = None) -> None:
             raise ConfigError(f"--num_trials must be >= 0, got {args.num_trials}")
         run_dir = Path(args.run_dir) if args.run_dir else results_dir() / "runs" / default_run_name(
             MODEL_TYPE, config.task.task, config.task.num_actions, config.task.num_traj)
-        if args.resume and not (run_dir / "checkpoint.pt").exists():
+        if args.resume and not (run_dir / CHECKPOINT_FILE).exists():
             raise ConfigError(f"--resume: no checkpoint in {run_dir}")
-        if not args.resume and (run_dir / "checkpoint.pt").exists():
+        if not args.resume and (run_dir / CHECKPOINT_FILE).exists():
             raise ConfigError(f"{run_dir} already holds a run: --resume to continue it, or a new --run_dir")
         device = resolve_device(args.device)
         print(f"training maml on task {config.task.task} (k={config.task.num_actions}, n={config.task.num_traj}); "

@@ -29,8 +29,8 @@ from rl2lib.models.snail import num_dense_blocks
 from rl2lib.paths import default_run_name, repo_path, results_dir, run_name_for
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
-from rl2lib.runs import (CHECKPOINT_FORMAT, TrainingError, append_metrics, load_checkpoint, same_run, save_atomic,
-                         write_config, write_metrics)
+from rl2lib.runs import (BEST_FILE, CHECKPOINT_FILE, CHECKPOINT_FORMAT, METRICS_FILE, TrainingError, append_metrics,
+                         load_checkpoint, same_run, save_atomic, write_config, write_metrics)
 
 VALIDATION_SEED = 1_000_003
 """Seed of the held-out validation tasks (`--validate_every`): the tables evaluate on seed 0 and the
@@ -146,7 +146,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
     """
     device = torch.device(device)
     run_dir = Path(run_dir)
-    checkpoint_path, metrics_path = run_dir / "checkpoint.pt", run_dir / "metrics.csv"
+    checkpoint_path, metrics_path = run_dir / CHECKPOINT_FILE, run_dir / METRICS_FILE
     policy = build_config_policy(config).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.ppo.learning_rate, eps=1e-5)
     normalizer = ReturnNormalizer(config.ppo.norm_returns)
@@ -217,7 +217,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         append_metrics(metrics_path, row)
         if validated and row["validation_return"] > best_validation:
             best_validation = row["validation_return"]
-            save_checkpoint(update + 1, run_dir / "best.pt")
+            save_checkpoint(update + 1, run_dir / BEST_FILE)
         steps_per_second = config.steps_per_update * (update + 1 - start) / max(wall - wall_offset, 1e-9)
         bar.set_postfix(ret=f"{row['mean_trial_return']:.2f}", sps=f"{steps_per_second:,.0f}")
         if lines and (validated or (update + 1) % PROGRESS_EVERY == 0 or update + 1 == end):
@@ -258,7 +258,7 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
         cell_dir = results_dir() / "runs" / run_name_for(default_run_name(config.model.model_type, t.task, t.num_actions,
                                                                           t.num_traj), config.seed)
         run_dir = args.run_dir or (Path("runs") / Path(args.out_file).stem if args.out_file else cell_dir)
-        if (run_dir / "checkpoint.pt").exists() and not args.resume:
+        if (run_dir / CHECKPOINT_FILE).exists() and not args.resume:
             raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run_dir")
         print(f"training {config.model.model_type} on task {t.task} (k={t.num_actions}, n={t.num_traj}, "
               f"episode length {t.traj_len}); {config.ppo.num_trials} trials = {config.steps_per_update} steps "
@@ -267,9 +267,9 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
     except (ConfigError, TrainingError) as error:
         cli_error(str(error))
     if args.out_file is not None:
-        shutil.copyfile(run_dir / "checkpoint.pt", args.out_file)
+        shutil.copyfile(run_dir / CHECKPOINT_FILE, args.out_file)
     print(f"done: {len(history)} updates, last mean trial return {history[-1]['mean_trial_return']:.3f}; "
-          f"checkpoint {run_dir / 'checkpoint.pt'}")
+          f"checkpoint {run_dir / CHECKPOINT_FILE}")
     phase2 = recipe_phase2(config.task, config.model.model_type)
     if phase2 is not None and args.recipe == "rl2lib" and config.init_from is None:
         print(f"the MDP recipe's second phase: {phase2_command(config, phase2, run_dir)}")
