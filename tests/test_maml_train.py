@@ -99,3 +99,13 @@ def test_a_cell_is_evaluated_confirmed_and_fills_the_maml_column(tmp_path, monke
     run_maml_cell("bandit", 5, 10, num_updates=2, num_trials=50, progress=False, allow_training=False,
                   confirm=False, hidden_sizes=(8,), meta_batch_tasks=20, minibatch_tasks=20)
     assert (run / "checkpoint.pt").stat().st_mtime_ns == before
+
+
+def test_the_readme_ceilings_table_is_what_the_command_prints():
+    """The README's table of one-adaptation ceilings is `rl2-maml --ceilings`' output, as committed."""
+    from pathlib import Path
+
+    from rl2lib.maml_train import ceilings_markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert ceilings_markdown() in readme
