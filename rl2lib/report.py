@@ -161,9 +161,10 @@ def marked_block(text: str, name: str) -> str:
     return found.group(2) if found else ""
 
 
-def blocks(readme_text: str = "") -> dict[str, str]:
+def blocks(readme_text: str = "", figures: bool = True) -> dict[str, str]:
     """Rendered blocks by name, for the sources that exist; `readme_text` (the README as it stands)
-    supplies the timing rows of cells not run here."""
+    supplies the timing rows of cells not run here. `figures=False` leaves the learning-curve figures
+    unwritten, and the training-runs block without their links."""
     rendered = {}
     for task, agents in (("bandit", BANDIT_AGENTS), ("mdp", MDP_AGENTS)):
         path = tables_dir() / f"baselines_{task}s.csv"
@@ -182,9 +183,11 @@ def blocks(readme_text: str = "") -> dict[str, str]:
         rendered["bench"] = bench_table(bench_rows)
     rendered["paper_tables"] = paper_tables_markdown()
     runs = training_runs()
-    if runs:
+    if runs and figures:
         images = [f"![{title}](results/figures/{name})" for title, name in save_learning_curves(runs)]
         rendered["training_runs"] = training_table(runs) + "\n\n" + " ".join(images)
+    elif runs:
+        rendered["training_runs"] = training_table(runs)
     return rendered
 
 

@@ -26,6 +26,9 @@ PAPER_TABLES = (("rl2_bandits", "RL² Table 1 (bandits)", 2), ("rl2_mdps", "RL²
                 ("snail_mdps", "SNAIL Table 4 (MDPs, normalised by 20.76 n)", 3))
 """The four published tables: (name in `paper.TABLE_FILES`, title, decimals shown)."""
 SKIPPED_COLUMNS = ("n", "k", "MAML_ci95", "SNAIL_ci95")
+UNBOLDED_COLUMNS = ("MAML",)
+"""Columns outside the bold rule: our MAML cells play an unscored trial of each task before the scored one
+(`rl2lib.maml`, `adapt_trials`), so they see more of a task than every other column."""
 CAMPAIGN_MODELS = ("gru", "snail")
 """The learners the campaign trains to the paper's numbers; MAML is a baseline of [2] (`maml_markdown`)."""
 MAML_TOLERANCE = 0.02
@@ -127,7 +130,7 @@ def assemble(table: str, results: dict | None = None) -> list[dict]:
                 scale = paper.normalised_scale(n) if normalised else 1.0
                 cell.update(ours=ours["mean"] * scale, se=ours["se"] * scale, num_trials=int(ours["num_trials"]))
             row["cells"][column] = cell
-        with_ours = [c for c in row["cells"].values() if c["ours"] is not None]
+        with_ours = [c for column, c in row["cells"].items() if c["ours"] is not None and column not in UNBOLDED_COLUMNS]
         if with_ours:
             for cell, bold in zip(with_ours, paper.bold_mask([c["ours"] for c in with_ours],
                                                               [c["se"] for c in with_ours],

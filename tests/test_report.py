@@ -3,7 +3,7 @@ import json
 import re
 
 from rl2lib import report
-from rl2lib.paths import TIMINGS_FILE
+from rl2lib.paths import REPO_ROOT, TIMINGS_FILE
 
 
 def test_one_cell_timings_file_keeps_the_readmes_other_timing_rows(tmp_path, monkeypatch):
@@ -26,3 +26,14 @@ def test_one_cell_timings_file_keeps_the_readmes_other_timing_rows(tmp_path, mon
     assert block.splitlines() == ["| cell | notebook | seconds |", "|---|---|---|"] + shown[:3] + \
         ["| 08_explorer | 08_explorer.ipynb | 4.2 |"]
     assert text.startswith("intro\n") and text.endswith("\nafter\n")
+
+
+def test_the_committed_readme_is_what_the_committed_results_render():
+    """Every README block is `python -m rl2lib.report`'s rendering of the committed results/ (the
+    training-runs block up to its figure links): a result committed without re-rendering fails here."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    rendered = report.blocks(readme, figures=False)
+    assert {"baselines_bandits", "baselines_mdps", "bench", "paper_tables", "training_runs"} <= set(rendered)
+    for name, body in rendered.items():
+        shown = report.marked_block(readme, name)
+        assert shown.startswith(body + "\n") if name == "training_runs" else shown == body + "\n", name
