@@ -50,6 +50,23 @@ ORIGINAL_DEFAULTS = {  # rl2_train.py of the original project
 }
 
 
+PPO_FLAGS = {  # flag: (PPOConfig field, type, help); "(original X)" is appended from ORIGINAL_DEFAULTS where it has one
+    "learning_rate": ("learning_rate", float, "Adam step size"),
+    "gamma": ("gamma", float, "discount over the whole trial"),
+    "tau": ("gae_lambda", float, "GAE lambda"),
+    "ppo_epochs": ("update_epochs", int, "passes over each batch"),
+    "clip_param": ("clip_coef", float, "PPO clip epsilon"),
+    "vf_coef": ("vf_coef", float, "value loss weight"),
+    "ent_coef": ("ent_coef", float, "entropy bonus (ours decays to a tenth)"),
+    "max_grad_norm": ("max_grad_norm", float, "gradient norm clip"),
+    "target_kl": ("target_kl", float, "early-stop KL of an update (ours: none)"),
+    "adam_eps": ("adam_eps", float, "Adam's epsilon (default 1e-5)"),
+}
+"""The PPO hyper-parameters that map one to one onto a `PPOConfig` field: the parser, `config_from_args` and
+`config_to_flags` read this table, so a new one takes its field, a row here, and its use in `rl2lib.ppo`
+(a value left out takes the recipe's, or the field's default where the recipe has none)."""
+
+
 def recipe(task: TaskConfig, model_type: str) -> dict:
     """This workbook's defaults per task, in the CLI's units (steps). See README "Defaults that learn".
 
@@ -113,23 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("--task", default="bandit",
         help="bandit or mdp (default bandit: the original code's default, and what the first two sample "
              "commands' output names assume; its README said mdp). The trainer prints the task it trains on.")
-    add("--learning_rate", type=float, help=f"Adam step size (original {o['learning_rate']})")
-    add("--gamma", type=float, help=f"discount over the whole trial (original {o['gamma']})")
+    for name, (_, kind, text) in PPO_FLAGS.items():
+        add(f"--{name}", type=kind, help=f"{text} (original {o[name]})" if name in o else text)
     add("--num_actions", type=int, default=5, help="k arms (bandit) or actions (mdp); default 5")
     add("--num_tasks", type=int, help="0: a fresh task for every trial (the papers' setting, our default, since a "
         f"fixed pool overfits); N > 0: a fixed pool of N training tasks (original default {o['num_tasks']})")
     add("--num_traj", type=int, default=10, help="n, episodes per trial (default 10)")
     add("--traj_len", type=int, default=None, help="episode length (default 1 for bandits, 10 for mdp)")
-    add("--tau", type=float, help=f"GAE lambda (original {o['tau']})")
     add("--mini_batch_size", type=int, help="PPO minibatch in environment steps, rounded up to whole trials "
         f"(original {o['mini_batch_size']})")
     add("--batch_size", type=int, help=f"environment steps per update, rounded to whole trials (original {o['batch_size']})")
-    add("--ppo_epochs", type=int, help=f"passes over each batch (original {o['ppo_epochs']})")
-    add("--clip_param", type=float, help=f"PPO clip epsilon (original {o['clip_param']})")
-    add("--vf_coef", type=float, help=f"value loss weight (original {o['vf_coef']})")
-    add("--ent_coef", type=float, help=f"entropy bonus (original {o['ent_coef']}); ours decays to a tenth")
-    add("--max_grad_norm", type=float, help=f"gradient norm clip (original {o['max_grad_norm']})")
-    add("--target_kl", type=float, help=f"early-stop KL of an update (original {o['target_kl']}; ours: none)")
     add("--anneal_lr", action="store_true", help="decay the learning rate linearly to 0 over the run "
         "(always on with --recipe original, as the original project did)")
     add("--out_file", default=None, help="also write the final checkpoint here (a .pt file)")
@@ -186,12 +196,11 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     num_trials = max(1, round(value["batch_size"] / T))
     minibatch_trials = min(num_trials, max(1, math.ceil(value["mini_batch_size"] / T)))
     is_recipe = args.recipe == "rl2lib"
-    ppo = PPOConfig(num_trials=num_trials, minibatch_trials=minibatch_trials, update_epochs=value["ppo_epochs"],
-                    clip_coef=value["clip_param"], gamma=value["gamma"], gae_lambda=value["tau"],
-                    learning_rate=value["learning_rate"], anneal_lr=args.anneal_lr or not is_recipe, vf_coef=value["vf_coef"],
-                    ent_coef=value["ent_coef"], ent_coef_final=value["ent_coef"] / 10 if is_recipe else None,
-                    max_grad_norm=value["max_grad_norm"], target_kl=value["target_kl"],
-                    norm_returns=is_recipe)
+    hyper = {field: value[name] if name in value else getattr(args, name)  # a flag the recipe leaves out
+             for name, (field, _, _) in PPO_FLAGS.items() if name in value or getattr(args, name) is not None}
+    ppo = PPOConfig(num_trials=num_trials, minibatch_trials=minibatch_trials, **hyper,
+                    anneal_lr=args.anneal_lr or not is_recipe,
+                    ent_coef_final=hyper["ent_coef"] / 10 if is_recipe else None, norm_returns=is_recipe)
     return TrainConfig(task=task, model=model, ppo=ppo, num_updates=value["metalearn_epochs"],
                        num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every,
                        validate_every=value["validate_every"], validate_trials=args.validate_trials,
@@ -303,10 +312,8 @@ def config_to_flags(config: TrainConfig) -> dict:
              "model_type": model["model_type"], "metalearn_epochs": data["num_updates"], "anneal_lr": ppo["anneal_lr"]}
     steps = task["num_traj"] * task["traj_len"]
     full = {**short, "hidden_size": model["hidden_size"], "batch_size": ppo["num_trials"] * steps,
-            "mini_batch_size": ppo["minibatch_trials"] * steps, "ppo_epochs": ppo["update_epochs"],
-            "clip_param": ppo["clip_coef"], "gamma": ppo["gamma"], "tau": ppo["gae_lambda"],
-            "learning_rate": ppo["learning_rate"], "vf_coef": ppo["vf_coef"], "ent_coef": ppo["ent_coef"],
-            "max_grad_norm": ppo["max_grad_norm"], "target_kl": ppo["target_kl"], "num_tasks": data["num_tasks"],
+            "mini_batch_size": ppo["minibatch_trials"] * steps,
+            **{name: ppo[field] for name, (field, _, _) in PPO_FLAGS.items()}, "num_tasks": data["num_tasks"],
             "seed": data["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
     extras = {"seed": data["seed"], "validate_every": data["validate_every"], "validate_trials": data["validate_trials"],
               "first_dilation": model["first_dilation"], "depth_len": model["depth_len"],

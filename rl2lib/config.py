@@ -136,6 +136,8 @@ class PPOConfig:
     """Entropy bonus at the last update, linearly interpolated; None keeps ent_coef."""
     max_grad_norm: float = 1.0
     """Global gradient-norm clip."""
+    adam_eps: float = 1e-5
+    """Adam's epsilon (CleanRL's and OpenAI baselines' PPO value; torch's default is 1e-8)."""
     target_kl: float | None = None
     """Stop the update's epochs once a minibatch's mean KL (old || new) passes this; None: never."""
     clip_value_loss: bool = False

@@ -18,11 +18,14 @@ Implementation ledger (detail -> where -> source):
  9. Global gradient-norm clipping -> `ppo_update` -> OpenAI baselines PPO2.
 10. Early stop of the update when a minibatch's approximate KL passes target_kl; KL estimated as
     E[(r - 1) - log r] -> `ppo_update` -> Spinning Up PPO; Schulman's "Approximating KL" note.
-11. Adam optimiser -> `rl2lib.train` -> [4] Sec. 6.
+11. Adam optimiser, epsilon 1e-5 (`PPOConfig.adam_eps`; torch's default is 1e-8) -> `rl2lib.train` -> [4]
+    Sec. 6; the epsilon as in OpenAI baselines PPO2 and CleanRL.
 12. Optional bfloat16 autocast over each minibatch's forward pass (its backward runs in the
     forward's dtypes); logits and values are cast back to fp32 before the loss, and sampling, GAE,
     the parameters and the Adam state stay fp32 -> `update_autocast`, `ppo_update` -> PyTorch AMP
     (`torch.autocast`), as mixed-precision training is usually done.
+13. Heads initialised orthogonally, gain 0.01 for the policy (a near-uniform first policy) and 1 for
+    the value, biases zero -> `rl2lib.models.gru` -> CleanRL's PPO.
 
 References: [1] Duan et al. 2016, "RL^2"; [4] Schulman et al. 2017, "Proximal Policy Optimization
 Algorithms"; [5] Schulman et al. 2016, "High-Dimensional Continuous Control Using Generalized

@@ -148,7 +148,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
     run_dir = Path(run_dir)
     checkpoint_path, metrics_path = run_dir / CHECKPOINT_FILE, run_dir / METRICS_FILE
     policy = build_config_policy(config).to(device)
-    optimizer = torch.optim.Adam(policy.parameters(), lr=config.ppo.learning_rate, eps=1e-5)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=config.ppo.learning_rate, eps=config.ppo.adam_eps)
     normalizer = ReturnNormalizer(config.ppo.norm_returns)
     generators = training_generators(config, device)
     history, start, best_validation = [], 0, -math.inf
