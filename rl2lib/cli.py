@@ -18,12 +18,9 @@ from pathlib import Path
 import torch
 
 from rl2lib.config import DEVICE_NAMES, ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
+from rl2lib.loop import PROGRESS_EVERY
 from rl2lib.paths import phase2_run_name, portable_path
 from rl2lib.runs import EXTENDABLE_FIELDS, agent_path, load_checkpoint
-
-PROGRESS_EVERY = 10
-"""Off a terminal, the trainer prints a plain line every this many updates, and at each validation."""
-
 
 def cli_error(message: str) -> None:
     """One-line error on stderr and exit code 2, no traceback."""

@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from rl2lib.campaign import CONFIRM_SEED, CONFIRM_TRIALS
-from rl2lib.cli import PROGRESS_EVERY, cli_error, resolve_device
+from rl2lib.cli import cli_error, resolve_device
 from rl2lib.config import TASK_NAMES, ConfigError, TaskConfig
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import EvalResult
@@ -30,10 +28,11 @@ from rl2lib.maml import (MAMLAgent, MAMLConfig, adaptation_episodes, evaluate_ma
                          played_config)
 from rl2lib.paper import published_learner
 from rl2lib.paths import default_run_name, results_dir, run_name_for
-from rl2lib.runs import (BEST_FILE, CHECKPOINT_FILE, CONFIRM_FILE, EVAL_FILE, METRICS_FILE, TrainingError, agent_path,
-                         append_metrics, save_atomic, write_config, write_evaluation, write_metrics)
+from rl2lib.runs import (CHECKPOINT_FILE, CONFIRM_FILE, EVAL_FILE, METRICS_FILE, TrainingError, agent_path,
+                         save_atomic, write_config, write_evaluation, write_metrics)
 from rl2lib.runs import load_checkpoint as load_run_checkpoint
-from rl2lib.train import VALIDATION_SEED, interactive, progress_line
+from rl2lib.loop import UpdateLog
+from rl2lib.train import VALIDATION_SEED
 
 MODEL_TYPE = MAMLConfig().model_type
 CHECKPOINT_FORMAT = "rl2lib-maml-1"
@@ -153,37 +152,24 @@ def train_maml(config: MAMLTrainConfig, run_dir: Path, resume: bool = False, dev
         save_atomic({"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "update": update,
                      "model": agent.policy.state_dict(), "optimizer": optimizer.state_dict(),
                      "generators": {name: g.get_state() for name, g in generators.items()},
-                     "metrics": history, "best_validation": best_validation}, path)
+                     "metrics": history, "best_validation": log.best_validation}, path)
 
     end = config.num_updates if stop_after is None else min(stop_after, config.num_updates)
-    wall_offset = history[-1]["wall_seconds"] if history else 0.0
-    started, lines = time.perf_counter(), progress and not interactive()
-    bar = tqdm(range(start, end), initial=start, total=config.num_updates, disable=not progress or lines,
-               desc=f"maml on {config.task.task} k={config.task.num_actions} n={config.task.num_traj}")
-    for update in bar:
+    t = config.task
+    log = UpdateLog(run_dir, total=config.num_updates, start=start, end=end, checkpoint_every=config.checkpoint_every,
+                    steps_per_update=config.steps_per_update, history=history, best_validation=best_validation,
+                    wall_offset=history[-1]["wall_seconds"] if history else 0.0, fields=METRIC_FIELDS,
+                    save=save_checkpoint, progress=progress, desc=f"maml on {t.task} k={t.num_actions} n={t.num_traj}")
+    for update in log:
         tasks = sample_tasks(config.task, config.model.meta_batch_tasks, generators["tasks"])
         stats = outer_step(agent, optimizer, tasks, generators)
-        wall = wall_offset + time.perf_counter() - started
         row = {"update": update + 1, "env_steps": (update + 1) * config.steps_per_update,
-               "wall_seconds": round(wall, 3), **stats}
-        validated = config.validate_every and (update + 1) % config.validate_every == 0
-        if validated:
+               "wall_seconds": round(log.wall(), 3), **stats}
+        if config.validate_every and (update + 1) % config.validate_every == 0:
             result = evaluate_maml(agent, config.validate_trials, VALIDATION_SEED, device)
             row["validation_return"], row["validation_se"] = result.mean, result.se
-        history.append(row)
-        append_metrics(metrics_path, row, METRIC_FIELDS)
-        if validated and row["validation_return"] > best_validation:
-            best_validation = row["validation_return"]
-            save_checkpoint(update + 1, run_dir / BEST_FILE)
-        steps_per_second = config.steps_per_update * (update + 1 - start) / max(wall - wall_offset, 1e-9)
-        bar.set_postfix(ret=f"{row['mean_trial_return']:.2f}", sps=f"{steps_per_second:,.0f}")
-        if lines and (validated or (update + 1) % PROGRESS_EVERY == 0 or update + 1 == end):
-            print(progress_line(row, config.num_updates, steps_per_second), flush=True)
-        if (update + 1) % config.checkpoint_every == 0 or update + 1 == end:
-            save_checkpoint(update + 1)
-    bar.close()
-    if start >= end:  # nothing left to do: make sure the files exist
-        save_checkpoint(start)
+        log.record(row)
+    log.close()
     return history
 
 

@@ -11,26 +11,24 @@ from __future__ import annotations
 
 import math
 import shutil
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
-from rl2lib.cli import (PROGRESS_EVERY, build_parser, cli_error, config_from_args, phase2_command, recipe_phase2,
+from rl2lib.cli import (build_parser, cli_error, config_from_args, phase2_command, recipe_phase2,
                         resolve_device, resumed_config)
 from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import evaluate_policy
+from rl2lib.loop import UpdateLog
 from rl2lib.models import build_policy
 from rl2lib.models.snail import num_dense_blocks
 from rl2lib.paths import default_run_name, repo_path, results_dir, run_name_for
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
-from rl2lib.runs import (BEST_FILE, CHECKPOINT_FILE, CHECKPOINT_FORMAT, METRICS_FILE, TrainingError, append_metrics,
-                         load_checkpoint, same_run, save_atomic, write_config, write_metrics)
+from rl2lib.runs import (CHECKPOINT_FILE, CHECKPOINT_FORMAT, METRIC_FIELDS, METRICS_FILE, TrainingError, load_checkpoint,
+                         same_run, save_atomic, write_config, write_metrics)
 
 VALIDATION_SEED = 1_000_003
 """Seed of the held-out validation tasks (`--validate_every`): the tables evaluate on seed 0 and the
@@ -89,19 +87,6 @@ def validate(policy: torch.nn.Module, config: TrainConfig, device: torch.device)
     result = evaluate_policy(policy, config.task, config.validate_trials, VALIDATION_SEED, device=device)
     policy.train()
     return result.mean, result.se
-
-
-def interactive() -> bool:
-    """Whether progress can be a live bar: a terminal, or a notebook kernel (tqdm's widget)."""
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
-
-
-def progress_line(row: dict, num_updates: int, steps_per_second: float) -> str:
-    """One log line of an update: 'update 20/300  30,500,000 steps  return 401.09  validation 402.89 +- 2.71  21,034 steps/s'."""
-    validation = (f"  validation {row['validation_return']:.2f} +- {row['validation_se']:.2f}"
-                  if "validation_return" in row else "")
-    return (f"update {row['update']}/{num_updates}  {row['env_steps']:,} steps  return {row['mean_trial_return']:.2f}"
-            f"{validation}  {steps_per_second:,.0f} steps/s")
 
 
 def load_parent(config: TrainConfig) -> dict:
@@ -187,14 +172,15 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
                      "model": policy.state_dict(), "optimizer": optimizer.state_dict(),
                      "normalizer": normalizer.state_dict(),
                      "generators": {name: g.get_state() for name, g in generators.items()},
-                     "metrics": history, "best_validation": best_validation, "offsets": offsets}, path)
+                     "metrics": history, "best_validation": log.best_validation, "offsets": offsets}, path)
 
     end = config.num_updates if stop_after is None else min(stop_after, config.num_updates)
-    started = time.perf_counter()
-    lines = progress and not interactive()
-    bar = tqdm(range(start, end), initial=start, total=config.num_updates, disable=not progress or lines,
-               desc=f"{config.model.model_type} on {config.task.task} k={config.task.num_actions} n={config.task.num_traj}")
-    for update in bar:
+    t = config.task
+    log = UpdateLog(run_dir, total=config.num_updates, start=start, end=end, checkpoint_every=config.checkpoint_every,
+                    steps_per_update=config.steps_per_update, history=history, best_validation=best_validation,
+                    wall_offset=wall_offset, fields=METRIC_FIELDS, save=save_checkpoint, progress=progress,
+                    desc=f"{config.model.model_type} on {t.task} k={t.num_actions} n={t.num_traj}")
+    for update in log:
         learning_rate, ent_coef = schedule(config, update)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate
@@ -206,27 +192,13 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         except NonFiniteLoss:
             raise TrainingError(f"loss became NaN or infinite at metalearn epoch {update + 1}; "
                                 f"the last good checkpoint {checkpoint_path} is left intact") from None
-        wall = wall_offset + time.perf_counter() - started
         row = {"update": update + 1, "env_steps": offsets["env_steps"] + (update + 1) * config.steps_per_update,
-               "wall_seconds": round(wall, 3), "mean_trial_return": batch.totals.mean().item(),
+               "wall_seconds": round(log.wall(), 3), "mean_trial_return": batch.totals.mean().item(),
                **stats, "learning_rate": learning_rate, "ent_coef": ent_coef}
-        validated = config.validate_every and (update + 1) % config.validate_every == 0
-        if validated:
+        if config.validate_every and (update + 1) % config.validate_every == 0:
             row["validation_return"], row["validation_se"] = validate(policy, config, device)
-        history.append(row)
-        append_metrics(metrics_path, row)
-        if validated and row["validation_return"] > best_validation:
-            best_validation = row["validation_return"]
-            save_checkpoint(update + 1, run_dir / BEST_FILE)
-        steps_per_second = config.steps_per_update * (update + 1 - start) / max(wall - wall_offset, 1e-9)
-        bar.set_postfix(ret=f"{row['mean_trial_return']:.2f}", sps=f"{steps_per_second:,.0f}")
-        if lines and (validated or (update + 1) % PROGRESS_EVERY == 0 or update + 1 == end):
-            print(progress_line(row, config.num_updates, steps_per_second), flush=True)
-        if (update + 1) % config.checkpoint_every == 0 or update + 1 == end:
-            save_checkpoint(update + 1)
-    bar.close()
-    if start >= end:  # nothing left to do: make sure the files exist
-        save_checkpoint(start)
+        log.record(row)
+    log.close()
     return history
 
 
