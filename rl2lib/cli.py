@@ -261,7 +261,10 @@ def flag_argv(flags: dict) -> list[str]:
     for name, value in flags.items():
         if value is None or value is False:
             continue
-        argv += [f"--{name}"] if value is True else [f"--{name}", str(value)]
+        if value is True:
+            argv.append(f"--{name}")
+        else:  # a list is one flag with several words (nargs)
+            argv += [f"--{name}", *map(str, value if isinstance(value, (list, tuple)) else [value])]
     return argv
 
 

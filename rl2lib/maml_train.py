@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from rl2lib.campaign import CONFIRM_SEED, CONFIRM_TRIALS
-from rl2lib.cli import cli_error, resolve_device
+from rl2lib.cli import cli_error, flag_argv, resolve_device
 from rl2lib.config import TASK_NAMES, ConfigError, TaskConfig
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import EvalResult
@@ -306,12 +306,7 @@ def config_flags(config: MAMLTrainConfig) -> dict:
 def command_for(config: dict, run_name: str) -> str:
     """The `rl2-maml` command of a run's config.json, checked to rebuild it."""
     flags = config_flags(MAMLTrainConfig.from_dict(config))
-    argv = []
-    for name, value in flags.items():
-        if value is True:
-            argv.append(f"--{name}")
-        else:
-            argv += [f"--{name}", *(map(str, value) if isinstance(value, list) else [str(value)])]
+    argv = flag_argv(flags)
     rebuilt = config_from_args(build_parser().parse_args(argv))
     if rebuilt.to_dict() != MAMLTrainConfig.from_dict(config).to_dict():
         return "(config not expressible by flags: see config.json)"
