@@ -5,6 +5,7 @@ import torch
 from rl2lib.cli import build_parser, config_from_args
 from rl2lib.config import PPOConfig, TaskConfig, TrainConfig
 from rl2lib.envs import seeded_tasks
+from rl2lib.models.snail import TCBlock
 from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
 from rl2lib.rollout import collect_trials
 from rl2lib.train import build_config_policy
@@ -72,3 +73,22 @@ def test_precision_is_a_run_setting_that_reaches_the_config_and_the_default_is_f
     saved = parse().to_dict()
     del saved["precision"]  # a config written before the field: fp32, as it was trained
     assert TrainConfig.from_dict(saved).precision == "fp32"
+
+
+def test_the_bf16_dense_stack_does_not_read_stale_memory():
+    """A bf16 matmul on AMX reads past the valid columns of a strided input and multiplies them by
+    zeros (oneDNN issue #5717), so NaN bytes left in DenseStack's buffer by earlier tensors made
+    training losses NaN at random on AMX machines. Freed memory is filled with NaN before each
+    forward; the output must stay finite and bit-identical. (Only AMX machines could fail this.)"""
+    torch.manual_seed(0)
+    T, B, C = 100, 250, 13
+    net = TCBlock(T, C, 16)  # 7 DenseBlocks: input widths 13, 29, ... none a multiple of 32
+    x = torch.randn(T, B, C)
+    with torch.no_grad(), update_autocast("bf16", torch.device("cpu")):
+        reference = net(x)
+        for _ in range(3):
+            stale = torch.full((T * B * net.out_size,), float("nan"), dtype=torch.bfloat16)
+            del stale  # its block goes back to the allocator, NaN bytes and all
+            out = net(x)
+            assert torch.isfinite(out).all() and torch.equal(out, reference)
+    assert torch.isfinite(reference).all()

@@ -61,7 +61,10 @@ class DenseStack(torch.autograd.Function):
         """x (T, B, C); params: per block its stacked weight (4D, c_i) and bias (2D,). -> (T, B, C + n D)."""
         T, B, C = x.shape
         D, num_blocks = filters, len(dilations)
-        out = x.new_empty(T, B, C + num_blocks * D)  # (T, B, C_out) every block's input and output
+        # (T, B, C_out) every block's input and output. Zero-filled, not empty: a bf16 matmul on AMX
+        # reads past the c valid columns of its strided input and relies on NaN * 0 = 0 there
+        # (oneDNN issue #5717), so stale NaN bytes in the unwritten columns would leak into the output.
+        out = x.new_zeros(T, B, C + num_blocks * D)
         out[..., :C] = x
         flat = out.view(T * B, -1)  # (T B, C_out); a prefix of columns is a block's input
         gates = x.new_empty(num_blocks, 2, T, B, D)  # (n, 2, T, B, D) tanh(f) and sigmoid(g), for backward
@@ -263,9 +266,10 @@ class SNAILNet(nn.Module):
 
     def new_cache(self, batch_size: int, device, dtype) -> SNAILCache:
         T, B, att = self.seq_len, batch_size, self.attention
-        # torch.empty: row t is always written before it is read, and rows > t are never read
+        # row t is always written before it is read and rows > t are never read; the features are
+        # zero-filled all the same, as in DenseStack.forward (a bf16 matmul reads past its c columns)
         return SNAILCache(
-            features=torch.empty(T, B, self.out_size, device=device, dtype=dtype),  # (T, B, C_out)
+            features=torch.zeros(T, B, self.out_size, device=device, dtype=dtype),  # (T, B, C_out)
             keys=torch.empty(B, T, att.key_size, device=device, dtype=dtype),  # (B, T, K)
             values=torch.empty(B, T, att.value_size, device=device, dtype=dtype),  # (B, T, V)
         )
