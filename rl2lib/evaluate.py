@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from rl2lib.agents import BaselineAgent, play_trials
 from rl2lib.baselines import BASELINES, Baseline
 from rl2lib.cli import cli_error, resolve_device
 from rl2lib.config import ConfigError, TaskConfig
@@ -26,20 +27,6 @@ from rl2lib.rollout import collect_trials
 from rl2lib.runs import TrainingError, load_policy
 
 TUNING_SEED_OFFSET = 1_000_000
-
-
-@dataclass
-class TrialRecord:
-    """Everything that happened in B trials, time-major."""
-
-    states: torch.Tensor  # (T, B) state before each step
-    actions: torch.Tensor  # (T, B)
-    rewards: torch.Tensor  # (T, B)
-
-    @property
-    def totals(self) -> torch.Tensor:
-        """Undiscounted total reward of each trial, (B,)."""
-        return self.rewards.sum(0)
 
 
 @dataclass
@@ -79,29 +66,6 @@ def evaluation_generators(seed: int, device: torch.device | str = "cpu") -> tupl
     return env_generator, agent_generator
 
 
-def play_trials(agent: Baseline, env: TrialEnv, generator: torch.Generator) -> TrialRecord:
-    """Play one whole trial in each of the env's B tasks with a baseline.
-
-    Returns a TrialRecord of (T, B) tensors, T = n * episode length.
-    """
-    T, B = env.config.trial_len, env.num_trials
-    states = torch.zeros(T, B, dtype=torch.long, device=env.device)  # (T, B)
-    actions = torch.zeros(T, B, dtype=torch.long, device=env.device)  # (T, B)
-    rewards = torch.zeros(T, B, dtype=torch.float64, device=env.device)  # (T, B)
-    env.reset()
-    agent.tasks = env.tasks  # only the ceilings (oracles) read the true tasks
-    agent.reset(B, env.device, generator)
-    for t in range(T):
-        if env.step_in_episode == 0:
-            agent.begin_episode()
-        states[t] = env.states
-        actions[t] = agent.act(env.states, env.step_in_episode)
-        result = env.step(actions[t])
-        rewards[t] = result.rewards
-        agent.update(states[t], actions[t], result.rewards, result.next_states, result.episode_done)
-    return TrialRecord(states, actions, rewards)
-
-
 def make_baseline(task_config: TaskConfig, name: str, param=None) -> Baseline:
     """Instantiate baseline `name` for the task with hyper-parameter `param` (None: its default).
 
@@ -121,7 +85,7 @@ def play_baseline(task_config: TaskConfig, name: str, param=None, num_trials: in
     agent = make_baseline(task_config, name, param)
     tasks = seeded_tasks(task_config, num_trials, seed, device)
     env_generator, agent_generator = evaluation_generators(seed, device)
-    record = play_trials(agent, TrialEnv(tasks, task_config, env_generator), agent_generator)
+    record = play_trials(BaselineAgent(agent, agent_generator), TrialEnv(tasks, task_config, env_generator))
     return agent, tasks, record
 
 
@@ -174,7 +138,7 @@ def evaluate_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials
     return EvalResult(name, task_config, batch.totals.double().cpu(), seed, None)
 
 
-def evaluate_checkpoint(path: Path, num_trials: int = 1000, seed: int = 0, greedy: bool = False,
+def evaluate_checkpoint(path: Path | str, num_trials: int = 1000, seed: int = 0, greedy: bool = False,
                         device: torch.device | str = "cpu", task: str | None = None,
                         num_actions: int | None = None, num_traj: int | None = None) -> EvalResult:
     """Evaluate a checkpoint written by `rl2lib.train`. Task settings default to the checkpoint's.

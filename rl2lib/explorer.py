@@ -20,7 +20,7 @@ seen so far:
   distribution's uniform prior ([1] Sec. 3.1), computed from the trial's history whatever the agent;
   MDPs: how often each state has been visited.
 - the cumulative reward beside a few baselines (bandit: greedy, TS, oracle; MDP: greedy, PSRL,
-  oracle) played on the same task with the same seed through `rl2lib.evaluate.play_trials`.
+  oracle) played on the same task with the same seed through `rl2lib.agents.play_trials`.
 Baselines run with their default hyper-parameter (no tuning). `agent_options` lists what can play a
 setting: the trained runs that fill its table cells (`rl2lib.tables.load_results`), the baselines,
 then the other runs trained on the same (task, k, n), each labelled with what it is.
@@ -43,12 +43,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy.stats import beta as beta_distribution
 
+from rl2lib.agents import BaselineAgent, PolicyAgent, play_trials
 from rl2lib.baselines import BASELINES, Baseline
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import Tasks, TrialEnv, seeded_tasks
-from rl2lib.evaluate import make_baseline, evaluation_generators, play_trials
+from rl2lib.evaluate import evaluation_generators, make_baseline
 from rl2lib.paths import PHASE2_SUFFIX, default_run_name, phase2_run_name, portable_path, repo_path, split_seed
-from rl2lib.rollout import sample_actions
 from rl2lib.runs import TrainingError, agent_path, iter_runs, load_policy
 from rl2lib.tables import load_results
 
@@ -149,7 +149,7 @@ class TrialSession:
         for name in names:
             env_generator, agent_generator = evaluation_generators(self.seed)
             env = TrialEnv(self.tasks, self.config, env_generator)
-            record = play_trials(make_baseline(self.config, name), env, agent_generator)
+            record = play_trials(BaselineAgent(make_baseline(self.config, name), agent_generator), env)
             rewards[name] = record.rewards[:, 0].double().numpy()  # (T,)
         return rewards
 
@@ -165,14 +165,13 @@ class TrialSession:
 
     def reset(self) -> None:
         """Back to the trial's start on the same task, with the same seeds: replays identically."""
-        env_generator, self.agent_generator = evaluation_generators(self.seed)
+        env_generator, agent_generator = evaluation_generators(self.seed)
         self.env = TrialEnv(self.tasks, self.config, env_generator)
-        self.obs = self.env.reset()  # (1, obs_size)
         if self.baseline is not None:
-            self.baseline.tasks = self.tasks  # only the oracle reads the true task
-            self.baseline.reset(1, self.tasks.device, self.agent_generator)
+            self.agent = BaselineAgent(self.baseline, agent_generator)
         else:
-            self.memory = self.policy.initial_state(1, self.tasks.device)
+            self.agent = PolicyAgent(self.policy, agent_generator)
+        self.agent.start(self.env, self.env.reset())
         self.replicas = self._make_replicas()
         self.history: list[StepRecord] = []
         self._probs = None
@@ -207,34 +206,22 @@ class TrialSession:
         """What happens before an action: baselines (re-)plan at an episode's start, a policy reads its input."""
         if self.done:
             return
-        if self.baseline is not None:
-            if self.env.step_in_episode == 0:
-                self.baseline.begin_episode()
-                if self.replicas is not None:
-                    self.replicas.begin_episode()
-        else:
-            with torch.no_grad():
-                self.logits, _, self.next_memory = self.policy.step(self.obs, self.memory)  # (1, A)
+        self.agent.prepare(self.env)
+        if self.replicas is not None and self.env.step_in_episode == 0:
+            self.replicas.begin_episode()
 
     def step(self) -> StepRecord:
         """Take one step of the trial (a RuntimeError once the trial is over)."""
         if self.done:
             raise RuntimeError("the trial is over: reset() to play it again")
         states = self.env.states.clone()  # (1,)
-        if self.baseline is not None:
-            actions = self.baseline.act(states, self.env.step_in_episode)  # (1,)
-        else:
-            actions = sample_actions(self.logits, self.agent_generator)  # (1,)
+        actions = self.agent.act(self.env)  # (1,)
         result = self.env.step(actions)
-        if self.baseline is not None:
-            self.baseline.update(states, actions, result.rewards, result.next_states, result.episode_done)
-            if self.replicas is not None:
-                R = self.num_replicas
-                self.replicas.update(states.expand(R), actions.expand(R), result.rewards.expand(R),
-                                     result.next_states.expand(R), result.episode_done)
-        else:
-            self.memory = self.next_memory
-        self.obs = result.obs
+        self.agent.observe(states, actions, result)
+        if self.replicas is not None:
+            R = self.num_replicas
+            self.replicas.update(states.expand(R), actions.expand(R), result.rewards.expand(R),
+                                 result.next_states.expand(R), result.episode_done)
         record = StepRecord(int(states[0]), int(actions[0]), float(result.rewards[0]), result.episode_done,
                             self._probs)
         self.history.append(record)
@@ -274,7 +261,7 @@ class TrialSession:
             return None
         if self._probs is None:
             if self.policy is not None:
-                self._probs = torch.softmax(self.logits[0].double(), -1).numpy()
+                self._probs = torch.softmax(self.agent.logits[0].double(), -1).numpy()
             elif self.replicas is not None:
                 R = self.num_replicas
                 actions = self.replicas.act(self.env.states.expand(R), self.env.step_in_episode)  # (R,)

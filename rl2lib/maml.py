@@ -15,7 +15,7 @@ Hessian-vector products of a KL that itself holds a gradient need third ones) an
 How [2] split its trials is not stated; `adapt_episodes` (adapt within the scored trial, n // 2 by
 default) and `adapt_trials` (adapt on unscored trials of the same task first, MAML-RL's own
 protocol) are the two readings, played as one longer trial whose scored part alone counts.
-`MAMLAgent` offers the baselines' interface, so `rl2lib.evaluate.play_trials` plays it on the same
+`MAMLAgent` offers the baselines' interface, so `rl2lib.agents.play_trials` plays it on the same
 seeded tasks as every other agent (`evaluate_maml`); `rl2lib.maml_train` runs the training.
 References: [1] Finn et al. 2017, "Model-Agnostic Meta-Learning", arXiv:1703.03400; [2] Mishra et
 al. 2018, "SNAIL", arXiv:1707.03141; [3] Duan et al. 2016, "RL^2"; [4] Schulman et al. 2017, "PPO";
@@ -32,11 +32,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
 
+from rl2lib.agents import BaselineAgent, TrialRecord, play_trials, sample_actions
 from rl2lib.baselines.base import Baseline
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import Tasks, TrialEnv, seeded_tasks
-from rl2lib.evaluate import EvalResult, TrialRecord, evaluation_generators, play_trials
-from rl2lib.rollout import sample_actions
+from rl2lib.evaluate import EvalResult, evaluation_generators
 
 
 @dataclass(frozen=True)
@@ -303,9 +303,9 @@ class MAMLAgent(Baseline):
 def play_maml(agent: MAMLAgent, tasks: Tasks, env_generator: torch.Generator,
               agent_generator: torch.Generator) -> TrialRecord:
     """The played trial (`agent.played`: any unscored trials, then the scored one) on each of the B
-    `tasks` through `rl2lib.evaluate.play_trials`; (T, B) records."""
+    `tasks` through `rl2lib.agents.play_trials`; (T, B) records."""
     agent.policy.to(tasks.device)
-    return play_trials(agent, TrialEnv(tasks, agent.played, env_generator), agent_generator)
+    return play_trials(BaselineAgent(agent, agent_generator), TrialEnv(tasks, agent.played, env_generator))
 
 
 def scored_totals(agent: MAMLAgent, record: TrialRecord) -> torch.Tensor:

@@ -92,8 +92,9 @@ def read_metrics(run_dir: Path) -> list[dict]:
     return list(csv.DictReader(path.read_text().splitlines())) if path.exists() else []
 
 
-def load_checkpoint(path: Path, checkpoint_format: str = CHECKPOINT_FORMAT) -> dict:
+def load_checkpoint(path: Path | str, checkpoint_format: str = CHECKPOINT_FORMAT) -> dict:
     """Read a checkpoint of `checkpoint_format`; a missing or foreign file is a one-line TrainingError."""
+    path = Path(path)
     if not path.is_file():
         raise TrainingError(f"checkpoint {path} does not exist")
     try:
@@ -111,7 +112,7 @@ def trained_updates(run_dir: Path, checkpoint_format: str = CHECKPOINT_FORMAT) -
     return load_checkpoint(path, checkpoint_format)["update"] if path.exists() else 0
 
 
-def load_policy(path: Path, device: torch.device | str = "cpu",
+def load_policy(path: Path | str, device: torch.device | str = "cpu",
                 task: TaskConfig | None = None) -> tuple[torch.nn.Module, TrainConfig]:
     """The trained policy and its config from a checkpoint, built for trials of `task` (default: the
     checkpoint's; a SNAIL keeps the TCBlock depth it was trained with, so its weights fit any T)."""

@@ -14,7 +14,8 @@ from rl2lib.baselines.mdps import (EPSILON_GRID, MDP_BASELINES, NUM_SAMPLES_GRID
 from rl2lib.config import TaskConfig
 from rl2lib.sampling import sample_dirichlet, sample_gamma
 from rl2lib.envs import TrialEnv, plan_finite_horizon, seeded_tasks
-from rl2lib.evaluate import evaluate_baseline, play_trials
+from rl2lib.agents import BaselineAgent, play_trials
+from rl2lib.evaluate import evaluate_baseline
 
 CONFIG = TaskConfig(task="mdp", num_traj=10)
 
@@ -77,8 +78,8 @@ def test_counts_through_a_whole_trial():
     config = TaskConfig(task="mdp", num_traj=3)
     tasks = seeded_tasks(config, 8, seed=5)
     agent = MDP_BASELINES["eps_greedy"](config, 0.5)
-    record = play_trials(agent, TrialEnv(tasks, config, torch.Generator().manual_seed(1)),
-                         torch.Generator().manual_seed(2))
+    record = play_trials(BaselineAgent(agent, torch.Generator().manual_seed(2)),
+                         TrialEnv(tasks, config, torch.Generator().manual_seed(1)))
     assert (agent.visit_counts.sum((1, 2)) == config.trial_len).all()
     assert (agent.transition_counts.sum((1, 2, 3)) == config.trial_len - config.num_traj).all()
     # the transition counts equal the (state, action) -> next state pairs within episodes

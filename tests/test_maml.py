@@ -7,7 +7,7 @@ import torch
 
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import BanditTasks, TrialEnv, sample_tasks
-from rl2lib.evaluate import play_trials
+from rl2lib.agents import BaselineAgent, play_trials
 from rl2lib.maml import (MAMLAgent, MAMLConfig, MAMLPolicy, adapt, advantages, evaluate_maml, inner_objective,
                          outer_step, play_maml)
 from rl2lib.maml_train import MAMLTrainConfig
@@ -66,8 +66,8 @@ def test_agent_adapts_at_the_split_on_its_own_first_half():
     cfg = MAMLConfig(hidden_sizes=(), inner_lr=0.5, inner_norm_adv=True)
     agent = MAMLAgent(TWO_ARMS, cfg, policy)
     tasks = BanditTasks(torch.tensor([[0.9, 0.1], [0.2, 0.7], [0.5, 0.5]]))
-    record = play_trials(agent, TrialEnv(tasks, TWO_ARMS, torch.Generator().manual_seed(1)),
-                         torch.Generator().manual_seed(2))
+    record = play_trials(BaselineAgent(agent, torch.Generator().manual_seed(2)),
+                         TrialEnv(tasks, TWO_ARMS, torch.Generator().manual_seed(1)))
     assert agent.adapt_episodes == 6
     for task in range(3):
         w, b = hand_step(record.actions[:6, task].tolist(), record.rewards[:6, task].tolist(), 0.5, True)

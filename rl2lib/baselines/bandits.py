@@ -88,7 +88,7 @@ class RandomBandit(RandomBaseline):
 
 class OracleBandit(Baseline):
     """Always pulls the arm of highest true p: expected total n k / (k + 1). A ceiling, not a column
-    of [1] Table 1; it reads the true tasks that `rl2lib.evaluate.play_trials` sets as `self.tasks`."""
+    of [1] Table 1; it reads the true tasks that `rl2lib.agents.play_trials` sets as `self.tasks`."""
 
     name, task = "oracle", "bandit"
 

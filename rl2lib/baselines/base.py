@@ -1,4 +1,4 @@
-"""The interface every baseline implements, so one loop (`rl2lib.evaluate.play_trials`) plays them all.
+"""The interface every baseline implements, so one loop (`rl2lib.agents.play_trials`) plays them all.
 
 A baseline acts in B trials at once. Per trial it keeps the statistics of what it has seen (counts,
 posteriors); nothing is shared between trials. Bandits are played as one-state MDPs with
@@ -22,7 +22,7 @@ class Baseline:
     param_grid: tuple = ()  # the papers' tuning grid for it
     default_param: float | int | None = None
     param_range: Interval | None = None  # the values it may take (a probability: [0, 1], ...)
-    tasks = None  # the true tasks, set by `rl2lib.evaluate.play_trials`; only oracles may read them
+    tasks = None  # the true tasks, set by `rl2lib.agents.play_trials`; only oracles may read them
 
     def __init__(self, task_config: TaskConfig, param=None):
         self.config = task_config

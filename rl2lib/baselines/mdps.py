@@ -327,7 +327,7 @@ class GreedyMDP(EpsilonGreedyMDP):
 
 class OracleMDP(TabularMDPBaseline):
     """Acts optimally on the true MDP of each trial (the ceiling). Needs `tasks`, which
-    `rl2lib.evaluate.play_trials` sets on every agent before `reset`."""
+    `rl2lib.agents.play_trials` sets on every agent before `reset`."""
 
     name = "oracle"
 
