@@ -149,14 +149,15 @@ class PPOConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.num_trials >= 1, f"num_trials per update must be >= 1, got {self.num_trials}"),
-            (self.minibatch_trials >= 1, f"minibatch_trials must be >= 1, got {self.minibatch_trials}"),
+            (self.num_trials >= 1, f"num_trials (trials per update, --batch_size in steps) must be >= 1, got {self.num_trials}"),
+            (self.minibatch_trials >= 1,
+             f"minibatch_trials (--mini_batch_size in steps) must be >= 1, got {self.minibatch_trials}"),
             (self.minibatch_trials <= self.num_trials,
              f"a minibatch ({self.minibatch_trials} trials) cannot exceed the batch ({self.num_trials} trials)"),
-            (self.update_epochs >= 1, f"ppo epochs must be >= 1, got {self.update_epochs}"),
-            (self.clip_coef > 0, f"clip_param must be > 0, got {self.clip_coef}"),
+            (self.update_epochs >= 1, f"update_epochs (--ppo_epochs) must be >= 1, got {self.update_epochs}"),
+            (self.clip_coef > 0, f"clip_coef (--clip_param) must be > 0, got {self.clip_coef}"),
             (0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}"),
-            (0 <= self.gae_lambda <= 1, f"tau (GAE lambda) must be in [0, 1], got {self.gae_lambda}"),
+            (0 <= self.gae_lambda <= 1, f"gae_lambda (--tau) must be in [0, 1], got {self.gae_lambda}"),
             (self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}"),
             (self.vf_coef >= 0, f"vf_coef must be >= 0, got {self.vf_coef}"),
             (self.ent_coef >= 0, f"ent_coef must be >= 0, got {self.ent_coef}"),
@@ -199,7 +200,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.num_updates < 1:
-            raise ConfigError(f"metalearn_epochs must be >= 1, got {self.num_updates}")
+            raise ConfigError(f"num_updates (--metalearn_epochs) must be >= 1, got {self.num_updates}")
         if self.num_tasks < 0:
             raise ConfigError(f"num_tasks must be >= 0 (0 = a fresh task per trial), got {self.num_tasks}")
         if self.checkpoint_every < 1:

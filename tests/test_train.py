@@ -1,5 +1,6 @@
 """The trainer: learning on an easy task, kill-and-resume, the original command lines, bad flags."""
 import csv
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 import torch
 
 from rl2lib.cli import build_parser, config_from_args
-from rl2lib.config import ModelConfig, PPOConfig, TaskConfig, TrainConfig
+from rl2lib.config import ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.evaluate import evaluate_checkpoint
 from rl2lib.train import TrainingError, main, train
 
@@ -123,11 +124,11 @@ def test_sample_commands_run_unchanged(command, tmp_path):
     (["--num_traj", "0"], "num_traj"),
     (["--num_tasks", "-1"], "num_tasks must be >= 0"),
     (["--gamma", "1.5"], "gamma must be in [0, 1]"),
-    (["--tau", "-0.1"], "tau (GAE lambda)"),
-    (["--clip_param", "0"], "clip_param must be > 0"),
+    (["--tau", "-0.1"], "gae_lambda (--tau) must be in [0, 1]"),
+    (["--clip_param", "0"], "clip_coef (--clip_param) must be > 0"),
     (["--learning_rate", "-1"], "learning_rate must be > 0"),
-    (["--ppo_epochs", "0"], "ppo epochs must be >= 1"),
-    (["--metalearn_epochs", "0"], "metalearn_epochs must be >= 1"),
+    (["--ppo_epochs", "0"], "update_epochs (--ppo_epochs) must be >= 1"),
+    (["--metalearn_epochs", "0"], "num_updates (--metalearn_epochs) must be >= 1"),
     (["--batch_size", "0"], "batch_size must be >= 1"),
     (["--num_workers", "0"], "num_workers must be >= 1"),
     (["--device", "tpu"], "unknown device"),
@@ -148,6 +149,19 @@ def test_impossible_flags_give_one_line_errors(args, fragment, tmp_path, capsys)
     assert fragment in err, err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()  # nothing written
+
+
+@pytest.mark.parametrize("fields, fragment", [
+    ({"clip_coef": 0.0}, "clip_coef (--clip_param) must be > 0"),
+    ({"gae_lambda": 1.5}, "gae_lambda (--tau) must be in [0, 1]"),
+    ({"update_epochs": 0}, "update_epochs (--ppo_epochs) must be >= 1"),
+])
+def test_a_config_built_in_python_names_the_field_it_was_given(fields, fragment):
+    """A notebook builds PPOConfig from its fields: the error names the field first, the flag beside it."""
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        PPOConfig(**fields)
+    with pytest.raises(ConfigError, match=re.escape("num_updates (--metalearn_epochs) must be >= 1")):
+        TrainConfig(num_updates=0)
 
 
 def test_bad_flag_in_a_real_process_has_no_traceback(tmp_path):
