@@ -1,21 +1,10 @@
 """Throughput benchmark: environment steps per second where the training compute goes, against a bound.
 
-`python -m rl2lib.bench` (`make bench`) prints a table and writes `results/bench/bench_<device>.json`.
-A row is a model (GRU or SNAIL) at a size (`paper`: the GRU of 256 units and SNAIL with a TCBlock
-depth of ceil(log2 T), [1] and [2]; `recipe`: this workbook's GRU of 128 units and SNAIL at the
-depth of T = 100, as the campaign trains trials longer than 100 steps), a setting (a task and trial
-length, T = 100 to 1000 steps), a device and a precision (fp32, or bf16 autocast in the update). Each
-row runs in a fresh process (so that its peak memory is its own) and times, on one batch of about
-`--steps` environment steps in whole trials of different tasks:
-- sampling: `collect_trials`, all trials stepped as one batch;
-- training, end to end: one update, sampling plus 5 PPO epochs of 4 minibatches of whole trials;
-- the bound: sampling plus the same network's forward, backward and Adam step alone on the same
-  minibatches, 5 epochs, with nothing else (no GAE, loss terms, clipping or shuffling); the ratio
-  training / bound in steps/s says how close to it the update runs;
-- a naive loop that steps one task at a time through a batch-1 network, as the original project
-  sampled (the ratio to batched sampling is what batching buys).
-Every figure is timed `--repeats` times after a warm-up; the table gives the median and the
-min-max. Peak memory is the row process's resident set (CPU) or allocated memory (CUDA).
+`python -m rl2lib.bench` (`make bench`) prints a table and writes `results/bench/bench_<device>.json`:
+per model (GRU or SNAIL), size (`paper`: [1]'s GRU of 256 units and [2]'s SNAIL at TCBlock depth
+ceil(log2 T); `recipe`: this workbook's), setting (task and trial length T = 100 to 1000), device and
+precision, the sampling, end-to-end training and bound rates, each as a median with its min-max, and
+the peak memory; `build_parser`'s epilog (`--help`) says what each figure times.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
 from __future__ import annotations
@@ -179,8 +168,26 @@ def choices(text: str, allowed, what: str) -> list[str]:
     return names
 
 
+EPILOG = """\
+Each row runs in a fresh process (so that its peak memory is its own) and times, on one batch of
+about --steps environment steps in whole trials of different tasks:
+- sampling: `collect_trials`, all trials stepped as one batch;
+- training, end to end: one update, sampling plus 5 PPO epochs of 4 minibatches of whole trials;
+- the bound: sampling plus the same network's forward, backward and Adam step alone on the same
+  minibatches, 5 epochs, with nothing else (no GAE, loss terms, clipping or shuffling); the ratio
+  training / bound in steps/s says how close to it the update runs;
+- a naive loop that steps one task at a time through a batch-1 network, as the original project
+  sampled (the ratio to batched sampling is what batching buys).
+The `recipe` size is this workbook's GRU of 128 units and SNAIL at the depth of T = 100 (as the
+campaign trains trials longer than 100 steps). Every figure is timed --repeats times after a
+warm-up; the table gives the median and the min-max. Peak memory is the row process's resident set
+(CPU) or allocated memory (CUDA).
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rl2lib.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m rl2lib.bench", description=__doc__.splitlines()[0], epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=100_000, help="environment steps per batch, in whole trials "
                         "(default 100000: 1000 trials at T = 100, 100 at T = 1000)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per figure, after a warm-up; the "

@@ -1,32 +1,11 @@
 """An interactive explorer: one trial on one task, stepped by hand, beside the baselines.
 
-`TrialSession` holds the logic and no widgets, so it can be tested: a setting (`TaskConfig`), an
-agent (a baseline name of `rl2lib.baselines.BASELINES`, a run folder written by `rl2-train`, which
-plays `rl2lib.runs.agent_path(folder)`, the file the tables score, or a checkpoint file) and a seed
-fix one task and one trial, with the seeds of `rl2lib.evaluate` (task from `seed`,
-environment noise from `seed + 1`, the agent's randomness from `seed + 2`), so that stepping a
-session to its end gives the trial that `rl2lib.evaluate.play_baseline(..., num_trials=1, seed)`
-(or `evaluate_policy`) plays. At each step it shows what the agent would do next and what has been
-seen so far:
-- the agent's action probabilities. A trained policy: the softmax of its logits, exact. A baseline
-  has no explicit policy, so the explorer reports an estimate: the fraction of `num_replicas`
-  copies of the baseline that pick each action now, each copy fed the same observations as the
-  agent (the same actions, rewards and states) but drawing its own internal randomness (from
-  `seed + 3`). That is P(a | history) with the baseline's randomness averaged out; for the MDP
-  baselines that plan once per episode it is not conditioned on the agent's own earlier choices
-  within the episode (which hint at the plan it drew). Deterministic baselines (greedy, UCB1,
-  Gittins, oracle) give one-hot estimates, except where ties are broken at random.
-- bandits: the Beta(1 + successes, 1 + failures) posterior of each arm under the task
-  distribution's uniform prior ([1] Sec. 3.1), computed from the trial's history whatever the agent;
-  MDPs: how often each state has been visited.
-- the cumulative reward beside a few baselines (bandit: greedy, TS, oracle; MDP: greedy, PSRL,
-  oracle) played on the same task with the same seed through `rl2lib.agents.play_trials`.
-Baselines run with their default hyper-parameter (no tuning). `agent_options` lists what can play a
-setting: the trained runs that fill its table cells (`rl2lib.tables.load_results`), the baselines,
-then the other runs trained on the same (task, k, n), each labelled with what it is.
-`build_explorer` wires ipywidgets to a session and redraws a PNG of `plot_session` in an
-`ipywidgets.Image` (DOM class `rl2-plot`, hidden while the setting cannot be played) and a one-line
-summary (DOM class `rl2-summary`, e.g. "step 3/10, total reward 2.00").
+`TrialSession` holds the logic and no widgets, so it can be tested: it plays any agent (a baseline,
+a trained run or a checkpoint) on the task of a seed with `rl2lib.evaluate`'s seeds, and shows at
+each step the agent's action probabilities, what has been seen (a bandit's arm posteriors, an MDP's
+visits) and the cumulative reward beside a few baselines. `agent_options` lists what can play a
+setting; `build_explorer` wires ipywidgets to a session and redraws `plot_session` as a PNG with a
+one-line summary (DOM classes `rl2-plot`, hidden while the setting cannot be played, and `rl2-summary`).
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
 from __future__ import annotations
@@ -91,6 +70,22 @@ class StepRecord:
 
 class TrialSession:
     """One trial of one agent on one task, advanced a step at a time.
+
+    The seeds are `rl2lib.evaluate`'s (task from `seed`, environment noise from `seed + 1`, the
+    agent's randomness from `seed + 2`), so stepping a session to its end gives the trial that
+    `rl2lib.evaluate.play_baseline(..., num_trials=1, seed)` (or `evaluate_policy`) plays, through
+    the same agents (`rl2lib.agents`). At each step it offers:
+    - the agent's action probabilities. A trained policy: the softmax of its logits, exact. A
+      baseline has no explicit policy, so the estimate is the fraction of `num_replicas` copies of
+      it that pick each action now, each copy fed the same observations as the agent but drawing
+      its own randomness (from `seed + 3`): P(a | history) with the baseline's randomness averaged
+      out. For the MDP baselines that plan once per episode it is not conditioned on the agent's own
+      earlier choices within the episode; deterministic baselines (greedy, UCB1, Gittins, oracle)
+      give one-hot estimates, except where ties are broken at random.
+    - bandits: the Beta(1 + successes, 1 + failures) posterior of each arm under the task
+      distribution's uniform prior ([1] Sec. 3.1), whatever the agent; MDPs: the visit counts.
+    - the cumulative reward beside `compare` (default: bandit greedy, TS, oracle; MDP greedy, PSRL,
+      oracle), each played on the same task with the same seeds, at its default hyper-parameter.
 
     Args:
         task_config: the setting (task, k = num_actions, n = num_traj).

@@ -1,23 +1,10 @@
 """The reproduction runner: execute the workbook's notebooks with papermill, one run per table cell.
 
-`python -m rl2lib.reproduce [--profile quick|paper] [--only PATTERN] [--seeds N] [--jobs N]
-[--executor local|ray [--address ADDR]] [--retries N] [--force] [--list]` runs the cells of a
-profile (`rl2lib/data/profiles.json`: per cell, the notebook, its parameters and optionally the
-CPUs/GPUs it needs) and keeps each executed notebook under `results/notebooks/`.
-
-- A cell whose done marker exists is skipped unless --force, so an interrupted run resumes where it
-  stopped; a failing cell is retried up to --retries times, then reported while the others go on;
-  the exit code is non-zero if any cell failed.
-- --seeds N runs every cell whose notebook has a `train_seed` parameter (the learner notebooks)
-  once per training seed 0..N-1; seed s > 0 is the cell `<name>_seed<s>` and trains the run
-  `<run>_seed<s>`. The tables then report the mean over seeds (`rl2lib.tables`).
-- Executors: `local` runs --jobs cells at a time in worker processes (one at a time in this process
-  when --jobs is 1); `ray` submits each cell as a Ray task declaring its CPUs and GPUs, to a local
-  Ray instance or to the cluster at --address. Both write the same files: a cell gets the results
-  folder's absolute path, so Ray workers must see this repository's filesystem (one machine, or a
-  cluster sharing it, e.g. over NFS).
-- Each cell runs its kernel with as many torch threads as the CPUs it declares (`cpus`, default 1):
-  on a shared machine, more threads than cores slow everything down.
+`python -m rl2lib.reproduce` runs the cells of a profile (`rl2lib/data/profiles.json`: per cell, the
+notebook, its parameters and optionally the CPUs/GPUs it needs), locally or as Ray tasks, resuming
+after an interruption and retrying failed cells, and keeps each executed notebook under
+`results/notebooks/`; `build_parser`'s epilog (`--help`) says how it resumes, seeds, executes and
+sets threads.
 """
 from __future__ import annotations
 
@@ -314,8 +301,26 @@ def run(profile: str = "quick", only: str | None = None, force: bool = False, se
         runner.close()
 
 
+EPILOG = """\
+- A cell whose done marker exists is skipped unless --force, so an interrupted run resumes where it
+  stopped; a failing cell is retried up to --retries times, then reported while the others go on;
+  the exit code is non-zero if any cell failed.
+- --seeds N runs every cell whose notebook has a `train_seed` parameter (the learner notebooks)
+  once per training seed 0..N-1; seed s > 0 is the cell `<name>_seed<s>` and trains the run
+  `<run>_seed<s>`. The tables then report the mean over seeds.
+- Executors: `local` runs --jobs cells at a time in worker processes (one at a time in this process
+  when --jobs is 1); `ray` submits each cell as a Ray task declaring its CPUs and GPUs, to a local
+  Ray instance or to the cluster at --address. Both write the same files: a cell gets the results
+  folder's absolute path, so Ray workers must see this repository's filesystem (one machine, or a
+  cluster sharing it, e.g. over NFS).
+- Each cell runs its kernel with as many torch threads as the CPUs it declares (`cpus`, default 1):
+  on a shared machine, more threads than cores slow everything down.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rl2lib.reproduce",
+    parser = argparse.ArgumentParser(prog="python -m rl2lib.reproduce", epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="Regenerate results/ by executing the notebooks with papermill.")
     add = parser.add_argument
     add("--profile", default="quick", help="quick (default; reduced budgets) or paper (full budgets)")

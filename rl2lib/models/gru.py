@@ -8,10 +8,6 @@ linear heads, which is cheaper and what most reproductions do. Their weight norm
 reproduced; `layer_norm=True` normalises the GRU output before the heads instead (as the public
 PyTorch reproduction did). Heads use orthogonal init, gain 0.01 for the policy head so that the
 first policy is near uniform, gain 1 for the value head (a common PPO practice, e.g. CleanRL).
-
-`forward` runs `nn.GRU` over the whole (T, B) sequence in one call (for the PPO update, with
-full backpropagation through time); `step` advances B trials by one step with the same weights
-(for sampling) and equals `forward` step by step.
 References: [1] Duan et al. 2016, "RL^2", arXiv:1611.02779.
 """
 from __future__ import annotations
@@ -45,6 +41,10 @@ def gru_step(gru: nn.GRU, x: Tensor, h: Tensor, out: Tensor | None = None) -> Te
 
 class GRUPolicy(nn.Module):
     """RL^2 GRU policy and value function ([1] Sec. 2.2).
+
+    `forward` runs `nn.GRU` over the whole (T, B) sequence in one call (for the PPO update, with
+    full backpropagation through time); `step` advances B trials by one step with the same weights
+    (for sampling) and equals `forward` step by step.
 
     Args:
         obs_size: width O of the RL^2 input (`TaskConfig.obs_size`).

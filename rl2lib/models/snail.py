@@ -1,28 +1,13 @@
 """SNAIL: temporal convolutions and causal attention over the whole trial ([2] Sec. 3, appendix).
 
-Building blocks as [2] defines them: DenseBlock(R, D) is a causal 1-D convolution with kernel 2,
-dilation R and D filters, gated activation tanh(x_f) * sigmoid(x_g), its output concatenated to
-its input; TCBlock(T, D) stacks DenseBlocks with dilations 2^i for i = 1 .. ceil(log2 T) (base 2:
-T = 100 gives 7 blocks); AttentionBlock(K, V) is single-head causal self-attention,
-softmax(Q K^T / sqrt(K)) over the *keys* with future keys masked, its read concatenated to its
-input. Network for the tabular tasks (as the appendix is reported; the bandit network is not
-confirmed, the same one is used): policy Linear(O, 32), TCBlock(T, 32), TCBlock(T, 32),
-AttentionBlock(32, 32), Linear to logits; value TCBlock(T, 16), TCBlock(T, 16), AttentionBlock(16, 16),
-Linear to the value. Choice: the value network reads the raw RL^2 input, as listed (no embedding of
-its own); `value_embed=True` gives it its own Linear(O, 16) first.
-Note: all dilations are even (2, 4, ...), so the convolutions alone connect step t only to steps
-t - 2m; odd offsets, t - 1 included, reach t through the attention block. This is [2]'s definition;
-`first_dilation=1` starts every TCBlock at dilation 1 instead (same number of blocks).
-
-Every block appends channels, so the input of each block is a *prefix* of the channels of the
-network's final features. The whole-trial forward writes both TCBlocks into one such buffer with a
-hand-written backward (`DenseStack`: no concatenation copies, memory linear in the depth), and runs
-the attention in fp32 even under bf16 autocast. The one-step forward (`step`) keeps a cache per network, allocated once
-per trial by `initial_state`: a feature buffer (T, B, C_out) written in place at row t (a dense
-block with dilation R reads row t - R of its input prefix) and key/value buffers (B, T, K) and
-(B, T, V) (attention at t reads rows 0..t). Nothing is recomputed for the prefix and nothing grows
-by concatenation. Memory: T * B * (C_out + K + V) floats per network; with the default widths
-C_out = 32 + 2 * 32 * ceil(log2 T) + 32 for the policy (e.g. 512 at T = 100).
+The network for the tabular tasks as the appendix reports it (the bandit network is not confirmed;
+the same one is used): policy Linear(O, 32), TCBlock(T, 32), TCBlock(T, 32), AttentionBlock(32, 32),
+Linear to logits; value TCBlock(T, 16), TCBlock(T, 16), AttentionBlock(16, 16), Linear to the value.
+The value network reads the raw RL^2 input, as listed (`value_embed=True` gives it its own Linear(O,
+16) first). The blocks are [2]'s (`DenseBlock`, `TCBlock`, `AttentionBlock`): all dilations are even
+(2, 4, ...), so the convolutions alone connect step t only to steps t - 2m and odd offsets reach t
+through the attention (`first_dilation=1` starts every TCBlock at dilation 1 instead). `SNAILNet`
+says how the whole-trial forward and the one-step cache are computed without concatenation copies.
 References: [2] Mishra et al. 2018, "A Simple Neural Attentive Meta-Learner", arXiv:1707.03141.
 """
 from __future__ import annotations
@@ -247,7 +232,18 @@ class SNAILState:
 
 
 class SNAILNet(nn.Module):
-    """[embedding Linear] -> TCBlock(T, D) -> TCBlock(T, D) -> AttentionBlock(K, V): features (T, B, C_out)."""
+    """[embedding Linear] -> TCBlock(T, D) -> TCBlock(T, D) -> AttentionBlock(K, V): features (T, B, C_out).
+
+    Every block appends channels, so the input of each block is a *prefix* of the channels of the
+    final features. The whole-trial forward writes both TCBlocks into one such buffer with a
+    hand-written backward (`DenseStack`: no concatenation copies, memory linear in the depth), and
+    runs the attention in fp32 even under bf16 autocast. The one-step forward (`step`) keeps a cache,
+    allocated once per trial by `new_cache`: a feature buffer (T, B, C_out) written in place at row t
+    (a dense block with dilation R reads row t - R of its input prefix) and key/value buffers (B, T,
+    K) and (B, T, V) (attention at t reads rows 0..t); nothing is recomputed for the prefix and
+    nothing grows by concatenation. Memory: T * B * (C_out + K + V) floats, with C_out = D + 2 * D *
+    ceil(log2 T) + V for the policy (512 at T = 100).
+    """
 
     def __init__(self, in_size: int, seq_len: int, filters: int, key_size: int, value_size: int,
                  embed_size: int | None, first_dilation: int = 2, depth_len: int | None = None):
