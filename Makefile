@@ -21,6 +21,7 @@ browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) || echo "chromium not installed: the browser test will be skipped"
 
 test: $(STAMP) browser
+	$(BIN)/ruff format --check rl2lib tests
 	$(BIN)/ruff check rl2lib tests
 	$(BIN)/python -m pytest -q
 

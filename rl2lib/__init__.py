@@ -4,6 +4,7 @@ References: [1] Duan et al. 2016, "RL^2: Fast Reinforcement Learning via Slow Re
 Learning", arXiv:1611.02779; [2] Mishra et al. 2018, "A Simple Neural Attentive Meta-Learner",
 arXiv:1707.03141.
 """
+
 from rl2lib.threads import apply_wait_policy
 
 apply_wait_policy()  # before any rl2lib module imports torch (see rl2lib.threads)

@@ -11,6 +11,7 @@ nothing for `prepare` but a baseline's planning, the agent's generator for `act`
 environment's. Everything is time-major, (T, B), with T = n * episode length.
 References: [1] Duan et al. 2016, "RL^2".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

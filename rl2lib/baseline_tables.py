@@ -7,6 +7,7 @@ and the papers' bold rule applied to our numbers. The ceiling rows (oracle, and 
 Bayes-optimal expectation for n = 10 bandits) come last in each setting.
 References: [1] Duan et al. 2016, "RL^2".
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,8 +28,24 @@ MDP_SETTINGS = tuple((n, 5) for n in (10, 25, 50, 75, 100))
 BANDIT_AGENTS = ("random", "gittins", "ts", "ots", "ucb1", "eps_greedy", "greedy")
 MDP_AGENTS = ("random", "psrl", "opsrl", "ucrl2", "beb", "eps_greedy", "greedy")
 CEILINGS = {"bandit": ("bayes_optimal", "oracle"), "mdp": ("oracle",)}
-FIELDS = ("task", "n", "k", "agent", "mean", "se", "num_trials", "param_name", "param", "paper",
-          "diff", "tolerance", "within_tolerance", "bold", "exact_expectation", "seconds")
+FIELDS = (
+    "task",
+    "n",
+    "k",
+    "agent",
+    "mean",
+    "se",
+    "num_trials",
+    "param_name",
+    "param",
+    "paper",
+    "diff",
+    "tolerance",
+    "within_tolerance",
+    "bold",
+    "exact_expectation",
+    "seconds",
+)
 
 
 def tolerance(agent: str, paper_mean: float, se: float) -> float:
@@ -47,8 +64,9 @@ def exact_expectation(task_config: TaskConfig, agent: str) -> float | None:
     return None
 
 
-def setting_rows(task: str, n: int, k: int, agents: tuple[str, ...], num_trials: int, seed: int,
-                 tuning_trials: int) -> list[dict]:
+def setting_rows(
+    task: str, n: int, k: int, agents: tuple[str, ...], num_trials: int, seed: int, tuning_trials: int
+) -> list[dict]:
     """Tune and evaluate every agent in one setting; returns the table's rows for it (bold applied)."""
     task_config = TaskConfig(task=task, num_actions=k, num_traj=n)
     table = "rl2_bandits" if task == "bandit" else "rl2_mdps"
@@ -65,26 +83,41 @@ def setting_rows(task: str, n: int, k: int, agents: tuple[str, ...], num_trials:
         except ConfigError:
             continue
         paper_mean = paper.published(table, agent, n, k if task == "bandit" else None)
-        row = {"task": task, "n": n, "k": k, "agent": agent, "mean": result.mean, "se": result.se,
-               "num_trials": result.num_trials, "param_name": make_baseline(task_config, agent).param_name or "",
-               "param": "" if param is None else param, "paper": "" if paper_mean is None else paper_mean,
-               "exact_expectation": exact_expectation(task_config, agent) or "",
-               "seconds": round(time.perf_counter() - started, 2)}
+        row = {
+            "task": task,
+            "n": n,
+            "k": k,
+            "agent": agent,
+            "mean": result.mean,
+            "se": result.se,
+            "num_trials": result.num_trials,
+            "param_name": make_baseline(task_config, agent).param_name or "",
+            "param": "" if param is None else param,
+            "paper": "" if paper_mean is None else paper_mean,
+            "exact_expectation": exact_expectation(task_config, agent) or "",
+            "seconds": round(time.perf_counter() - started, 2),
+        }
         if paper_mean is not None:
             row["diff"] = result.mean - paper_mean
             row["tolerance"] = tolerance(agent, paper_mean, result.se)
             row["within_tolerance"] = abs(row["diff"]) <= row["tolerance"]
         rows.append(row)
     compared = [row for row in rows if row["agent"] not in CEILINGS[task]]
-    mask = paper.bold_mask([r["mean"] for r in compared], [r["se"] for r in compared],
-                           [r["num_trials"] for r in compared])
+    mask = paper.bold_mask([r["mean"] for r in compared], [r["se"] for r in compared], [r["num_trials"] for r in compared])
     for row, bold in zip(compared, mask):
         row["bold"] = bold
     return rows
 
 
-def build_table(task: str, num_trials: int = 1000, seed: int = 0, tuning_trials: int = 1000,
-                settings: tuple | None = None, path: Path | None = None, progress: bool = True) -> list[dict]:
+def build_table(
+    task: str,
+    num_trials: int = 1000,
+    seed: int = 0,
+    tuning_trials: int = 1000,
+    settings: tuple | None = None,
+    path: Path | None = None,
+    progress: bool = True,
+) -> list[dict]:
     """Regenerate the baseline table of `task` ('bandit' or 'mdp') and write it as CSV.
 
     Returns the rows; the file is `results/tables/baselines_{bandits,mdps}.csv` unless `path`.
@@ -115,6 +148,7 @@ def write_rows(rows: list[dict], path: Path) -> None:
 
 def read_rows(path: Path) -> list[dict]:
     """Rows of a table written by `write_rows`, numbers parsed back."""
+
     def parse(value: str):
         if value in ("True", "False"):
             return value == "True"
@@ -125,6 +159,7 @@ def read_rows(path: Path) -> list[dict]:
                 return float(value)
             except ValueError:
                 return value
+
     with open(path, newline="") as handle:
         return [{key: parse(value) for key, value in row.items()} for row in csv.DictReader(handle)]
 

@@ -7,6 +7,7 @@ precision, the sampling, end-to-end training and bound rates, each as a median w
 the peak memory; `build_parser`'s epilog (`--help`) says what each figure times.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,12 +31,14 @@ from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
 from rl2lib.rollout import collect_trials
 from rl2lib.threads import WAIT_POLICY
 
-SETTINGS = {"bandit_n100_k5": TaskConfig(task="bandit", num_actions=5, num_traj=100),
-            "mdp_n10": TaskConfig(task="mdp", num_traj=10),
-            "bandit_n500_k50": TaskConfig(task="bandit", num_actions=50, num_traj=500),
-            "bandit_n1000_k50": TaskConfig(task="bandit", num_actions=50, num_traj=1000),
-            "mdp_n50": TaskConfig(task="mdp", num_traj=50),
-            "mdp_n100": TaskConfig(task="mdp", num_traj=100)}
+SETTINGS = {
+    "bandit_n100_k5": TaskConfig(task="bandit", num_actions=5, num_traj=100),
+    "mdp_n10": TaskConfig(task="mdp", num_traj=10),
+    "bandit_n500_k50": TaskConfig(task="bandit", num_actions=50, num_traj=500),
+    "bandit_n1000_k50": TaskConfig(task="bandit", num_actions=50, num_traj=1000),
+    "mdp_n50": TaskConfig(task="mdp", num_traj=50),
+    "mdp_n100": TaskConfig(task="mdp", num_traj=100),
+}
 SIZES = ("paper", "recipe")
 UPDATE_EPOCHS, NUM_MINIBATCHES = 5, 4
 TARGETS = {("gru", "sampling"): 200_000, ("gru", "training"): 8_000, ("snail", "training"): 2_000}
@@ -82,16 +85,28 @@ def rates(steps: int, seconds: list[float]) -> dict:
     return {"median": round(statistics.median(per_second)), "min": round(per_second[0]), "max": round(per_second[-1])}
 
 
-def bench_row(model_type: str, size: str, setting: str, device_name: str, precision: str, steps: int,
-              repeats: int, threads: int, naive_trials: int) -> dict:
+def bench_row(
+    model_type: str,
+    size: str,
+    setting: str,
+    device_name: str,
+    precision: str,
+    steps: int,
+    repeats: int,
+    threads: int,
+    naive_trials: int,
+) -> dict:
     """Time one row (run in its own process: the peak memory is the row's)."""
     torch.set_num_threads(threads)
     device, task_config = torch.device(device_name), SETTINGS[setting]
     T = task_config.trial_len
     num_trials = max(NUM_MINIBATCHES, round(steps / T))
-    config = TrainConfig(task=task_config, model=model_config(model_type, size), precision=precision,
-                         ppo=PPOConfig(num_trials=num_trials, minibatch_trials=num_trials // NUM_MINIBATCHES,
-                                       update_epochs=UPDATE_EPOCHS))
+    config = TrainConfig(
+        task=task_config,
+        model=model_config(model_type, size),
+        precision=precision,
+        ppo=PPOConfig(num_trials=num_trials, minibatch_trials=num_trials // NUM_MINIBATCHES, update_epochs=UPDATE_EPOCHS),
+    )
     torch.manual_seed(config.seed)
     policy = build_policy(task_config, config.model).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=1e-4, eps=1e-5)
@@ -122,21 +137,31 @@ def bench_row(model_type: str, size: str, setting: str, device_name: str, precis
     sampling_seconds = repeated(sample, repeats, device)
     training_seconds = repeated(update, repeats, device)
     bound_seconds = [statistics.median(sampling_seconds) + s for s in repeated(forward_backward_adam, repeats, device)]
-    naive = (naive_sampling_rate(policy.cpu(), task_config, naive_trials)
-             if device.type == "cpu" and naive_trials > 0 else None)
-    peak = (torch.cuda.max_memory_allocated() if device.type == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    naive = naive_sampling_rate(policy.cpu(), task_config, naive_trials) if device.type == "cpu" and naive_trials > 0 else None
+    peak = (
+        torch.cuda.max_memory_allocated() if device.type == "cuda" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    )
     sampling, training, bound = (rates(batch_steps, s) for s in (sampling_seconds, training_seconds, bound_seconds))
-    return {"model": model_type, "size": size, "setting": setting, "trial_len": T, "device": device_name,
-            "precision": precision, "threads": torch.get_num_threads(),
-            "wait_policy": " ".join(f"{name}={os.environ.get(name, '')}" for name in WAIT_POLICY),
-            "trials_per_batch": num_trials,
-            "steps_per_batch": batch_steps, "repeats": repeats, "sampling_steps_per_s": sampling,
-            "training_steps_per_s": training, "bound_steps_per_s": bound,
-            "ratio_to_bound": round(training["median"] / bound["median"], 2),
-            "naive_sampling_steps_per_s": None if naive is None else round(naive),
-            "batching_speedup": None if naive is None else round(sampling["median"] / naive, 1),
-            "peak_memory_mib": round(peak / 2 ** 20, 1)}
+    return {
+        "model": model_type,
+        "size": size,
+        "setting": setting,
+        "trial_len": T,
+        "device": device_name,
+        "precision": precision,
+        "threads": torch.get_num_threads(),
+        "wait_policy": " ".join(f"{name}={os.environ.get(name, '')}" for name in WAIT_POLICY),
+        "trials_per_batch": num_trials,
+        "steps_per_batch": batch_steps,
+        "repeats": repeats,
+        "sampling_steps_per_s": sampling,
+        "training_steps_per_s": training,
+        "bound_steps_per_s": bound,
+        "ratio_to_bound": round(training["median"] / bound["median"], 2),
+        "naive_sampling_steps_per_s": None if naive is None else round(naive),
+        "batching_speedup": None if naive is None else round(sampling["median"] / naive, 1),
+        "peak_memory_mib": round(peak / 2**20, 1),
+    }
 
 
 def rate_text(rate: dict) -> str:
@@ -146,16 +171,20 @@ def rate_text(rate: dict) -> str:
 
 def bench_table(rows: list[dict]) -> str:
     """The benchmark's rows (results/bench/bench_<device>.json) as a Markdown table."""
-    lines = ["| model | size | setting | T | device | precision | threads | sampling steps/s | "
-             "training steps/s (5 PPO epochs) | bound steps/s | training / bound | naive loop steps/s | "
-             "batching speed-up | peak MiB |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | size | setting | T | device | precision | threads | sampling steps/s | "
+        "training steps/s (5 PPO epochs) | bound steps/s | training / bound | naive loop steps/s | "
+        "batching speed-up | peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         naive = f"{r['naive_sampling_steps_per_s']:,}" if r["naive_sampling_steps_per_s"] else "–"
-        lines.append(f"| {r['model']} | {r['size']} | {r['setting']} | {r['trial_len']} | {r['device']} | "
-                     f"{r['precision']} | {r['threads']} | {rate_text(r['sampling_steps_per_s'])} | "
-                     f"{rate_text(r['training_steps_per_s'])} | {rate_text(r['bound_steps_per_s'])} | "
-                     f"{r['ratio_to_bound']} | {naive} | {r['batching_speedup'] or '–'} | {r['peak_memory_mib']} |")
+        lines.append(
+            f"| {r['model']} | {r['size']} | {r['setting']} | {r['trial_len']} | {r['device']} | "
+            f"{r['precision']} | {r['threads']} | {rate_text(r['sampling_steps_per_s'])} | "
+            f"{rate_text(r['training_steps_per_s'])} | {rate_text(r['bound_steps_per_s'])} | "
+            f"{r['ratio_to_bound']} | {naive} | {r['batching_speedup'] or '–'} | {r['peak_memory_mib']} |"
+        )
     return "\n".join(lines)
 
 
@@ -186,12 +215,24 @@ warm-up; the table gives the median and the min-max. Peak memory is the row proc
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rl2lib.bench", description=__doc__.splitlines()[0], epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=100_000, help="environment steps per batch, in whole trials "
-                        "(default 100000: 1000 trials at T = 100, 100 at T = 1000)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats per figure, after a warm-up; the "
-                        "table gives the median and the range (default 3)")
+    parser = argparse.ArgumentParser(
+        prog="python -m rl2lib.bench",
+        description=__doc__.splitlines()[0],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=100_000,
+        help="environment steps per batch, in whole trials (default 100000: 1000 trials at T = 100, 100 at T = 1000)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="timed repeats per figure, after a warm-up; the table gives the median and the range (default 3)",
+    )
     parser.add_argument("--models", default="gru,snail", help="comma-separated: gru, snail (default both)")
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated: paper, recipe (default both)")
     parser.add_argument("--settings", default=",".join(SETTINGS), help=f"comma-separated, of {', '.join(SETTINGS)}")
@@ -200,8 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=2, help="torch threads per row (default 2: this machine's cores)")
     parser.add_argument("--naive_trials", type=int, default=4, help="trials of the batch-1 loop (0: skip it)")
     parser.add_argument("--out_dir", type=Path, default=None, help="folder of bench_<device>.json (default results/bench)")
-    parser.add_argument("--tag", default=None, help="write bench_<device>_<tag>.json instead, beside the others "
-                        "(the README's table shows the rows of every bench_*.json)")
+    parser.add_argument(
+        "--tag",
+        default=None,
+        help="write bench_<device>_<tag>.json instead, beside the others "
+        "(the README's table shows the rows of every bench_*.json)",
+    )
     return parser
 
 
@@ -210,12 +255,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
     models = choices(args.models, ("gru", "snail"), "model")
     sizes, settings = choices(args.sizes, SIZES, "size"), choices(args.settings, SETTINGS, "setting")
     precisions = choices(args.precisions, PRECISIONS, "precision")
-    devices = (choices(args.devices, ("cpu", "cuda"), "device") if args.devices
-               else ["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+    devices = (
+        choices(args.devices, ("cpu", "cuda"), "device")
+        if args.devices
+        else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    )
     if args.steps < 1 or args.repeats < 1 or args.threads < 1:
         sys.exit("error: --steps, --repeats and --threads must be >= 1")
-    print(f"{'model':6s} {'size':7s} {'setting':17s} {'device':6s} {'prec':5s} {'sampling/s':>11s} "
-          f"{'training/s':>11s} {'bound/s':>9s} {'ratio':>6s} {'peak MiB':>9s}", flush=True)
+    print(
+        f"{'model':6s} {'size':7s} {'setting':17s} {'device':6s} {'prec':5s} {'sampling/s':>11s} "
+        f"{'training/s':>11s} {'bound/s':>9s} {'ratio':>6s} {'peak MiB':>9s}",
+        flush=True,
+    )
     rows = []
     spawn = get_context("spawn")
     for device in devices:
@@ -225,21 +276,44 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 for setting in settings:
                     for precision in precisions:
                         with ProcessPoolExecutor(1, mp_context=spawn) as pool:  # a fresh process per row
-                            row = pool.submit(bench_row, model_type, size, setting, device, precision, args.steps,
-                                              args.repeats, args.threads, args.naive_trials).result()
+                            row = pool.submit(
+                                bench_row,
+                                model_type,
+                                size,
+                                setting,
+                                device,
+                                precision,
+                                args.steps,
+                                args.repeats,
+                                args.threads,
+                                args.naive_trials,
+                            ).result()
                         device_rows.append(row)
-                        print(f"{row['model']:6s} {row['size']:7s} {row['setting']:17s} {row['device']:6s} "
-                              f"{row['precision']:5s} {row['sampling_steps_per_s']['median']:>11,d} "
-                              f"{row['training_steps_per_s']['median']:>11,d} {row['bound_steps_per_s']['median']:>9,d} "
-                              f"{row['ratio_to_bound']:>6} {row['peak_memory_mib']:>9}", flush=True)
+                        print(
+                            f"{row['model']:6s} {row['size']:7s} {row['setting']:17s} {row['device']:6s} "
+                            f"{row['precision']:5s} {row['sampling_steps_per_s']['median']:>11,d} "
+                            f"{row['training_steps_per_s']['median']:>11,d} {row['bound_steps_per_s']['median']:>9,d} "
+                            f"{row['ratio_to_bound']:>6} {row['peak_memory_mib']:>9}",
+                            flush=True,
+                        )
         out = (args.out_dir or results_dir() / "bench") / f"bench_{device}{'_' + args.tag if args.tag else ''}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"command": "python -m rl2lib.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
-                                   "targets_2_cpu_cores": {f"{m} {k}": v for (m, k), v in TARGETS.items()},
-                                   "rows": device_rows}, indent=2) + "\n")
+        out.write_text(
+            json.dumps(
+                {
+                    "command": "python -m rl2lib.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+                    "targets_2_cpu_cores": {f"{m} {k}": v for (m, k), v in TARGETS.items()},
+                    "rows": device_rows,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         rows += device_rows
-    print("targets on 2 CPU cores: GRU sampling >= 200,000 steps/s; training >= 8,000 (GRU), >= 2,000 (SNAIL); "
-          "training within 80% of the bound")
+    print(
+        "targets on 2 CPU cores: GRU sampling >= 200,000 steps/s; training >= 8,000 (GRU), >= 2,000 (SNAIL); "
+        "training within 80% of the bound"
+    )
     return rows
 
 

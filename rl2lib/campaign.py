@@ -8,6 +8,7 @@ started again, on another machine too, from the committed checkpoints. Nothing h
 training and evaluation are the `rl2-train` and `rl2lib.evaluate` commands, run as subprocesses.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,7 @@ warm start), with a third of the recipe's learning rate: the RL^2 authors' 250k 
 and no entropy bonus ([1] launch settings, ../shared/paper/README.md), so that the parent's policy
 is refined rather than relearned."""
 
+
 @dataclass(frozen=True)
 class Run:
     """One campaign run: `results/runs/<name>` trained with `flags`, from `parent`'s best policy;
@@ -57,8 +59,9 @@ class Run:
         return flag_argv(flags)
 
 
-def cell(model: str, task: str, n: int, updates: int, k: int = 5, parent: str | None = None,
-         name: str | None = None, **flags) -> Run:
+def cell(
+    model: str, task: str, n: int, updates: int, k: int = 5, parent: str | None = None, name: str | None = None, **flags
+) -> Run:
     """A campaign run of `model` on `task` (k arms or actions, n episodes per trial) for `updates`
     PPO updates: the recipe's settings, with `FINE_TUNE` (and a third of the learning rate) when it
     starts from `parent`, and `flags` over both. Named as its table cell unless `name` is given."""
@@ -89,8 +92,16 @@ n = 10 cell matched its fp32 run of the same seed and budget (README, "Precision
 stay fp32: the recipe's 128-unit GRU gains little from bf16 on long trials, and its MDP comparison
 covers only part of a budget."""
 
-EVALUATED = ("gru_bandit_k5_n10", "gru_bandit_k10_n10", "gru_bandit_k50_n10", "snail_bandit_k5_n10",
-             "snail_bandit_k10_n10", "snail_bandit_k50_n10", "gru_mdp_n10_phase2", "snail_mdp_n10")
+EVALUATED = (
+    "gru_bandit_k5_n10",
+    "gru_bandit_k10_n10",
+    "gru_bandit_k50_n10",
+    "snail_bandit_k5_n10",
+    "snail_bandit_k10_n10",
+    "snail_bandit_k50_n10",
+    "gru_mdp_n10_phase2",
+    "snail_mdp_n10",
+)
 """Committed cells trained before the campaign: they only need their confirming evaluation."""
 
 CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
@@ -98,9 +109,19 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     cell("gru", "bandit", 500, 60, k=5, parent="gru_bandit_k5_n100", **LONGER),
     cell("gru", "bandit", 1000, 60, k=50, parent="gru_bandit_k50_n100", **LONGER),
     # second phases of the k = 50, n = 10 cells: 0.03 short of the bar on the 10,000 confirming tasks
-    *(cell(model, "bandit", 10, 100, k=50, parent=f"{model}_bandit_k50_n10", name=f"{model}_bandit_k50_n10_phase2",
-           validate_trials=10_000)
-      for model in ("gru", "snail")),
+    *(
+        cell(
+            model,
+            "bandit",
+            10,
+            100,
+            k=50,
+            parent=f"{model}_bandit_k50_n10",
+            name=f"{model}_bandit_k50_n10_phase2",
+            validate_trials=10_000,
+        )
+        for model in ("gru", "snail")
+    ),
     # second phases of the n = 100 cells, whose curves were still rising at 30M steps
     cell("gru", "bandit", 100, 200, k=10, parent="gru_bandit_k10_n100", name="gru_bandit_k10_n100_phase2"),
     cell("gru", "bandit", 100, 200, k=50, parent="gru_bandit_k50_n100", name="gru_bandit_k50_n100_phase2"),
@@ -109,8 +130,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     cell("gru", "bandit", 500, 200, k=10, parent="gru_bandit_k10_n100_phase2", **LONGER),
     cell("gru", "bandit", 500, 200, k=50, parent="gru_bandit_k50_n100_phase2", **LONGER),
     # SNAIL on MDP n = 10: the recipe's second phase (phase 1 stopped at update 550 of 4000)
-    cell("snail", "mdp", 10, 300, parent="snail_mdp_n10", name="snail_mdp_n10_phase2", tau=0.9, checkpoint_every=5,
-         **BF16),
+    cell("snail", "mdp", 10, 300, parent="snail_mdp_n10", name="snail_mdp_n10_phase2", tau=0.9, checkpoint_every=5, **BF16),
     # SNAIL bandits n = 100 from scratch (the recipe), then n = 500 and 1000 from them; k = 5 ended at 77.05
     # (bar 77.55), validating at 77.4-78.1 from update 180: a second phase, as the GRU's n = 100 cells had
     cell("snail", "bandit", 100, 300, k=5, **BF16),
@@ -119,12 +139,16 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # MDPs: one horizon step at a time from the n = 10 cells
     cell("gru", "mdp", 25, 300, parent="gru_mdp_n10_phase2", **LONGER),
     cell("snail", "mdp", 25, 100, parent="snail_mdp_n10_phase2", **LONGER, **SNAIL_DEPTH, **BF16),
-    *(cell("snail", "bandit", 500, 100, k=k, parent=f"snail_bandit_k{k}_n100", **LONGER, **SNAIL_DEPTH, **BF16)
-      for k in (5, 10, 50)),
+    *(
+        cell("snail", "bandit", 500, 100, k=k, parent=f"snail_bandit_k{k}_n100", **LONGER, **SNAIL_DEPTH, **BF16)
+        for k in (5, 10, 50)
+    ),
     cell("snail", "bandit", 1000, 60, k=50, parent="snail_bandit_k50_n100", **LONGER, **SNAIL_DEPTH, **BF16),
     *(cell("gru", "mdp", n, 300, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
-    *(cell("snail", "mdp", n, 100, parent=f"snail_mdp_n{parent}", **LONGER, **SNAIL_DEPTH, **BF16)
-      for n, parent in ((50, 25), (75, 50), (100, 75))),
+    *(
+        cell("snail", "mdp", n, 100, parent=f"snail_mdp_n{parent}", **LONGER, **SNAIL_DEPTH, **BF16)
+        for n, parent in ((50, 25), (75, 50), (100, 75))
+    ),
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
@@ -142,8 +166,16 @@ def is_done(run: Run) -> bool:
 
 
 def evaluate_argv(run: Run, num_trials: int, seed: int, file: str) -> list[str]:
-    return ["--agent", portable_path(agent_path(run.run_dir)), "--num_trials", str(num_trials), "--seed", str(seed),
-            "--json", portable_path(run.run_dir / file)]
+    return [
+        "--agent",
+        portable_path(agent_path(run.run_dir)),
+        "--num_trials",
+        str(num_trials),
+        "--seed",
+        str(seed),
+        "--json",
+        portable_path(run.run_dir / file),
+    ]
 
 
 def steps(run: Run) -> list[list[str]]:
@@ -222,8 +254,10 @@ def run_campaign(runs: list[Run], lanes: int, minutes: float | None, log_dir: Pa
                 queue = steps(run)
                 if not queue:
                     continue
-                log(f"{run.name}: starting ({trained_updates(run.run_dir)}/{planned_updates(run)} updates); "
-                    f"log {log_dir / (run.name + '.log')}")
+                log(
+                    f"{run.name}: starting ({trained_updates(run.run_dir)}/{planned_updates(run)} updates); "
+                    f"log {log_dir / (run.name + '.log')}"
+                )
                 active[run.name] = (start(queue[0], env, log_dir / f"{run.name}.log"), queue)
             if not active and pending and not any(parent_ready(run) for run in pending):
                 log("the remaining runs wait for parents that did not finish: " + ", ".join(r.name for r in pending))
@@ -251,8 +285,9 @@ def start(command: list[str], env: dict, log_path: Path) -> subprocess.Popen:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rl2lib.campaign",
-                                     description="Train the learner campaign's runs, resuming whatever was cut off.")
+    parser = argparse.ArgumentParser(
+        prog="python -m rl2lib.campaign", description="Train the learner campaign's runs, resuming whatever was cut off."
+    )
     parser.add_argument("runs", nargs="*", help="campaign runs to work on (default: all, in order)")
     parser.add_argument("--lanes", type=int, default=2, help="runs at a time, one torch thread each (default 2)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes (default: never)")

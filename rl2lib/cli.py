@@ -6,6 +6,7 @@ rendering of flags back into commands (`flag_argv`, `phase2_command`). Also the 
 the device choice that every command line of the package shares. Nothing here trains.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,7 @@ from rl2lib.config import DEVICE_NAMES, ConfigError, ModelConfig, PPOConfig, Tas
 from rl2lib.loop import PROGRESS_EVERY
 from rl2lib.paths import phase2_run_name, portable_path
 from rl2lib.runs import EXTENDABLE_FIELDS, agent_path, load_checkpoint
+
 
 def cli_error(message: str) -> None:
     """One-line error on stderr and exit code 2, no traceback."""
@@ -40,9 +42,21 @@ def resolve_device(name: str) -> torch.device:
 
 
 ORIGINAL_DEFAULTS = {  # rl2_train.py of the original project
-    "metalearn_epochs": 300, "learning_rate": 3e-4, "gamma": 0.99, "num_tasks": 1000, "tau": 0.95,
-    "mini_batch_size": 256, "batch_size": 10000, "ppo_epochs": 5, "clip_param": 0.1, "vf_coef": 0.5,
-    "ent_coef": 0.01, "max_grad_norm": 0.9, "target_kl": 0.01, "hidden_size": 256, "validate_every": 0,
+    "metalearn_epochs": 300,
+    "learning_rate": 3e-4,
+    "gamma": 0.99,
+    "num_tasks": 1000,
+    "tau": 0.95,
+    "mini_batch_size": 256,
+    "batch_size": 10000,
+    "ppo_epochs": 5,
+    "clip_param": 0.1,
+    "vf_coef": 0.5,
+    "ent_coef": 0.01,
+    "max_grad_norm": 0.9,
+    "target_kl": 0.01,
+    "hidden_size": 256,
+    "validate_every": 0,
     "first_dilation": 2,
 }
 
@@ -87,11 +101,21 @@ def recipe(task: TaskConfig, model_type: str) -> dict:
     steps = 100_000 if long_bandit else 25_000 if bandit else 40_000
     num_updates = 300 if long_bandit else 600 if bandit else 4000
     return {
-        "metalearn_epochs": num_updates, "learning_rate": 3e-3 if model_type == "gru" else 1e-3,
-        "gamma": 0.99 if task.trial_len <= 50 else 1.0, "num_tasks": 0,
+        "metalearn_epochs": num_updates,
+        "learning_rate": 3e-3 if model_type == "gru" else 1e-3,
+        "gamma": 0.99 if task.trial_len <= 50 else 1.0,
+        "num_tasks": 0,
         "tau": 0.9 if bandit and task.trial_len > 50 else 0.3,
-        "batch_size": steps, "mini_batch_size": steps // 4, "ppo_epochs": 4, "clip_param": 0.2, "vf_coef": 0.5,
-        "ent_coef": 0.01, "max_grad_norm": 1.0, "target_kl": None, "hidden_size": 128, "validate_every": 10,
+        "batch_size": steps,
+        "mini_batch_size": steps // 4,
+        "ppo_epochs": 4,
+        "clip_param": 0.2,
+        "vf_coef": 0.5,
+        "ent_coef": 0.01,
+        "max_grad_norm": 1.0,
+        "target_kl": None,
+        "hidden_size": 128,
+        "validate_every": 10,
         "first_dilation": 1 if model_type == "snail" else 2,
     }
 
@@ -109,8 +133,15 @@ def recipe_phase2(task: TaskConfig, model_type: str) -> dict | None:
     """
     if task.task != "mdp":
         return None
-    return {"metalearn_epochs": 600, "tau": 0.9, "learning_rate": recipe(task, model_type)["learning_rate"] / 3,
-            "batch_size": 100_000, "mini_batch_size": 25_000, "ent_coef": 0.001, "validate_trials": 2000}
+    return {
+        "metalearn_epochs": 600,
+        "tau": 0.9,
+        "learning_rate": recipe(task, model_type)["learning_rate"] / 3,
+        "batch_size": 100_000,
+        "mini_batch_size": 25_000,
+        "ent_coef": 0.001,
+        "validate_trials": 2000,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,58 +149,112 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rl2-train",
         description="Train an RL^2 (GRU) or SNAIL policy with PPO + GAE over whole trials. Flags keep the "
-                    "original project's names and meanings; a flag left out takes this workbook's recipe for "
-                    "the task (see README), or the original default with --recipe original.")
+        "original project's names and meanings; a flag left out takes this workbook's recipe for "
+        "the task (see README), or the original default with --recipe original.",
+    )
     add = p.add_argument
     add("--num_workers", type=int, default=None, help="CPU threads for torch (original: worker processes; default: all cores)")
     add("--model_type", default="gru", help="gru (RL^2) or snail (default gru)")
     add("--metalearn_epochs", type=int, help=f"PPO updates (original default {o['metalearn_epochs']})")
-    add("--task", default="bandit",
+    add(
+        "--task",
+        default="bandit",
         help="bandit or mdp (default bandit: the original code's default, and what the first two sample "
-             "commands' output names assume; its README said mdp). The trainer prints the task it trains on.")
+        "commands' output names assume; its README said mdp). The trainer prints the task it trains on.",
+    )
     for name, (_, kind, text) in PPO_FLAGS.items():
         add(f"--{name}", type=kind, help=f"{text} (original {o[name]})" if name in o else text)
     add("--num_actions", type=int, default=5, help="k arms (bandit) or actions (mdp); default 5")
-    add("--num_tasks", type=int, help="0: a fresh task for every trial (the papers' setting, our default, since a "
-        f"fixed pool overfits); N > 0: a fixed pool of N training tasks (original default {o['num_tasks']})")
+    add(
+        "--num_tasks",
+        type=int,
+        help="0: a fresh task for every trial (the papers' setting, our default, since a "
+        f"fixed pool overfits); N > 0: a fixed pool of N training tasks (original default {o['num_tasks']})",
+    )
     add("--num_traj", type=int, default=10, help="n, episodes per trial (default 10)")
     add("--traj_len", type=int, default=None, help="episode length (default 1 for bandits, 10 for mdp)")
-    add("--mini_batch_size", type=int, help="PPO minibatch in environment steps, rounded up to whole trials "
-        f"(original {o['mini_batch_size']})")
+    add(
+        "--mini_batch_size",
+        type=int,
+        help=f"PPO minibatch in environment steps, rounded up to whole trials (original {o['mini_batch_size']})",
+    )
     add("--batch_size", type=int, help=f"environment steps per update, rounded to whole trials (original {o['batch_size']})")
-    add("--anneal_lr", action="store_true", help="decay the learning rate linearly to 0 over the run "
-        "(always on with --recipe original, as the original project did)")
+    add(
+        "--anneal_lr",
+        action="store_true",
+        help="decay the learning rate linearly to 0 over the run (always on with --recipe original, as the original project did)",
+    )
     add("--out_file", default=None, help="also write the final checkpoint here (a .pt file)")
     add("--recipe", default="rl2lib", help="defaults for flags left out: rl2lib (learns; default) or original")
-    add("--hidden_size", type=int, help="GRU units (ours 128: 2.5x faster than the RL^2 authors' 256, "
-        "and enough for these tasks; original 256)")
+    add(
+        "--hidden_size",
+        type=int,
+        help="GRU units (ours 128: 2.5x faster than the RL^2 authors' 256, and enough for these tasks; original 256)",
+    )
     add("--separate_value", action="store_true", help="GRU: a separate value GRU, as the RL^2 authors did")
-    add("--layer_norm", action="store_true", help="GRU: LayerNorm on the GRU outputs before the heads (as the best "
-        "public PyTorch reproduction did)")
-    add("--first_dilation", type=int, help="SNAIL: dilation of each TCBlock's first DenseBlock (2: the paper's "
-        "TCBlock; 1: start at 1 so that the convolutions see step t-1; ours 1, original 2)")
-    add("--depth_len", type=int, default=None, help="SNAIL: size each TCBlock for trials of this many steps "
+    add(
+        "--layer_norm",
+        action="store_true",
+        help="GRU: LayerNorm on the GRU outputs before the heads (as the best public PyTorch reproduction did)",
+    )
+    add(
+        "--first_dilation",
+        type=int,
+        help="SNAIL: dilation of each TCBlock's first DenseBlock (2: the paper's "
+        "TCBlock; 1: start at 1 so that the convolutions see step t-1; ours 1, original 2)",
+    )
+    add(
+        "--depth_len",
+        type=int,
+        default=None,
+        help="SNAIL: size each TCBlock for trials of this many steps "
         "(ceil(log2) DenseBlocks) instead of this task's: a short-trial network at a long-trial depth, to warm-start "
-        "longer trials from it (default: the task's trial length)")
-    add("--init_from", default=None, help="start from this checkpoint's policy, Adam state and return "
+        "longer trials from it (default: the task's trial length)",
+    )
+    add(
+        "--init_from",
+        default=None,
+        help="start from this checkpoint's policy, Adam state and return "
         "normaliser instead of a fresh network: a second training phase with other settings, or a horizon "
         "warm start from a run of the same model and task with fewer episodes per trial (SNAIL: the same "
-        "ceil(log2 T)); steps and wall seconds count on from it")
+        "ceil(log2 T)); steps and wall seconds count on from it",
+    )
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--device", default="auto", help="cpu, cuda or auto (default auto: cuda when present)")
-    add("--precision", default="fp32", help="fp32 (default) or bf16: the PPO update's forward and backward under "
-        "bfloat16 autocast (CPU or CUDA); sampling, the loss, GAE, Adam and checkpoints stay fp32")
-    add("--run_dir", type=Path, default=None, help="where config.json, metrics.csv and checkpoint.pt go "
+    add(
+        "--precision",
+        default="fp32",
+        help="fp32 (default) or bf16: the PPO update's forward and backward under "
+        "bfloat16 autocast (CPU or CUDA); sampling, the loss, GAE, Adam and checkpoints stay fp32",
+    )
+    add(
+        "--run_dir",
+        type=Path,
+        default=None,
+        help="where config.json, metrics.csv and checkpoint.pt go "
         "(default: the table cell's run, results/runs/<model>_<task>_k<k>_n<n> (MDPs <model>_mdp_n<n>, seed s > 0 "
-        "_seed<s>), which the tables and the explorer read; with --out_file, runs/<its stem>)")
-    add("--resume", action="store_true", help="continue the run in --run_dir from its checkpoint, with its own "
-        "settings (flags left out keep them; --metalearn_epochs, --checkpoint_every and the validation flags may change)")
+        "_seed<s>), which the tables and the explorer read; with --out_file, runs/<its stem>)",
+    )
+    add(
+        "--resume",
+        action="store_true",
+        help="continue the run in --run_dir from its checkpoint, with its own "
+        "settings (flags left out keep them; --metalearn_epochs, --checkpoint_every and the validation flags may change)",
+    )
     add("--checkpoint_every", type=int, default=10, help="updates between checkpoints (default 10)")
-    add("--validate_every", type=int, help="every N updates, evaluate on held-out validation tasks (never the "
-        "evaluation seed) and keep the best policy as best.pt; 0: never (ours 10, original 0)")
+    add(
+        "--validate_every",
+        type=int,
+        help="every N updates, evaluate on held-out validation tasks (never the "
+        "evaluation seed) and keep the best policy as best.pt; 0: never (ours 10, original 0)",
+    )
     add("--validate_trials", type=int, default=1000, help="trials per validation (default 1000)")
-    add("--no_progress", action="store_true", help="no progress output (default: a bar on a terminal, "
-        f"else a plain line every {PROGRESS_EVERY} updates and at each validation)")
+    add(
+        "--no_progress",
+        action="store_true",
+        help="no progress output (default: a bar on a terminal, "
+        f"else a plain line every {PROGRESS_EVERY} updates and at each validation)",
+    )
     return p
 
 
@@ -179,11 +264,15 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.recipe not in ("rl2lib", "original"):
         raise ConfigError(f"unknown recipe {args.recipe!r}; allowed: rl2lib, original")
     defaults = recipe(task, args.model_type) if args.recipe == "rl2lib" else ORIGINAL_DEFAULTS
-    value = {name: getattr(args, name) if getattr(args, name) is not None else default
-             for name, default in defaults.items()}
-    model = ModelConfig(model_type=args.model_type, hidden_size=value["hidden_size"],
-                        separate_value=args.separate_value, layer_norm=args.layer_norm,
-                        first_dilation=value["first_dilation"], depth_len=args.depth_len)
+    value = {name: getattr(args, name) if getattr(args, name) is not None else default for name, default in defaults.items()}
+    model = ModelConfig(
+        model_type=args.model_type,
+        hidden_size=value["hidden_size"],
+        separate_value=args.separate_value,
+        layer_norm=args.layer_norm,
+        first_dilation=value["first_dilation"],
+        depth_len=args.depth_len,
+    )
     for name in ("batch_size", "mini_batch_size"):
         if value[name] < 1:
             raise ConfigError(f"{name} must be >= 1 environment steps, got {value[name]}")
@@ -193,22 +282,42 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     num_trials = max(1, round(value["batch_size"] / T))
     minibatch_trials = min(num_trials, max(1, math.ceil(value["mini_batch_size"] / T)))
     is_recipe = args.recipe == "rl2lib"
-    hyper = {field: value[name] if name in value else getattr(args, name)  # a flag the recipe leaves out
-             for name, (field, _, _) in PPO_FLAGS.items() if name in value or getattr(args, name) is not None}
-    ppo = PPOConfig(num_trials=num_trials, minibatch_trials=minibatch_trials, **hyper,
-                    anneal_lr=args.anneal_lr or not is_recipe,
-                    ent_coef_final=hyper["ent_coef"] / 10 if is_recipe else None, norm_returns=is_recipe)
-    return TrainConfig(task=task, model=model, ppo=ppo, num_updates=value["metalearn_epochs"],
-                       num_tasks=value["num_tasks"], seed=args.seed, checkpoint_every=args.checkpoint_every,
-                       validate_every=value["validate_every"], validate_trials=args.validate_trials,
-                       init_from=None if args.init_from is None else portable_path(args.init_from),
-                       precision=args.precision)
+    hyper = {
+        field: value[name] if name in value else getattr(args, name)  # a flag the recipe leaves out
+        for name, (field, _, _) in PPO_FLAGS.items()
+        if name in value or getattr(args, name) is not None
+    }
+    ppo = PPOConfig(
+        num_trials=num_trials,
+        minibatch_trials=minibatch_trials,
+        **hyper,
+        anneal_lr=args.anneal_lr or not is_recipe,
+        ent_coef_final=hyper["ent_coef"] / 10 if is_recipe else None,
+        norm_returns=is_recipe,
+    )
+    return TrainConfig(
+        task=task,
+        model=model,
+        ppo=ppo,
+        num_updates=value["metalearn_epochs"],
+        num_tasks=value["num_tasks"],
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        validate_every=value["validate_every"],
+        validate_trials=args.validate_trials,
+        init_from=None if args.init_from is None else portable_path(args.init_from),
+        precision=args.precision,
+    )
 
 
 RUN_FLAGS = ("run_dir", "resume", "num_workers", "device", "no_progress", "out_file")
 """Flags that say where and how a run goes, not what it trains: a resumed run may take any."""
-EXTENDABLE_FLAGS = {"metalearn_epochs": "num_updates", "checkpoint_every": "checkpoint_every",
-                    "validate_every": "validate_every", "validate_trials": "validate_trials"}
+EXTENDABLE_FLAGS = {
+    "metalearn_epochs": "num_updates",
+    "checkpoint_every": "checkpoint_every",
+    "validate_every": "validate_every",
+    "validate_trials": "validate_trials",
+}
 """Flags a resumed run may change (`EXTENDABLE_FIELDS`), with the field each sets."""
 
 
@@ -222,9 +331,11 @@ def given_flags(argv: list[str] | None) -> dict:
 
 def flat(config: TrainConfig) -> dict:
     """`config` as {'ppo.gae_lambda': 0.9, ...}: one entry per field."""
-    return {f"{group}.{name}" if isinstance(values, dict) else group: value
-            for group, values in config.to_dict().items()
-            for name, value in (values.items() if isinstance(values, dict) else [(None, values)])}
+    return {
+        f"{group}.{name}" if isinstance(values, dict) else group: value
+        for group, values in config.to_dict().items()
+        for name, value in (values.items() if isinstance(values, dict) else [(None, values)])
+    }
 
 
 def resumed_config(args: argparse.Namespace, argv: list[str] | None, run_dir: Path) -> TrainConfig:
@@ -247,11 +358,15 @@ def resumed_config(args: argparse.Namespace, argv: list[str] | None, run_dir: Pa
             fields = list(asked)
         for field in fields:
             if field not in EXTENDABLE_FIELDS and asked[field] != kept[field]:
-                raise ConfigError(f"--{name} {value} disagrees with the run in {run_dir} ({field} = "
-                                  f"{kept[field]!r}); a resumed run keeps its config.json, and may only "
-                                  f"change {', '.join('--' + f for f in EXTENDABLE_FLAGS)}")
-    return replace(saved, **{EXTENDABLE_FLAGS[name]: getattr(asked_config, EXTENDABLE_FLAGS[name])
-                             for name in given if name in EXTENDABLE_FLAGS})
+                raise ConfigError(
+                    f"--{name} {value} disagrees with the run in {run_dir} ({field} = "
+                    f"{kept[field]!r}); a resumed run keeps its config.json, and may only "
+                    f"change {', '.join('--' + f for f in EXTENDABLE_FLAGS)}"
+                )
+    return replace(
+        saved,
+        **{EXTENDABLE_FLAGS[name]: getattr(asked_config, EXTENDABLE_FLAGS[name]) for name in given if name in EXTENDABLE_FLAGS},
+    )
 
 
 def flag_argv(flags: dict) -> list[str]:
@@ -272,15 +387,24 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
     """The `rl2-train` command of the recipe's second phase after the run `config` in `run_dir`:
     the same task, model and seed, from its best policy, into `<run>_phase2[_seed<s>]`."""
     task, model = config.task, config.model
-    flags = {"task": task.task, "num_traj": task.num_traj, "num_actions": task.num_actions,
-             "traj_len": task.traj_len, "model_type": model.model_type, **phase2, "hidden_size": model.hidden_size,
-             "separate_value": model.separate_value or None, "layer_norm": model.layer_norm or None,
-             "first_dilation": model.first_dilation if model.model_type == "snail" else None,
-             "depth_len": model.depth_len, "seed": config.seed,
-             "precision": config.precision if config.precision != "fp32" else None,
-             "init_from": agent_path(run_dir), "run_dir": run_dir.with_name(phase2_run_name(run_dir.name))}
+    flags = {
+        "task": task.task,
+        "num_traj": task.num_traj,
+        "num_actions": task.num_actions,
+        "traj_len": task.traj_len,
+        "model_type": model.model_type,
+        **phase2,
+        "hidden_size": model.hidden_size,
+        "separate_value": model.separate_value or None,
+        "layer_norm": model.layer_norm or None,
+        "first_dilation": model.first_dilation if model.model_type == "snail" else None,
+        "depth_len": model.depth_len,
+        "seed": config.seed,
+        "precision": config.precision if config.precision != "fp32" else None,
+        "init_from": agent_path(run_dir),
+        "run_dir": run_dir.with_name(phase2_run_name(run_dir.name)),
+    }
     return "rl2-train " + shlex.join(flag_argv(flags))
-
 
 
 def config_from_flags(**flags) -> TrainConfig:
@@ -308,26 +432,49 @@ def config_to_flags(config: TrainConfig) -> dict:
     """
     data = config.to_dict()
     task, model, ppo = data["task"], data["model"], data["ppo"]
-    short = {"task": task["task"], "num_actions": task["num_actions"], "num_traj": task["num_traj"],
-             "model_type": model["model_type"], "metalearn_epochs": data["num_updates"], "anneal_lr": ppo["anneal_lr"]}
+    short = {
+        "task": task["task"],
+        "num_actions": task["num_actions"],
+        "num_traj": task["num_traj"],
+        "model_type": model["model_type"],
+        "metalearn_epochs": data["num_updates"],
+        "anneal_lr": ppo["anneal_lr"],
+    }
     steps = task["num_traj"] * task["traj_len"]
-    full = {**short, "hidden_size": model["hidden_size"], "batch_size": ppo["num_trials"] * steps,
-            "mini_batch_size": ppo["minibatch_trials"] * steps,
-            **{name: ppo[field] for name, (field, _, _) in PPO_FLAGS.items()}, "num_tasks": data["num_tasks"],
-            "seed": data["seed"], "separate_value": model["separate_value"], "anneal_lr": ppo["anneal_lr"]}
-    extras = {"seed": data["seed"], "validate_every": data["validate_every"], "validate_trials": data["validate_trials"],
-              "first_dilation": model["first_dilation"], "depth_len": model["depth_len"],
-              "layer_norm": model["layer_norm"], "init_from": data["init_from"], "precision": data["precision"]}
+    full = {
+        **short,
+        "hidden_size": model["hidden_size"],
+        "batch_size": ppo["num_trials"] * steps,
+        "mini_batch_size": ppo["minibatch_trials"] * steps,
+        **{name: ppo[field] for name, (field, _, _) in PPO_FLAGS.items()},
+        "num_tasks": data["num_tasks"],
+        "seed": data["seed"],
+        "separate_value": model["separate_value"],
+        "anneal_lr": ppo["anneal_lr"],
+    }
+    extras = {
+        "seed": data["seed"],
+        "validate_every": data["validate_every"],
+        "validate_trials": data["validate_trials"],
+        "first_dilation": model["first_dilation"],
+        "depth_len": model["depth_len"],
+        "layer_norm": model["layer_norm"],
+        "init_from": data["init_from"],
+        "precision": data["precision"],
+    }
     from_short = config_from_flags(**short, checkpoint_every=data["checkpoint_every"]).to_dict()
-    from_short = {**from_short, "first_dilation": from_short["model"]["first_dilation"], "init_from": None,
-                  "depth_len": None, "layer_norm": False}
+    from_short = {
+        **from_short,
+        "first_dilation": from_short["model"]["first_dilation"],
+        "init_from": None,
+        "depth_len": None,
+        "layer_norm": False,
+    }
     extras = {name: value for name, value in extras.items() if from_short[name] != value}
     for flags in (short, {**short, **extras}, {**full, **extras}):
         try:
             if config_from_flags(**flags, checkpoint_every=data["checkpoint_every"]).to_dict() == data:
-                return {**flags, "checkpoint_every": data["checkpoint_every"]} if data["checkpoint_every"] != 10 \
-                    else flags
+                return {**flags, "checkpoint_every": data["checkpoint_every"]} if data["checkpoint_every"] != 10 else flags
         except ConfigError:
             continue
     raise ConfigError("no rl2-train flags give this config")
-

@@ -5,6 +5,7 @@ References: [1] Duan et al. 2016, "RL^2", arXiv:1611.02779; [2] Mishra et al. 20
 arXiv:1707.03141. The command line (`rl2lib.train`, `rl2lib.evaluate`) and the notebooks'
 `parameters` cells are two doors into these same classes.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -103,8 +104,10 @@ class ModelConfig:
         if self.layer_norm and self.model_type != "gru":
             raise ConfigError("layer_norm is a GRU setting; SNAIL has none")
         if self.depth_len is not None and (self.model_type != "snail" or self.depth_len < 1):
-            raise ConfigError(f"depth_len is SNAIL's TCBlock depth as for trials of that many steps (>= 1); "
-                              f"got {self.depth_len} for model_type {self.model_type!r}")
+            raise ConfigError(
+                f"depth_len is SNAIL's TCBlock depth as for trials of that many steps (>= 1); "
+                f"got {self.depth_len} for model_type {self.model_type!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -150,10 +153,14 @@ class PPOConfig:
     def __post_init__(self) -> None:
         checks = [
             (self.num_trials >= 1, f"num_trials (trials per update, --batch_size in steps) must be >= 1, got {self.num_trials}"),
-            (self.minibatch_trials >= 1,
-             f"minibatch_trials (--mini_batch_size in steps) must be >= 1, got {self.minibatch_trials}"),
-            (self.minibatch_trials <= self.num_trials,
-             f"a minibatch ({self.minibatch_trials} trials) cannot exceed the batch ({self.num_trials} trials)"),
+            (
+                self.minibatch_trials >= 1,
+                f"minibatch_trials (--mini_batch_size in steps) must be >= 1, got {self.minibatch_trials}",
+            ),
+            (
+                self.minibatch_trials <= self.num_trials,
+                f"a minibatch ({self.minibatch_trials} trials) cannot exceed the batch ({self.num_trials} trials)",
+            ),
             (self.update_epochs >= 1, f"update_epochs (--ppo_epochs) must be >= 1, got {self.update_epochs}"),
             (self.clip_coef > 0, f"clip_coef (--clip_param) must be > 0, got {self.clip_coef}"),
             (0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}"),
@@ -222,6 +229,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
-        return cls(task=TaskConfig(**data["task"]), model=ModelConfig(**data["model"]),
-                   ppo=PPOConfig(**data["ppo"]),
-                   **{k: v for k, v in data.items() if k not in ("task", "model", "ppo")})
+        return cls(
+            task=TaskConfig(**data["task"]),
+            model=ModelConfig(**data["model"]),
+            ppo=PPOConfig(**data["ppo"]),
+            **{k: v for k, v in data.items() if k not in ("task", "model", "ppo")},
+        )

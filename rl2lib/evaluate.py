@@ -7,6 +7,7 @@ from `seed + 2`, so the same seed gives the same tasks to every agent and the sa
 every run. Tuning uses its own seeds (`TUNING_SEED_OFFSET + seed`), never the evaluation tasks.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,15 @@ class EvalResult:
         return self.totals.std(unbiased=True).item() / math.sqrt(self.num_trials)
 
     def to_dict(self) -> dict:
-        return {"agent": self.agent, **self.task_config.to_dict(), "num_trials": self.num_trials,
-                "seed": self.seed, "param": self.param, "mean": self.mean, "se": self.se}
+        return {
+            "agent": self.agent,
+            **self.task_config.to_dict(),
+            "num_trials": self.num_trials,
+            "seed": self.seed,
+            "param": self.param,
+            "mean": self.mean,
+            "se": self.se,
+        }
 
 
 def evaluation_generators(seed: int, device: torch.device | str = "cpu") -> tuple[torch.Generator, torch.Generator]:
@@ -74,13 +82,16 @@ def make_baseline(task_config: TaskConfig, name: str, param=None) -> Baseline:
     """
     table = BASELINES[task_config.task]
     if name not in table:
-        raise ConfigError(f"unknown agent {name!r} for task {task_config.task!r}; allowed: "
-                          f"{', '.join(table)} or a checkpoint path ending in .pt")
+        raise ConfigError(
+            f"unknown agent {name!r} for task {task_config.task!r}; allowed: "
+            f"{', '.join(table)} or a checkpoint path ending in .pt"
+        )
     return table[name](task_config, param)
 
 
-def play_baseline(task_config: TaskConfig, name: str, param=None, num_trials: int = 1000, seed: int = 0,
-                  device: torch.device | str = "cpu"):
+def play_baseline(
+    task_config: TaskConfig, name: str, param=None, num_trials: int = 1000, seed: int = 0, device: torch.device | str = "cpu"
+):
     """Play baseline `name` on the `num_trials` seeded tasks of `seed`. Returns (agent, tasks, TrialRecord)."""
     agent = make_baseline(task_config, name, param)
     tasks = seeded_tasks(task_config, num_trials, seed, device)
@@ -89,15 +100,17 @@ def play_baseline(task_config: TaskConfig, name: str, param=None, num_trials: in
     return agent, tasks, record
 
 
-def evaluate_baseline(task_config: TaskConfig, name: str, param=None, num_trials: int = 1000,
-                      seed: int = 0, device: torch.device | str = "cpu") -> EvalResult:
+def evaluate_baseline(
+    task_config: TaskConfig, name: str, param=None, num_trials: int = 1000, seed: int = 0, device: torch.device | str = "cpu"
+) -> EvalResult:
     """Mean total reward per trial of baseline `name` (with hyper-parameter `param`) on seeded tasks."""
     agent, _, record = play_baseline(task_config, name, param, num_trials, seed, device)
     return EvalResult(name, task_config, record.totals.double().cpu(), seed, agent.param)
 
 
-def tune_baseline(task_config: TaskConfig, name: str, num_trials: int = 1000, seed: int = 0,
-                  device: torch.device | str = "cpu") -> tuple[float | int | None, dict]:
+def tune_baseline(
+    task_config: TaskConfig, name: str, num_trials: int = 1000, seed: int = 0, device: torch.device | str = "cpu"
+) -> tuple[float | int | None, dict]:
     """Best value of the baseline's tuned hyper-parameter over its grid, on tuning seeds only.
 
     The setting tuned at is the baseline's `tuning_task` (MDP baselines tune at n <= 25 and carry the
@@ -122,8 +135,14 @@ def _tune(task_config: TaskConfig, name: str, num_trials: int, seed: int, device
     return best, means
 
 
-def play_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials: int = 1000, seed: int = 0,
-                greedy: bool = False, device: torch.device | str = "cpu"):
+def play_policy(
+    policy: torch.nn.Module,
+    task_config: TaskConfig,
+    num_trials: int = 1000,
+    seed: int = 0,
+    greedy: bool = False,
+    device: torch.device | str = "cpu",
+):
     """Play a trained policy on the seeded tasks of `seed`. Returns (tasks, RolloutBatch of (T, B) tensors)."""
     tasks = seeded_tasks(task_config, num_trials, seed, device)
     env_generator, action_generator = evaluation_generators(seed, device)
@@ -131,16 +150,30 @@ def play_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials: in
     return tasks, batch
 
 
-def evaluate_policy(policy: torch.nn.Module, task_config: TaskConfig, num_trials: int = 1000, seed: int = 0,
-                    greedy: bool = False, device: torch.device | str = "cpu", name: str = "policy") -> EvalResult:
+def evaluate_policy(
+    policy: torch.nn.Module,
+    task_config: TaskConfig,
+    num_trials: int = 1000,
+    seed: int = 0,
+    greedy: bool = False,
+    device: torch.device | str = "cpu",
+    name: str = "policy",
+) -> EvalResult:
     """Mean total reward per trial of a trained policy on the same seeded tasks the baselines get."""
     _, batch = play_policy(policy, task_config, num_trials, seed, greedy, device)
     return EvalResult(name, task_config, batch.totals.double().cpu(), seed, None)
 
 
-def evaluate_checkpoint(path: Path | str, num_trials: int = 1000, seed: int = 0, greedy: bool = False,
-                        device: torch.device | str = "cpu", task: str | None = None,
-                        num_actions: int | None = None, num_traj: int | None = None) -> EvalResult:
+def evaluate_checkpoint(
+    path: Path | str,
+    num_trials: int = 1000,
+    seed: int = 0,
+    greedy: bool = False,
+    device: torch.device | str = "cpu",
+    task: str | None = None,
+    num_actions: int | None = None,
+    num_traj: int | None = None,
+) -> EvalResult:
     """Evaluate a checkpoint written by `rl2lib.train`. Task settings default to the checkpoint's.
 
     A different task or number of actions than the checkpoint was trained on is a ConfigError; a
@@ -175,20 +208,28 @@ def number(text: str) -> int | float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rl2lib.evaluate",
-        description="Mean total reward per trial of a baseline or a trained agent on fresh seeded tasks.")
+        description="Mean total reward per trial of a baseline or a trained agent on fresh seeded tasks.",
+    )
     parser.add_argument("--task", default=None, help="bandit or mdp (default bandit; a checkpoint's own task)")
     parser.add_argument("--num_actions", type=int, default=None, help="k arms / MDP actions (default 5)")
     parser.add_argument("--num_traj", type=int, default=None, help="n episodes per trial (default 10)")
     parser.add_argument("--traj_len", type=int, default=None, help="episode length (1 for bandits, 10 for MDPs)")
     parser.add_argument("--agent", required=True, help="a baseline name or a checkpoint path (.pt)")
-    parser.add_argument("--param", type=number, default=None,
-                        help="the baseline's hyper-parameter (an integer for a count, e.g. ots's num_samples); "
-                             "omitted: tuned over the papers' grid on tuning seeds")
+    parser.add_argument(
+        "--param",
+        type=number,
+        default=None,
+        help="the baseline's hyper-parameter (an integer for a count, e.g. ots's num_samples); "
+        "omitted: tuned over the papers' grid on tuning seeds",
+    )
     parser.add_argument("--num_trials", type=int, default=1000, help="trials (= tasks) to average over (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
     parser.add_argument("--json", type=Path, default=None, help="also write the result to this JSON file")
-    parser.add_argument("--greedy", action="store_true",
-                        help="trained agents: argmax actions instead of sampling from the policy (the tables sample)")
+    parser.add_argument(
+        "--greedy",
+        action="store_true",
+        help="trained agents: argmax actions instead of sampling from the policy (the tables sample)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
     return parser
 
@@ -200,15 +241,23 @@ def main(argv: list[str] | None = None) -> EvalResult:
             raise ConfigError(f"num_trials must be >= 1, got {args.num_trials}")
         device = resolve_device(args.device)
         if args.agent.endswith(".pt"):
-            result = evaluate_checkpoint(Path(args.agent), args.num_trials, args.seed, args.greedy, device,
-                                         task=args.task,
-                                         num_actions=args.num_actions, num_traj=args.num_traj)
+            result = evaluate_checkpoint(
+                Path(args.agent),
+                args.num_trials,
+                args.seed,
+                args.greedy,
+                device,
+                task=args.task,
+                num_actions=args.num_actions,
+                num_traj=args.num_traj,
+            )
         else:
             task_config = TaskConfig(
                 task=args.task or "bandit",
                 num_actions=5 if args.num_actions is None else args.num_actions,
                 num_traj=10 if args.num_traj is None else args.num_traj,
-                traj_len=args.traj_len)
+                traj_len=args.traj_len,
+            )
             agent = make_baseline(task_config, args.agent, args.param)  # checks --param before any tuning
             param = args.param
             if param is None and agent.param_grid:
@@ -217,9 +266,11 @@ def main(argv: list[str] | None = None) -> EvalResult:
             result = evaluate_baseline(task_config, args.agent, param, args.num_trials, args.seed, device)
     except ConfigError as error:
         cli_error(str(error))
-    print(f"{result.agent} on {result.task_config.task} (k={result.task_config.num_actions}, "
-          f"n={result.task_config.num_traj}): mean {result.mean:.3f} +- {result.se:.3f} (SE) "
-          f"over {result.num_trials} trials, seed {result.seed}")
+    print(
+        f"{result.agent} on {result.task_config.task} (k={result.task_config.num_actions}, "
+        f"n={result.task_config.num_traj}): mean {result.mean:.3f} +- {result.se:.3f} (SE) "
+        f"over {result.num_trials} trials, seed {result.seed}"
+    )
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         played = {"played": Path(args.agent).name} if args.agent.endswith(".pt") else {}  # eval.json's schema

@@ -11,6 +11,7 @@ phases (`rl2lib.cli.recipe_phase2`): the second, `<name>_phase2[_seed<s>]`, star
 first's best.pt, and the cell is its evaluation.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,10 +43,12 @@ class CellResult:
         last = self.history[-1]
         paper_text = f"; paper {self.paper_mean}" if self.paper_mean is not None else ""
         phases = f" (phases: {', '.join(self.curves)})" if len(self.curves) > 1 else ""
-        return (f"{self.name}: {self.evaluation.mean:.3f} ± {self.evaluation.se:.3f} (SE) over "
-                f"{self.evaluation.num_trials} fresh trials after {last['update']} updates, "
-                f"{float(last['env_steps']):.3g} environment steps, {float(last['wall_seconds']) / 60:.1f} min"
-                f"{phases}{paper_text}")
+        return (
+            f"{self.name}: {self.evaluation.mean:.3f} ± {self.evaluation.se:.3f} (SE) over "
+            f"{self.evaluation.num_trials} fresh trials after {last['update']} updates, "
+            f"{float(last['env_steps']):.3g} environment steps, {float(last['wall_seconds']) / 60:.1f} min"
+            f"{phases}{paper_text}"
+        )
 
 
 def train_or_load(config: TrainConfig, run_dir: Path, allow_training: bool, device, progress: bool) -> bool:
@@ -58,10 +61,22 @@ def train_or_load(config: TrainConfig, run_dir: Path, allow_training: bool, devi
     return checkpoint_path.exists()
 
 
-def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_updates: int | None = None,
-             name: str | None = None, num_trials: int = 1000, seed: int = 0, progress: bool = True,
-             allow_training: bool = True, train_seed: int = 0, device: str = "cpu", phase2_updates: int = 0,
-             **flags) -> CellResult:
+def run_cell(
+    model_type: str,
+    task: str,
+    num_actions: int,
+    num_traj: int,
+    num_updates: int | None = None,
+    name: str | None = None,
+    num_trials: int = 1000,
+    seed: int = 0,
+    progress: bool = True,
+    allow_training: bool = True,
+    train_seed: int = 0,
+    device: str = "cpu",
+    phase2_updates: int = 0,
+    **flags,
+) -> CellResult:
     """Train, resume or load the agent of one table cell, then evaluate it on fresh seeded tasks.
 
     Args:
@@ -81,8 +96,15 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
     Returns:
         CellResult; `results/runs/<name>/eval.json` (of the last phase) holds the evaluation.
     """
-    config = config_from_flags(model_type=model_type, task=task, num_actions=num_actions, num_traj=num_traj,
-                               metalearn_epochs=num_updates, seed=train_seed, **flags)
+    config = config_from_flags(
+        model_type=model_type,
+        task=task,
+        num_actions=num_actions,
+        num_traj=num_traj,
+        metalearn_epochs=num_updates,
+        seed=train_seed,
+        **flags,
+    )
     phase2 = recipe_phase2(config.task, model_type) if phase2_updates > 0 else None
     if phase2_updates > 0 and phase2 is None:
         raise ConfigError(f"phase2_updates={phase2_updates}: the {task} recipe has no second phase (MDPs only)")
@@ -90,14 +112,20 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
     device = resolve_device(device)
     run_dir = results_dir() / "runs" / run_name_for(base, train_seed)
     if not train_or_load(config, run_dir, allow_training, device, progress):
-        raise FileNotFoundError(f"no run at {run_dir} and allow_training=False: train it first "
-                                f"(python -m rl2lib.reproduce --profile paper --only <cell>)")
+        raise FileNotFoundError(
+            f"no run at {run_dir} and allow_training=False: train it first "
+            f"(python -m rl2lib.reproduce --profile paper --only <cell>)"
+        )
     curves = {run_dir.name: load_checkpoint(run_dir / CHECKPOINT_FILE)["metrics"]}
     if phase2 is not None:
-        phase2_config = config_from_flags(model_type=model_type, task=task, num_actions=num_actions,
-                                          num_traj=num_traj, seed=train_seed,
-                                          **{**phase2, **flags, "metalearn_epochs": phase2_updates,
-                                             "init_from": str(agent_path(run_dir))})
+        phase2_config = config_from_flags(
+            model_type=model_type,
+            task=task,
+            num_actions=num_actions,
+            num_traj=num_traj,
+            seed=train_seed,
+            **{**phase2, **flags, "metalearn_epochs": phase2_updates, "init_from": str(agent_path(run_dir))},
+        )
         phase2_dir = results_dir() / "runs" / phase2_run_name(run_dir.name)
         if train_or_load(phase2_config, phase2_dir, allow_training, device, progress):
             run_dir = phase2_dir
@@ -105,8 +133,15 @@ def run_cell(model_type: str, task: str, num_actions: int, num_traj: int, num_up
     policy, trained_config = load_policy(agent_path(run_dir), device)
     evaluation = evaluate_policy(policy, trained_config.task, num_trials, seed, device=device, name=run_dir.name)
     write_evaluation(run_dir, evaluation.to_dict(), EVAL_FILE)
-    return CellResult(run_dir.name, run_dir, trained_config, curves[run_dir.name], evaluation,
-                      published_learner(model_type, task, num_actions, num_traj), curves)
+    return CellResult(
+        run_dir.name,
+        run_dir,
+        trained_config,
+        curves[run_dir.name],
+        evaluation,
+        published_learner(model_type, task, num_actions, num_traj),
+        curves,
+    )
 
 
 def load_cell_policy(cell: CellResult):

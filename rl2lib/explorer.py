@@ -8,6 +8,7 @@ setting; `build_explorer` wires ipywidgets to a session and redraws `plot_sessio
 one-line summary (DOM classes `rl2-plot`, hidden while the setting cannot be played, and `rl2-summary`).
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
+
 from __future__ import annotations
 
 import html
@@ -101,9 +102,17 @@ class TrialSession:
         label: how the figure names the agent; None: the baseline's name or the run's folder.
     """
 
-    def __init__(self, task_config: TaskConfig, agent: str | Path, seed: int = 0, tasks: Tasks | None = None,
-                 num_replicas: int = 200, param=None, compare: tuple[str, ...] | None = None,
-                 label: str | None = None):
+    def __init__(
+        self,
+        task_config: TaskConfig,
+        agent: str | Path,
+        seed: int = 0,
+        tasks: Tasks | None = None,
+        num_replicas: int = 200,
+        param=None,
+        compare: tuple[str, ...] | None = None,
+        label: str | None = None,
+    ):
         self.config = task_config
         self.agent_name = str(agent)
         checkpoint = trained_file(agent, task_config.task)
@@ -131,11 +140,12 @@ class TrialSession:
             raise ConfigError(str(error)) from None
         task = trained.task
         if (task.task, task.num_actions) != (self.config.task, self.config.num_actions):
-            raise ConfigError(f"{path} was trained on task={task.task}, k={task.num_actions}; "
-                              f"pick that setting (now task={self.config.task}, k={self.config.num_actions})")
+            raise ConfigError(
+                f"{path} was trained on task={task.task}, k={task.num_actions}; "
+                f"pick that setting (now task={self.config.task}, k={self.config.num_actions})"
+            )
         if trained.model.model_type == "snail" and self.config.trial_len != task.trial_len:
-            raise ConfigError(f"{path} is a SNAIL built for trials of {task.trial_len} steps: "
-                              f"pick n={task.num_traj}")
+            raise ConfigError(f"{path} is a SNAIL built for trials of {task.trial_len} steps: pick n={task.num_traj}")
         return policy
 
     def _play_comparisons(self, names: list[str]) -> dict[str, np.ndarray]:
@@ -215,10 +225,10 @@ class TrialSession:
         self.agent.observe(states, actions, result)
         if self.replicas is not None:
             R = self.num_replicas
-            self.replicas.update(states.expand(R), actions.expand(R), result.rewards.expand(R),
-                                 result.next_states.expand(R), result.episode_done)
-        record = StepRecord(int(states[0]), int(actions[0]), float(result.rewards[0]), result.episode_done,
-                            self._probs)
+            self.replicas.update(
+                states.expand(R), actions.expand(R), result.rewards.expand(R), result.next_states.expand(R), result.episode_done
+            )
+        record = StepRecord(int(states[0]), int(actions[0]), float(result.rewards[0]), result.episode_done, self._probs)
         self.history.append(record)
         self._probs = None
         self._prepare_step()
@@ -273,9 +283,14 @@ class TrialSession:
             successes[record.action] += record.reward
             failures[record.action] += 1.0 - record.reward
         a, b = 1.0 + successes, 1.0 + failures
-        return {"successes": successes, "failures": failures, "pulls": successes + failures,
-                "mean": a / (a + b), "low": beta_distribution.ppf(0.05, a, b),
-                "high": beta_distribution.ppf(0.95, a, b)}
+        return {
+            "successes": successes,
+            "failures": failures,
+            "pulls": successes + failures,
+            "mean": a / (a + b),
+            "low": beta_distribution.ppf(0.05, a, b),
+            "high": beta_distribution.ppf(0.95, a, b),
+        }
 
     def visit_counts(self) -> np.ndarray:
         """Steps taken in each (state, action) so far, (S, A); `.sum(1)` gives the state-visit counts."""
@@ -322,8 +337,14 @@ def plot_action_probs(ax, session: TrialSession) -> None:
     cfg = session.config
     probs = session.action_probs()
     if probs is None:
-        ax.text(0.5, 0.5, "trial over" if session.done else "not estimated (num_replicas = 0)",
-                ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "trial over" if session.done else "not estimated (num_replicas = 0)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
     else:
         colors = ["tab:blue"] * cfg.num_actions
         if cfg.task == "bandit":
@@ -351,9 +372,16 @@ def plot_arm_posterior(ax, session: TrialSession) -> None:
     ax.patch.set_visible(False)
     mean = posterior["mean"]
     few = len(arms) <= 12
-    ax.errorbar(arms, mean, yerr=[mean - posterior["low"], posterior["high"] - mean], fmt="o",
-                markersize=4 if few else 2, capsize=3 if few else 0, elinewidth=1.5 if few else 0.8,
-                label="posterior mean, 90% interval")
+    ax.errorbar(
+        arms,
+        mean,
+        yerr=[mean - posterior["low"], posterior["high"] - mean],
+        fmt="o",
+        markersize=4 if few else 2,
+        capsize=3 if few else 0,
+        elinewidth=1.5 if few else 0.8,
+        label="posterior mean, 90% interval",
+    )
     ax.plot(arms, session.tasks.arm_probs[0].numpy(), "kx", markersize=6 if few else 4, label="true p (hidden)")
     ax.set_ylim(0, 1.3)
     ax.set_yticks(np.linspace(0, 1, 6))
@@ -385,15 +413,24 @@ def plot_cumulative_reward(ax, session: TrialSession) -> None:
     steps = np.arange(1, session.num_steps + 1)
     for name, rewards in session.comparison_rewards.items():
         ax.plot(steps, np.cumsum(rewards), "--", linewidth=1, label=name)
-    ax.plot(np.arange(1, session.t + 1), session.cumulative_rewards(), "-", color="black", linewidth=2,
-            marker="o" if session.num_steps <= 30 else None, markersize=3, label=session.label)
+    ax.plot(
+        np.arange(1, session.t + 1),
+        session.cumulative_rewards(),
+        "-",
+        color="black",
+        linewidth=2,
+        marker="o" if session.num_steps <= 30 else None,
+        markersize=3,
+        label=session.label,
+    )
     ax.axvline(session.t, color="gray", linewidth=0.5)
     ax.set_xlim(0, session.num_steps + 1)
     per_episode = f" ({session.config.traj_len} per episode)" if session.config.traj_len > 1 else ""
     ax.set_xlabel(f"step of the trial{per_episode}")
     ax.set_ylabel("cumulative reward")
-    ax.set_title(f"cumulative reward, step {session.t}/{session.num_steps}\n"
-                 "(dashed: baselines on the same task and seed)", fontsize=9)
+    ax.set_title(
+        f"cumulative reward, step {session.t}/{session.num_steps}\n(dashed: baselines on the same task and seed)", fontsize=9
+    )
     ax.legend(fontsize=7, loc="upper left")
 
 
@@ -441,9 +478,12 @@ class TrainedRun:
 
 def table_cell_runs(task: str, num_actions: int, num_traj: int) -> set[str]:
     """Names of the runs that fill this setting's table cells: every model, every training seed."""
-    return {record["run"] for (cell_task, n, k, _), group in load_results().items()
-            if (cell_task, k, n) == (task, num_actions, num_traj) and "per_seed" in group
-            for record in group["per_seed"]}
+    return {
+        record["run"]
+        for (cell_task, n, k, _), group in load_results().items()
+        if (cell_task, k, n) == (task, num_actions, num_traj) and "per_seed" in group
+        for record in group["per_seed"]
+    }
 
 
 def describe_run(name: str, model: str, cell_name: str, cell_runs: set[str]) -> tuple[int, str]:
@@ -474,8 +514,11 @@ def trained_runs(task: str, num_actions: int, num_traj: int) -> list[TrainedRun]
     for run_dir, config in iter_runs():
         setting, model = config["task"], config["model"]["model_type"]
         path = agent_path(run_dir.resolve())
-        if (setting["task"], setting["num_actions"], setting["num_traj"]) != (task, num_actions, num_traj) \
-                or model not in PLAYABLE_MODELS or not path.exists():
+        if (
+            (setting["task"], setting["num_actions"], setting["num_traj"]) != (task, num_actions, num_traj)
+            or model not in PLAYABLE_MODELS
+            or not path.exists()
+        ):
             continue
         cell_name = default_run_name(model, task, num_actions, num_traj)
         rank, label = describe_run(run_dir.name, model, cell_name, cell_runs)
@@ -517,12 +560,24 @@ class Explorer(widgets.VBox):
         self._quiet = 0  # > 0 while one control updates another, so that the session is rebuilt once
         self._make_controls(task, num_actions, num_traj, agent, seed)
         self._connect()
-        super().__init__([
-            widgets.HBox([self.task_box, self.k_box, self.n_box]),
-            widgets.HBox([self.agent_box, self.seed_box, self.new_task_button]),
-            widgets.HBox([self.step_button, self.step_n_button, self.num_steps_box, self.episode_button,
-                          self.play_button, self.reset_button]),
-            self.summary, self.plot])
+        super().__init__(
+            [
+                widgets.HBox([self.task_box, self.k_box, self.n_box]),
+                widgets.HBox([self.agent_box, self.seed_box, self.new_task_button]),
+                widgets.HBox(
+                    [
+                        self.step_button,
+                        self.step_n_button,
+                        self.num_steps_box,
+                        self.episode_button,
+                        self.play_button,
+                        self.reset_button,
+                    ]
+                ),
+                self.summary,
+                self.plot,
+            ]
+        )
         self.add_class("rl2-explorer")
         self._rebuild()
 
@@ -535,8 +590,7 @@ class Explorer(widgets.VBox):
         value = agent_value(agent, task)
         # an agent given by the caller and not listed (another setting's checkpoint) stays on the list
         self.extra_options = [] if value in dict(options).values() else [(extra_label(value), value)]
-        self.agent_box = widgets.Dropdown(options=options + self.extra_options, value=value, description="agent",
-                                          **sized(480))
+        self.agent_box = widgets.Dropdown(options=options + self.extra_options, value=value, description="agent", **sized(480))
         self.seed_box = widgets.IntText(value=seed, description="seed", **sized(130))
         self.num_steps_box = widgets.BoundedIntText(value=10, min=1, max=100_000, description="N", **sized(110))
         for name, box in (("k", self.k_box), ("n", self.n_box), ("num-steps", self.num_steps_box)):
@@ -600,8 +654,9 @@ class Explorer(widgets.VBox):
             return
         try:
             config = TaskConfig(task=self.task_box.value, num_actions=self.k_box.value, num_traj=self.n_box.value)
-            self.session = TrialSession(config, self.agent_box.value, self.seed_box.value,
-                                        num_replicas=self.num_replicas, label=self.agent_box.label)
+            self.session = TrialSession(
+                config, self.agent_box.value, self.seed_box.value, num_replicas=self.num_replicas, label=self.agent_box.label
+            )
         except (ConfigError, RuntimeError) as error:
             self.session = None
             self._show(f"cannot play this setting: {error}")
@@ -634,8 +689,9 @@ def extra_label(value: str) -> str:
     return f"checkpoint: {portable_path(value)}" if value.endswith(".pt") else value
 
 
-def build_explorer(task: str = "bandit", num_actions: int = 5, num_traj: int = 10, agent: str = "ts",
-                   seed: int = 0, num_replicas: int = 200) -> Explorer:
+def build_explorer(
+    task: str = "bandit", num_actions: int = 5, num_traj: int = 10, agent: str = "ts", seed: int = 0, num_replicas: int = 200
+) -> Explorer:
     """The interactive explorer, an `ipywidgets.VBox` (its `session` attribute is the TrialSession).
 
     Controls: task, k, n; agent (`agent_options` of the setting: table-cell runs, baselines, other
@@ -646,5 +702,17 @@ def build_explorer(task: str = "bandit", num_actions: int = 5, num_traj: int = 1
     return Explorer(task, num_actions, num_traj, str(agent), seed, num_replicas)
 
 
-__all__ = ["COMPARISON_AGENTS", "Explorer", "StepRecord", "TrainedRun", "TrialSession", "agent_options",
-           "build_explorer", "figure_png", "plot_session", "render_png", "trained_file", "trained_runs"]
+__all__ = [
+    "COMPARISON_AGENTS",
+    "Explorer",
+    "StepRecord",
+    "TrainedRun",
+    "TrialSession",
+    "agent_options",
+    "build_explorer",
+    "figure_png",
+    "plot_session",
+    "render_png",
+    "trained_file",
+    "trained_runs",
+]

@@ -5,6 +5,7 @@ plain line every `PROGRESS_EVERY` updates and at each validation), the periodic 
 files of a run that had nothing left to do. The loops own their models, optimisers and checkpoints'
 contents; this module only says when to write them.
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,10 +28,13 @@ def interactive() -> bool:
 
 def progress_line(row: dict, num_updates: int, steps_per_second: float) -> str:
     """One log line of an update: 'update 20/300  30,500,000 steps  return 401.09  validation 402.89 +- 2.71  21,034 steps/s'."""
-    validation = (f"  validation {row['validation_return']:.2f} +- {row['validation_se']:.2f}"
-                  if "validation_return" in row else "")
-    return (f"update {row['update']}/{num_updates}  {row['env_steps']:,} steps  return {row['mean_trial_return']:.2f}"
-            f"{validation}  {steps_per_second:,.0f} steps/s")
+    validation = (
+        f"  validation {row['validation_return']:.2f} +- {row['validation_se']:.2f}" if "validation_return" in row else ""
+    )
+    return (
+        f"update {row['update']}/{num_updates}  {row['env_steps']:,} steps  return {row['mean_trial_return']:.2f}"
+        f"{validation}  {steps_per_second:,.0f} steps/s"
+    )
 
 
 class UpdateLog:
@@ -43,9 +47,23 @@ class UpdateLog:
         save: `save(update, path)` writes the loop's checkpoint; it reads `best_validation` from here.
     """
 
-    def __init__(self, run_dir: Path, *, total: int, start: int, end: int, checkpoint_every: int,
-                 steps_per_update: int, history: list[dict], best_validation: float, wall_offset: float,
-                 fields: tuple[str, ...], save: Callable[[int, Path], None], progress: bool, desc: str):
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        total: int,
+        start: int,
+        end: int,
+        checkpoint_every: int,
+        steps_per_update: int,
+        history: list[dict],
+        best_validation: float,
+        wall_offset: float,
+        fields: tuple[str, ...],
+        save: Callable[[int, Path], None],
+        progress: bool,
+        desc: str,
+    ):
         self.run_dir, self.total, self.start, self.end = run_dir, total, start, end
         self.checkpoint_every, self.steps_per_update, self.fields, self.save = checkpoint_every, steps_per_update, fields, save
         self.history, self.best_validation, self.wall_offset = history, best_validation, wall_offset

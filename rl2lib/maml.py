@@ -23,6 +23,7 @@ al. 2018, "SNAIL", arXiv:1707.03141; [3] Duan et al. 2016, "RL^2"; [4] Schulman 
 [6] github.com/cbfinn/maml_rl, maml_examples/maml_trpo_point.py and batch_maml_polopt.py (hidden
 (100, 100) ReLU, linear baseline, center_adv=True, discount 0.99, gae_lambda 1, one inner step).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -88,21 +89,29 @@ class MAMLConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))  # JSON gives a list
         checks = [
-            (all(isinstance(h, int) and h >= 1 for h in self.hidden_sizes),
-             f"hidden_sizes must be positive ints, got {self.hidden_sizes}"),
-            (self.adapt_episodes is None or self.adapt_episodes >= 1,
-             f"adapt_episodes must be >= 1 or None (n // 2), got {self.adapt_episodes}"),
+            (
+                all(isinstance(h, int) and h >= 1 for h in self.hidden_sizes),
+                f"hidden_sizes must be positive ints, got {self.hidden_sizes}",
+            ),
+            (
+                self.adapt_episodes is None or self.adapt_episodes >= 1,
+                f"adapt_episodes must be >= 1 or None (n // 2), got {self.adapt_episodes}",
+            ),
             (self.adapt_trials >= 0, f"adapt_trials must be >= 0, got {self.adapt_trials}"),
-            (self.adapt_trials == 0 or self.adapt_episodes is None,
-             f"adapt_episodes={self.adapt_episodes} splits the scored trial, adapt_trials={self.adapt_trials} adapts "
-             "before it: give one of them"),
+            (
+                self.adapt_trials == 0 or self.adapt_episodes is None,
+                f"adapt_episodes={self.adapt_episodes} splits the scored trial, adapt_trials={self.adapt_trials} adapts "
+                "before it: give one of them",
+            ),
             (self.num_inner_steps >= 1, f"num_inner_steps must be >= 1, got {self.num_inner_steps}"),
             (self.inner_lr >= 0, f"inner_lr must be >= 0, got {self.inner_lr}"),
             (0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}"),
             (self.baseline_reg > 0, f"baseline_reg must be > 0, got {self.baseline_reg}"),
             (self.meta_batch_tasks >= 1, f"meta_batch_tasks must be >= 1, got {self.meta_batch_tasks}"),
-            (1 <= self.minibatch_tasks <= self.meta_batch_tasks,
-             f"minibatch_tasks must be in [1, meta_batch_tasks={self.meta_batch_tasks}], got {self.minibatch_tasks}"),
+            (
+                1 <= self.minibatch_tasks <= self.meta_batch_tasks,
+                f"minibatch_tasks must be in [1, meta_batch_tasks={self.meta_batch_tasks}], got {self.minibatch_tasks}",
+            ),
             (self.update_epochs >= 1, f"update_epochs must be >= 1, got {self.update_epochs}"),
             (self.clip_coef > 0, f"clip_coef must be > 0, got {self.clip_coef}"),
             (self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}"),
@@ -128,8 +137,9 @@ def adaptation_episodes(task_config: TaskConfig, config: MAMLConfig) -> int:
         return config.adapt_trials * n
     episodes = n // 2 if config.adapt_episodes is None else config.adapt_episodes
     if not 1 <= episodes < n:
-        raise ConfigError(f"adapt_episodes must leave episodes on both sides of the inner step: "
-                          f"1 <= adapt_episodes < n={n}, got {episodes}")
+        raise ConfigError(
+            f"adapt_episodes must leave episodes on both sides of the inner step: 1 <= adapt_episodes < n={n}, got {episodes}"
+        )
     return episodes
 
 
@@ -167,8 +177,7 @@ def episode_returns(rewards: torch.Tensor, traj_len: int, gamma: float) -> torch
     return returns.reshape(N, B)
 
 
-def linear_baseline(returns: torch.Tensor, states: torch.Tensor, num_states: int, traj_len: int,
-                    reg: float) -> torch.Tensor:
+def linear_baseline(returns: torch.Tensor, states: torch.Tensor, num_states: int, traj_len: int, reg: float) -> torch.Tensor:
     """Per-task least-squares fit of the returns (N, B) on [one-hot state, t, t^2, t^3] ([5]), (N, B).
 
     t is the step within the episode over its length; the one-hot sums to 1, so the fit has a constant.
@@ -178,7 +187,7 @@ def linear_baseline(returns: torch.Tensor, states: torch.Tensor, num_states: int
     features = [F.one_hot(states, num_states).to(returns.dtype)]  # (N, B, S)
     if traj_len > 1:
         t = (torch.arange(N, device=returns.device) % traj_len).to(returns.dtype) / traj_len  # (N,)
-        features.append(torch.stack([t, t ** 2, t ** 3], -1)[:, None].expand(N, B, 3))
+        features.append(torch.stack([t, t**2, t**3], -1)[:, None].expand(N, B, 3))
     X = torch.cat(features, -1).transpose(0, 1)  # (B, N, F)
     y = returns.transpose(0, 1)[..., None]  # (B, N, 1)
     gram = X.transpose(1, 2) @ X + reg * torch.eye(X.shape[-1], dtype=X.dtype, device=X.device)  # (B, F, F)
@@ -186,8 +195,9 @@ def linear_baseline(returns: torch.Tensor, states: torch.Tensor, num_states: int
     return (X @ weights)[..., 0].transpose(0, 1)  # (N, B)
 
 
-def advantages(states: torch.Tensor, rewards: torch.Tensor, task_config: TaskConfig, config: MAMLConfig,
-               per_task_norm: bool) -> torch.Tensor:
+def advantages(
+    states: torch.Tensor, rewards: torch.Tensor, task_config: TaskConfig, config: MAMLConfig, per_task_norm: bool
+) -> torch.Tensor:
     """Returns within episodes minus the per-task linear baseline, (N, B); standardised per task if asked."""
     returns = episode_returns(rewards, task_config.traj_len, config.gamma)
     adv = returns - linear_baseline(returns, states, task_config.num_states, task_config.traj_len, config.baseline_reg)
@@ -207,15 +217,17 @@ def log_policy(policy: MAMLPolicy, params: dict, states: torch.Tensor) -> torch.
     return torch.log_softmax(functional_call(policy, params, (inputs,)), -1)
 
 
-def inner_objective(policy: MAMLPolicy, params: dict, states: torch.Tensor, actions: torch.Tensor,
-                    adv: torch.Tensor) -> torch.Tensor:
+def inner_objective(
+    policy: MAMLPolicy, params: dict, states: torch.Tensor, actions: torch.Tensor, adv: torch.Tensor
+) -> torch.Tensor:
     """REINFORCE surrogate of one task, J = mean_t A_t log pi(a_t | s_t) ([1] Eq. 4 with a baseline)."""
     log_probs = log_policy(policy, params, states).gather(-1, actions[:, None])[:, 0]  # (N,)
     return (log_probs * adv).mean()
 
 
-def adapt(policy: MAMLPolicy, params: dict, states: torch.Tensor, actions: torch.Tensor, adv: torch.Tensor,
-          config: MAMLConfig) -> dict:
+def adapt(
+    policy: MAMLPolicy, params: dict, states: torch.Tensor, actions: torch.Tensor, adv: torch.Tensor, config: MAMLConfig
+) -> dict:
     """theta'_b for each of B tasks from their adaptation steps, batched with vmap(grad).
 
     Args:
@@ -226,6 +238,7 @@ def adapt(policy: MAMLPolicy, params: dict, states: torch.Tensor, actions: torch
         {name: (B, *shape)} adapted parameters, theta_{k+1} = theta_k + alpha * grad J(theta_k) ([1] Eq. 1,
         ascent), `num_inner_steps` times on the same steps.
     """
+
     def one_task(states_b, actions_b, adv_b, theta):
         for _ in range(config.num_inner_steps):
             grads = grad(lambda p: inner_objective(policy, p, states_b, actions_b, adv_b))(theta)
@@ -264,8 +277,9 @@ class MAMLAgent(Baseline):
         self.played = played_config(task_config, config)
         self.scored_from = config.adapt_trials * task_config.trial_len
         """Steps of the played trial before the scored one (0: the whole trial is scored)."""
-        self.policy = policy if policy is not None else MAMLPolicy(
-            task_config.num_states, task_config.num_actions, config.hidden_sizes)
+        self.policy = (
+            policy if policy is not None else MAMLPolicy(task_config.num_states, task_config.num_actions, config.hidden_sizes)
+        )
 
     def reset(self, num_trials: int, device: torch.device, generator: torch.Generator) -> None:
         super().reset(num_trials, device, generator)
@@ -300,8 +314,7 @@ class MAMLAgent(Baseline):
         self.episodes_done += int(episode_done)
 
 
-def play_maml(agent: MAMLAgent, tasks: Tasks, env_generator: torch.Generator,
-              agent_generator: torch.Generator) -> TrialRecord:
+def play_maml(agent: MAMLAgent, tasks: Tasks, env_generator: torch.Generator, agent_generator: torch.Generator) -> TrialRecord:
     """The played trial (`agent.played`: any unscored trials, then the scored one) on each of the B
     `tasks` through `rl2lib.agents.play_trials`; (T, B) records."""
     agent.policy.to(tasks.device)
@@ -310,11 +323,12 @@ def play_maml(agent: MAMLAgent, tasks: Tasks, env_generator: torch.Generator,
 
 def scored_totals(agent: MAMLAgent, record: TrialRecord) -> torch.Tensor:
     """Total reward of the scored trial within each played one, (B,)."""
-    return record.rewards[agent.scored_from:].sum(0)
+    return record.rewards[agent.scored_from :].sum(0)
 
 
-def evaluate_maml(agent: MAMLAgent, num_trials: int = 1000, seed: int = 0, device: torch.device | str = "cpu",
-                  name: str = "maml") -> EvalResult:
+def evaluate_maml(
+    agent: MAMLAgent, num_trials: int = 1000, seed: int = 0, device: torch.device | str = "cpu", name: str = "maml"
+) -> EvalResult:
     """Mean whole-trial total of `agent` on the seeded tasks every other agent gets (`rl2lib.evaluate`)."""
     tasks = seeded_tasks(agent.config, num_trials, seed, device)
     env_generator, agent_generator = evaluation_generators(seed, device)
@@ -376,8 +390,12 @@ def outer_step(agent: MAMLAgent, optimizer: torch.optim.Optimizer, tasks: Tasks,
             with torch.no_grad():
                 old = old_log_all[:, index]
                 kl = (old.exp() * (old - log_all)).sum(-1).mean()  # exact categorical KL(old || new)
-                terms = {"policy_loss": loss, "kl": kl, "entropy": -(log_all.exp() * log_all).sum(-1).mean(),
-                         "clip_frac": ((ratio - 1).abs() > cfg.clip_coef).float().mean()}
+                terms = {
+                    "policy_loss": loss,
+                    "kl": kl,
+                    "entropy": -(log_all.exp() * log_all).sum(-1).mean(),
+                    "clip_frac": ((ratio - 1).abs() > cfg.clip_coef).float().mean(),
+                }
             for key, value in terms.items():
                 sums[key] = sums.get(key, 0.0) + value.item()
             count += 1
@@ -388,15 +406,27 @@ def outer_step(agent: MAMLAgent, optimizer: torch.optim.Optimizer, tasks: Tasks,
         if stopped:
             break
     stats = {key: value / count for key, value in sums.items()}
-    return {"mean_trial_return": scored_totals(agent, record).mean().item(), "pre_reward": rewards_in.mean().item(),
-            "post_reward": rewards_out.mean().item(), **stats, "epochs": epochs_run}
+    return {
+        "mean_trial_return": scored_totals(agent, record).mean().item(),
+        "pre_reward": rewards_in.mean().item(),
+        "post_reward": rewards_out.mean().item(),
+        **stats,
+        "epochs": epochs_run,
+    }
 
 
 # ----------------------------------------------------------------------------- what one adaptation can reach
 
 
-def one_step_ceiling(num_actions: int, num_traj: int, adapt_pulls: int, explored_arms: int, scored_adaptation: bool,
-                     num_tasks: int = 20_000, seed: int = 0) -> float:
+def one_step_ceiling(
+    num_actions: int,
+    num_traj: int,
+    adapt_pulls: int,
+    explored_arms: int,
+    scored_adaptation: bool,
+    num_tasks: int = 20_000,
+    seed: int = 0,
+) -> float:
     """An upper bound, by Monte Carlo on `num_tasks` seeded bandits, on the expected scored total of any
     memoryless agent that adapts once on a bandit of n = `num_traj` pulls: before adapting, a memoryless
     policy sees the same constant input at every pull, so it draws arms i.i.d. from one fixed

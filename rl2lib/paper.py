@@ -5,6 +5,7 @@ the row's best mean or not significantly worse than it by a one-sided Welch t-te
 over the trials ([1] Sec. 3, and the authors' code).
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,10 +24,22 @@ TABLE_FILES = {
 
 # Column of the published tables -> our agent name.
 COLUMN_TO_AGENT = {
-    "Random": "random", "Gittins": "gittins", "TS": "ts", "OTS": "ots", "UCB1": "ucb1",
-    "eps_Greedy": "eps_greedy", "eps_greedy": "eps_greedy", "Greedy": "greedy", "PSRL": "psrl",
-    "OPSRL": "opsrl", "UCRL2": "ucrl2", "BEB": "beb", "RL2": "rl2", "LSTM_RL2": "rl2",
-    "MAML": "maml", "SNAIL": "snail",
+    "Random": "random",
+    "Gittins": "gittins",
+    "TS": "ts",
+    "OTS": "ots",
+    "UCB1": "ucb1",
+    "eps_Greedy": "eps_greedy",
+    "eps_greedy": "eps_greedy",
+    "Greedy": "greedy",
+    "PSRL": "psrl",
+    "OPSRL": "opsrl",
+    "UCRL2": "ucrl2",
+    "BEB": "beb",
+    "RL2": "rl2",
+    "LSTM_RL2": "rl2",
+    "MAML": "maml",
+    "SNAIL": "snail",
 }
 
 VALUE_ITERATION_REFERENCE_PER_EPISODE = 20.76
@@ -77,18 +90,17 @@ def published_learner(model_type: str, task: str, num_actions: int, num_traj: in
     return value
 
 
-def welch_p_value(best_mean: float, best_se: float, mean: float, se: float,
-                  best_n: int, n: int) -> float:
+def welch_p_value(best_mean: float, best_se: float, mean: float, se: float, best_n: int, n: int) -> float:
     """One-sided Welch t-test p-value of H1: the method's true mean is below the best's.
 
     Standard errors stand for s / sqrt(n); the Welch-Satterthwaite degrees of freedom follow.
     """
-    var_best, var = best_se ** 2, se ** 2
+    var_best, var = best_se**2, se**2
     denom = math.sqrt(var_best + var)
     if denom == 0.0:
         return 1.0 if mean >= best_mean else 0.0
     t = (best_mean - mean) / denom
-    dof_denominator = (var_best ** 2 / max(best_n - 1, 1)) + (var ** 2 / max(n - 1, 1))
+    dof_denominator = (var_best**2 / max(best_n - 1, 1)) + (var**2 / max(n - 1, 1))
     dof = (var_best + var) ** 2 / dof_denominator if dof_denominator > 0 else float("inf")
     return float(stats.t.sf(t, dof))
 
@@ -96,5 +108,7 @@ def welch_p_value(best_mean: float, best_se: float, mean: float, se: float,
 def bold_mask(means: list[float], ses: list[float], counts: list[int], alpha: float = 0.05) -> list[bool]:
     """The papers' bold rule over one row: best mean, and every method not significantly worse."""
     best = max(range(len(means)), key=lambda i: means[i])
-    return [i == best or welch_p_value(means[best], ses[best], means[i], ses[i], counts[best], counts[i]) >= alpha
-            for i in range(len(means))]
+    return [
+        i == best or welch_p_value(means[best], ses[best], means[i], ses[i], counts[best], counts[i]) >= alpha
+        for i in range(len(means))
+    ]

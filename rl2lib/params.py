@@ -11,6 +11,7 @@ the cell's annotations give the types (the ones `papermill --help-notebook` prin
 `NOTEBOOK_RANGES` the ranges, by name. Each baseline checks its hyper-parameter with the same
 `check_value`, against its own `param_range` (`rl2lib.baselines.base.Baseline.check_param`).
 """
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@
 cell's run is `<model>_<task>_k<k>_n<n>` (MDPs: `<model>_mdp_n<n>`), its second training phase
 `<name>_phase2`, and training seed s > 0 appends `_seed<s>` to either.
 """
+
 from __future__ import annotations
 
 import os

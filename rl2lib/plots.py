@@ -10,6 +10,7 @@ OPSRL (MDPs) scores 1, one panel per row of [1] Tables 1-2.
 References: [1] Duan et al. 2016, "RL^2" Tables 1-2 and its learning curves; [2] Mishra et al. 2018,
 "SNAIL" Tables 3-4.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,16 +28,40 @@ from rl2lib.paper import published_learner
 from rl2lib.paths import PHASE2_SUFFIX, default_run_name, figures_dir, split_seed
 
 METHOD_COLORS = {
-    "random": "#7f7f7f", "gittins": "#2ca02c", "ts": "#17becf", "ots": "#6baed6", "ucb1": "#9467bd",
-    "eps_greedy": "#bcbd22", "greedy": "#8c564b", "psrl": "#e377c2", "opsrl": "#1b7837", "ucrl2": "#b07aa1",
-    "beb": "#c49c94", "bayes_optimal": "#ff7f0e", "oracle": "#393b79", "gru": "#d62728", "snail": "#1f77b4",
+    "random": "#7f7f7f",
+    "gittins": "#2ca02c",
+    "ts": "#17becf",
+    "ots": "#6baed6",
+    "ucb1": "#9467bd",
+    "eps_greedy": "#bcbd22",
+    "greedy": "#8c564b",
+    "psrl": "#e377c2",
+    "opsrl": "#1b7837",
+    "ucrl2": "#b07aa1",
+    "beb": "#c49c94",
+    "bayes_optimal": "#ff7f0e",
+    "oracle": "#393b79",
+    "gru": "#d62728",
+    "snail": "#1f77b4",
     "maml": "#ce1256",
 }
 """Method (our agent name) -> its colour in every figure; the learners in strong red and blue."""
 METHOD_LABELS = {
-    "random": "Random", "gittins": "Gittins", "ts": "TS", "ots": "OTS", "ucb1": "UCB1", "eps_greedy": "ε-greedy",
-    "greedy": "Greedy", "psrl": "PSRL", "opsrl": "OPSRL", "ucrl2": "UCRL2", "beb": "BEB",
-    "bayes_optimal": "Bayes-optimal", "oracle": "Oracle", "gru": "RL² (GRU)", "snail": "SNAIL",
+    "random": "Random",
+    "gittins": "Gittins",
+    "ts": "TS",
+    "ots": "OTS",
+    "ucb1": "UCB1",
+    "eps_greedy": "ε-greedy",
+    "greedy": "Greedy",
+    "psrl": "PSRL",
+    "opsrl": "OPSRL",
+    "ucrl2": "UCRL2",
+    "beb": "BEB",
+    "bayes_optimal": "Bayes-optimal",
+    "oracle": "Oracle",
+    "gru": "RL² (GRU)",
+    "snail": "SNAIL",
     "maml": "MAML",
 }
 """Method -> its name in legends and tick labels (the papers' column names)."""
@@ -45,8 +70,9 @@ NORMALISER = {"bandit": "gittins", "mdp": "opsrl"}
 PAPER_COLOR = "black"
 PAPER_LINE = dict(color=PAPER_COLOR, linestyle="--", linewidth=1.0)
 """The paper's number as a line (learning curves)."""
-PAPER_MARKER = dict(linestyle="none", marker="D", markersize=7, markerfacecolor="none",
-                    markeredgecolor=PAPER_COLOR, markeredgewidth=1.5)
+PAPER_MARKER = dict(
+    linestyle="none", marker="D", markersize=7, markerfacecolor="none", markeredgecolor=PAPER_COLOR, markeredgewidth=1.5
+)
 """The paper's number as a marker: a hollow diamond (bars; the right end of a paper line)."""
 VARIANT_SHADES = (-0.5, 0.45, -0.25, 0.65, -0.7, 0.25)
 """Ablation i is its method's colour darkened (< 0) or lightened (> 0) by VARIANT_SHADES[i]."""
@@ -100,8 +126,12 @@ def save_figure(figure: plt.Figure, name: str | Path, folder: Path | None = None
     return paths
 
 
-def setting_grid(task: str, settings: list[tuple[int, int]], panel_size: tuple[float, float], sharey: bool | str,
-                 ) -> tuple[plt.Figure, dict[tuple[int, int], plt.Axes]]:
+def setting_grid(
+    task: str,
+    settings: list[tuple[int, int]],
+    panel_size: tuple[float, float],
+    sharey: bool | str,
+) -> tuple[plt.Figure, dict[tuple[int, int], plt.Axes]]:
     """One panel per (n, k): bandits in rows of n and columns of k ([1] Table 1's layout), MDPs in one row
     over n. Grid places without a setting are switched off.
 
@@ -110,8 +140,14 @@ def setting_grid(task: str, settings: list[tuple[int, int]], panel_size: tuple[f
     """
     rows = sorted({n for n, _ in settings}) if task == "bandit" else [None]
     columns = sorted({k for _, k in settings}) if task == "bandit" else sorted(settings)
-    figure, axes = plt.subplots(len(rows), len(columns), squeeze=False, sharey=sharey, layout="constrained",
-                                figsize=(panel_size[0] * len(columns), panel_size[1] * len(rows) + 0.9))
+    figure, axes = plt.subplots(
+        len(rows),
+        len(columns),
+        squeeze=False,
+        sharey=sharey,
+        layout="constrained",
+        figsize=(panel_size[0] * len(columns), panel_size[1] * len(rows) + 0.9),
+    )
     panels = {}
     for r, n in enumerate(rows):
         for c, column in enumerate(columns):
@@ -133,8 +169,9 @@ def label_grid_axes(panels: dict[tuple[int, int], plt.Axes], xlabel: str, ylabel
             axis.set_xlabel(xlabel)
 
 
-def plot_bandit_trials(actions: torch.Tensor, rewards: torch.Tensor, arm_probs: torch.Tensor,
-                       title: str = "", max_trials: int = 3) -> plt.Figure:
+def plot_bandit_trials(
+    actions: torch.Tensor, rewards: torch.Tensor, arm_probs: torch.Tensor, title: str = "", max_trials: int = 3
+) -> plt.Figure:
     """Arm choices and cumulative reward over a few bandit trials.
 
     Args:
@@ -163,8 +200,7 @@ def plot_bandit_trials(actions: torch.Tensor, rewards: torch.Tensor, arm_probs: 
     return figure
 
 
-def plot_mdp_visits(states: torch.Tensor, traj_len: int, num_states: int, trial: int = 0,
-                    title: str = "") -> plt.Figure:
+def plot_mdp_visits(states: torch.Tensor, traj_len: int, num_states: int, trial: int = 0, title: str = "") -> plt.Figure:
     """Visit counts of each state in each episode of one MDP trial. states: (T, B)."""
     visits = states[:, trial].cpu().numpy().reshape(-1, traj_len)  # (n, traj_len)
     counts = np.stack([np.bincount(row, minlength=num_states) for row in visits], axis=1)  # (S, n)
@@ -208,8 +244,14 @@ def plot_table_vs_paper(rows: list[dict], title: str = "") -> plt.Figure:
         cell = {row["agent"]: row for row in rows if (row["n"], row["k"]) == (n, k)}
         means = [cell[a]["mean"] if a in cell else np.nan for a in agents]
         errors = [1.96 * cell[a]["se"] if a in cell else 0 for a in agents]
-        axis.bar(x, means, color=[method_color(a) for a in agents], edgecolor="white", linewidth=0.5,
-                 hatch=["//" if a in CEILINGS[task] else "" for a in agents])
+        axis.bar(
+            x,
+            means,
+            color=[method_color(a) for a in agents],
+            edgecolor="white",
+            linewidth=0.5,
+            hatch=["//" if a in CEILINGS[task] else "" for a in agents],
+        )
         axis.errorbar(x, means, yerr=errors, fmt="none", ecolor="0.15", elinewidth=1, capsize=2.5)
         published = [cell[a]["paper"] if a in cell and cell[a]["paper"] != "" else np.nan for a in agents]
         axis.plot(x, published, zorder=4, **PAPER_MARKER)
@@ -218,10 +260,12 @@ def plot_table_vs_paper(rows: list[dict], title: str = "") -> plt.Figure:
     for axis in panels.values():  # after drawing: a shared axis's top then covers its whole row
         axis.set_ylim(0, axis.get_ylim()[1])
     label_grid_axes(panels, "method", "total reward per trial\n(y-axis starts at 0)")
-    handles = [Patch(facecolor="0.6", label="ours: mean (bar colour: the method)"),
-               Line2D([], [], color="0.15", marker="_", markersize=8, linestyle="-", label="ours: 95% CI (1.96 SE)"),
-               Patch(facecolor="0.6", hatch="//", edgecolor="white", label="ceiling (no agent beats it)"),
-               Line2D([], [], label="paper", **PAPER_MARKER)]
+    handles = [
+        Patch(facecolor="0.6", label="ours: mean (bar colour: the method)"),
+        Line2D([], [], color="0.15", marker="_", markersize=8, linestyle="-", label="ours: 95% CI (1.96 SE)"),
+        Patch(facecolor="0.6", hatch="//", edgecolor="white", label="ceiling (no agent beats it)"),
+        Line2D([], [], label="paper", **PAPER_MARKER),
+    ]
     figure.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     figure.suptitle(title)
     return figure
@@ -264,8 +308,9 @@ def smoothing_window(num_updates: int) -> int:
     return max(1, num_updates // 25)
 
 
-def draw_learning_panel(axis: plt.Axes, curves: list[Curve], baselines: dict[str, float] | None = None,
-                        scale: tuple[float, float] | None = None) -> None:
+def draw_learning_panel(
+    axis: plt.Axes, curves: list[Curve], baselines: dict[str, float] | None = None, scale: tuple[float, float] | None = None
+) -> None:
     """Draw curves on one axis: each update's training-batch return faint, its moving average bold,
     validation returns as hollow dots, the evaluated number as a filled dot with its 95% CI at the end
     of training, the paper's number as a black dashed line ending in a hollow diamond, and the
@@ -291,49 +336,90 @@ def draw_learning_panel(axis: plt.Axes, curves: list[Curve], baselines: dict[str
             steps = np.array([float(row["env_steps"]) for row in rows]) / 1e6
             returns = rescale([float(row["mean_trial_return"]) for row in rows])
             axis.plot(steps, returns, color=color, linewidth=0.6, alpha=0.25)
-            axis.plot(steps, moving_average(returns, smoothing_window(len(returns))), color=color,
-                      linewidth=1.8, linestyle=curve.linestyle)
-            validated = [(float(row["env_steps"]) / 1e6, float(row["validation_return"])) for row in rows
-                         if row.get("validation_return") not in (None, "")]
+            axis.plot(
+                steps,
+                moving_average(returns, smoothing_window(len(returns))),
+                color=color,
+                linewidth=1.8,
+                linestyle=curve.linestyle,
+            )
+            validated = [
+                (float(row["env_steps"]) / 1e6, float(row["validation_return"]))
+                for row in rows
+                if row.get("validation_return") not in (None, "")
+            ]
             if validated:
                 at, value = zip(*validated)
-                axis.plot(at, rescale(value), linestyle="none", marker="o", markersize=3.5,
-                          markerfacecolor="white", markeredgecolor=color, markeredgewidth=1)
+                axis.plot(
+                    at,
+                    rescale(value),
+                    linestyle="none",
+                    marker="o",
+                    markersize=3.5,
+                    markerfacecolor="white",
+                    markeredgecolor=color,
+                    markeredgewidth=1,
+                )
             curve_end = max(curve_end, steps[-1] if len(steps) else 0.0)
         if curve.evaluated is not None:
             mean, se = curve.evaluated
-            axis.errorbar(curve_end, float(rescale(mean)), yerr=1.96 * se / abs(one - zero), fmt="o", color=color,
-                          markersize=6, capsize=3, zorder=4)
+            axis.errorbar(
+                curve_end,
+                float(rescale(mean)),
+                yerr=1.96 * se / abs(one - zero),
+                fmt="o",
+                color=color,
+                markersize=6,
+                capsize=3,
+                zorder=4,
+            )
         x_end = max(x_end, curve_end)
     papers = [curve for curve in curves if curve.paper is not None]
     for rank, curve in enumerate(sorted(papers, key=lambda c: c.paper)):
         level, above = rescale(curve.paper), rank == len(papers) - 1  # the highest label above its line
         axis.axhline(level, **PAPER_LINE)
-        axis.annotate(f"paper: {method_label(curve.method)}", (x_end, level), xytext=(-8, 3 if above else -3),
-                      textcoords="offset points", ha="right", va="bottom" if above else "top", fontsize=7,
-                      color=curve.line_color)
+        axis.annotate(
+            f"paper: {method_label(curve.method)}",
+            (x_end, level),
+            xytext=(-8, 3 if above else -3),
+            textcoords="offset points",
+            ha="right",
+            va="bottom" if above else "top",
+            fontsize=7,
+            color=curve.line_color,
+        )
     if papers:  # one artist holds the panel's paper markers
-        axis.plot([x_end] * len(papers), rescale([curve.paper for curve in papers]), zorder=5, clip_on=False,
-                  **PAPER_MARKER)
+        axis.plot([x_end] * len(papers), rescale([curve.paper for curve in papers]), zorder=5, clip_on=False, **PAPER_MARKER)
 
 
 def learning_legend_handles(curves: list[Curve], baselines: dict[str, float] | None) -> list:
     """Legend entries: each curve's colour, the baselines', then what each mark means."""
-    handles = [Line2D([], [], color=curve.line_color, linewidth=1.8, linestyle=curve.linestyle, label=curve.label)
-               for curve in curves]
-    handles += [Line2D([], [], color=method_color(method), linestyle=":", linewidth=1.3,
-                       label=f"{method_label(method)} (ours)") for method in baselines or {}]
+    handles = [
+        Line2D([], [], color=curve.line_color, linewidth=1.8, linestyle=curve.linestyle, label=curve.label) for curve in curves
+    ]
+    handles += [
+        Line2D([], [], color=method_color(method), linestyle=":", linewidth=1.3, label=f"{method_label(method)} (ours)")
+        for method in baselines or {}
+    ]
     return handles + [
         Line2D([], [], color="0.4", linewidth=0.6, alpha=0.4, label="training batch, each update"),
         Line2D([], [], color="0.4", linewidth=1.8, label="training batch, moving average"),
-        Line2D([], [], linestyle="none", marker="o", markersize=3.5, markerfacecolor="white",
-               markeredgecolor="0.3", label="validation (held-out tasks)"),
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=3.5,
+            markerfacecolor="white",
+            markeredgecolor="0.3",
+            label="validation (held-out tasks)",
+        ),
         Line2D([], [], linestyle="none", marker="o", markersize=6, color="0.3", label="evaluated (table), 95% CI"),
-        Line2D([], [], label="paper", **{**PAPER_MARKER, **PAPER_LINE})]
+        Line2D([], [], label="paper", **{**PAPER_MARKER, **PAPER_LINE}),
+    ]
 
 
-def plot_learning_curves(curves: list[Curve], baselines: dict[str, float] | None = None,
-                         title: str = "") -> plt.Figure:
+def plot_learning_curves(curves: list[Curve], baselines: dict[str, float] | None = None, title: str = "") -> plt.Figure:
     """One panel of learning curves (`draw_learning_panel`): mean total reward per trial of the
     training batches (fresh tasks every update) against environment steps.
 
@@ -346,13 +432,11 @@ def plot_learning_curves(curves: list[Curve], baselines: dict[str, float] | None
     axis.set_xlabel("environment steps (millions)")
     axis.set_ylabel("total reward per trial")
     axis.set_title(title)
-    figure.legend(handles=learning_legend_handles(curves, baselines), loc="outside right upper", fontsize=7,
-                  frameon=False)
+    figure.legend(handles=learning_legend_handles(curves, baselines), loc="outside right upper", fontsize=7, frameon=False)
     return figure
 
 
-def plot_normalised_learning_curves(curves: dict[Setting, dict[str, list[Curve]]], results: dict,
-                                    task: str) -> plt.Figure:
+def plot_normalised_learning_curves(curves: dict[Setting, dict[str, list[Curve]]], results: dict, task: str) -> plt.Figure:
     """[1]'s view of training: every cell's main curve with returns rescaled so that our random
     play scores 0 and our Gittins (bandits) or OPSRL (MDPs) scores 1, one panel per row of [1]
     Table 1 (3x3: rows n, columns k) or Table 2 (a row of 5). All panels share the y-axis.
@@ -370,14 +454,22 @@ def plot_normalised_learning_curves(curves: dict[Setting, dict[str, list[Curve]]
         zero, one = (results.get((task, n, k, agent), {}).get("mean") for agent in ("random", normaliser))
         main = curves.get((task, n, k), {}).get("main", [])
         if zero is None or one is None or not main:
-            axis.text(0.5, 0.5, "no baseline table" if main else "no run yet", transform=axis.transAxes,
-                      ha="center", va="center", color="0.5")
+            axis.text(
+                0.5,
+                0.5,
+                "no baseline table" if main else "no run yet",
+                transform=axis.transAxes,
+                ha="center",
+                va="center",
+                color="0.5",
+            )
             axis.set_xticks([])
             continue
         draw_learning_panel(axis, main, {"random": zero, normaliser: one}, scale=(float(zero), float(one)))
         shown.update(curve.method for curve in main)
-    label_grid_axes(panels, "environment steps (millions)",
-                    f"normalised total reward\n(Random = 0, {method_label(normaliser)} = 1)")
+    label_grid_axes(
+        panels, "environment steps (millions)", f"normalised total reward\n(Random = 0, {method_label(normaliser)} = 1)"
+    )
     baselines = {"random": 0.0, normaliser: 1.0}
     handles = learning_legend_handles([Curve(method_label(m), m, []) for m in METHOD_COLORS if m in shown], baselines)
     figure.legend(handles=handles, loc="outside lower center", ncol=5, fontsize=7, frameon=False)
@@ -424,20 +516,30 @@ def collect_curves(runs: list[dict], results: dict) -> dict[Setting, dict[str, l
             segments = entry["main"][model]
             seeds = len({seed for seed, _ in segments})
             row = results.get((task, n, k, model))
-            main.append(Curve(method_label(model) + (f", {seeds} seeds" if seeds > 1 else ""), model,
-                              [rows for _, rows in sorted(segments, key=lambda s: float(s[1][0]["env_steps"]))],
-                              evaluated=(row["mean"], row["se"]) if row else None,
-                              paper=published_learner(model, task, k, n)))
+            main.append(
+                Curve(
+                    method_label(model) + (f", {seeds} seeds" if seeds > 1 else ""),
+                    model,
+                    [rows for _, rows in sorted(segments, key=lambda s: float(s[1][0]["env_steps"]))],
+                    evaluated=(row["mean"], row["se"]) if row else None,
+                    paper=published_learner(model, task, k, n),
+                )
+            )
         ablations, count = [], {}
-        for model, cell, run in sorted(entry["ablations"], key=lambda a: (list(METHOD_COLORS).index(a[0]),
-                                                                          a[2]["name"])):
+        for model, cell, run in sorted(entry["ablations"], key=lambda a: (list(METHOD_COLORS).index(a[0]), a[2]["name"])):
             index = count[model] = count.get(model, -1) + 1
             tag = run["name"].removeprefix(cell).strip("_").replace("_", " ") or run["name"]
             evaluation = run["eval"]
-            ablations.append(Curve(f"{method_label(model)} variant: {tag}", model, [run["metrics"]],
-                                   evaluated=(evaluation["mean"], evaluation["se"]) if evaluation else None,
-                                   color=variant_color(model, index),
-                                   linestyle=VARIANT_LINESTYLES[index % len(VARIANT_LINESTYLES)]))
+            ablations.append(
+                Curve(
+                    f"{method_label(model)} variant: {tag}",
+                    model,
+                    [run["metrics"]],
+                    evaluated=(evaluation["mean"], evaluation["se"]) if evaluation else None,
+                    color=variant_color(model, index),
+                    linestyle=VARIANT_LINESTYLES[index % len(VARIANT_LINESTYLES)],
+                )
+            )
         curves[setting] = {"main": main, "ablations": ablations}
     return curves
 
@@ -465,8 +567,7 @@ def learning_curve_figures(runs: list[dict], results: dict) -> dict[str, plt.Fig
         if entry["main"]:
             figures[f"learning_{stem}"] = plot_learning_curves(entry["main"], levels, title)
         if entry["ablations"]:
-            figures[f"ablations_{stem}"] = plot_learning_curves(entry["main"] + entry["ablations"], levels,
-                                                                f"{title}: ablations")
+            figures[f"ablations_{stem}"] = plot_learning_curves(entry["main"] + entry["ablations"], levels, f"{title}: ablations")
     for task in ("bandit", "mdp"):
         if any(setting[0] == task and entry["main"] for setting, entry in curves.items()):
             figures[f"normalised_{task}s"] = plot_normalised_learning_curves(curves, results, task)
@@ -478,6 +579,11 @@ def plot_cell_learning_curve(cell, results: dict) -> plt.Figure:
     its evaluation, the paper's number and our baselines (results: `tables.load_results()`)."""
     task, model = cell.config.task, cell.config.model.model_type
     setting = (task.task, task.num_traj, task.num_actions)
-    curve = Curve(method_label(model), model, list(cell.curves.values()),
-                  evaluated=(cell.evaluation.mean, cell.evaluation.se), paper=cell.paper_mean)
+    curve = Curve(
+        method_label(model),
+        model,
+        list(cell.curves.values()),
+        evaluated=(cell.evaluation.mean, cell.evaluation.se),
+        paper=cell.paper_mean,
+    )
     return plot_learning_curves([curve], baseline_levels(results, setting), setting_title(*setting))

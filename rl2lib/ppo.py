@@ -31,6 +31,7 @@ References: [1] Duan et al. 2016, "RL^2"; [4] Schulman et al. 2017, "Proximal Po
 Algorithms"; [5] Schulman et al. 2016, "High-Dimensional Continuous Control Using Generalized
 Advantage Estimation".
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -80,7 +81,7 @@ class ReturnNormalizer:
         batch_mean, batch_var, batch_count = returns.mean().item(), returns.var(unbiased=False).item(), returns.numel()
         delta, total = batch_mean - self.mean, self.count + batch_count
         self.mean += delta * batch_count / total
-        self.var = (self.var * self.count + batch_var * batch_count + delta ** 2 * self.count * batch_count / total) / total
+        self.var = (self.var * self.count + batch_var * batch_count + delta**2 * self.count * batch_count / total) / total
         self.count = total
 
     @property
@@ -110,9 +111,17 @@ class LossTerms:
     clip_frac: torch.Tensor
 
 
-def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_log_probs: torch.Tensor,
-             old_values: torch.Tensor, advantages: torch.Tensor, returns: torch.Tensor,
-             cfg: PPOConfig, ent_coef: float) -> LossTerms:
+def ppo_loss(
+    logits: torch.Tensor,
+    values: torch.Tensor,
+    actions: torch.Tensor,
+    old_log_probs: torch.Tensor,
+    old_values: torch.Tensor,
+    advantages: torch.Tensor,
+    returns: torch.Tensor,
+    cfg: PPOConfig,
+    ent_coef: float,
+) -> LossTerms:
     """The PPO objective on one minibatch; every tensor is (T, b) except logits (T, b, A).
 
     `values`, `old_values` and `returns` are in the value head's (normalised) units. `ent_coef` is this
@@ -150,9 +159,16 @@ class NonFiniteLoss(RuntimeError):
     """A loss became NaN or infinite."""
 
 
-def ppo_update(policy: nn.Module, optimizer: torch.optim.Optimizer, batch: RolloutBatch,
-               normalizer: ReturnNormalizer, cfg: PPOConfig, ent_coef: float,
-               generator: torch.Generator, precision: str = "fp32") -> dict:
+def ppo_update(
+    policy: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batch: RolloutBatch,
+    normalizer: ReturnNormalizer,
+    cfg: PPOConfig,
+    ent_coef: float,
+    generator: torch.Generator,
+    precision: str = "fp32",
+) -> dict:
     """One PPO update on B whole trials. Returns the mean of each loss term and the epochs run.
 
     `precision` 'bf16' runs each minibatch's forward (and so its backward) under bfloat16 autocast.
@@ -174,8 +190,17 @@ def ppo_update(policy: nn.Module, optimizer: torch.optim.Optimizer, batch: Rollo
             mb_advantages = advantages[:, index]
             if cfg.norm_adv and mb_advantages.numel() > 1:
                 mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
-            terms = ppo_loss(logits, values, batch.actions[:, index], batch.log_probs[:, index],
-                             old_values[:, index], mb_advantages, value_targets[:, index], cfg, ent_coef)
+            terms = ppo_loss(
+                logits,
+                values,
+                batch.actions[:, index],
+                batch.log_probs[:, index],
+                old_values[:, index],
+                mb_advantages,
+                value_targets[:, index],
+                cfg,
+                ent_coef,
+            )
             if not torch.isfinite(terms.loss):
                 raise NonFiniteLoss("loss is not finite")
             optimizer.zero_grad(set_to_none=True)

@@ -4,6 +4,7 @@
 `<!-- results:NAME -->` ... `<!-- /results:NAME -->` of README.md with a table rendered from the
 files under `results/`. Blocks whose source file is missing are left as they are.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,10 @@ def wide_baseline_table(rows: list[dict], agents: tuple[str, ...], ceilings: tup
     settings = sorted({(row["n"], row["k"]) for row in rows})
     bandit = rows and rows[0]["task"] == "bandit"
     head = ["n", "k"] if bandit else ["n"]
-    lines = ["| " + " | ".join(head + list(agents) + list(ceilings)) + " |",
-             "|" + "---|" * (len(head) + len(agents) + len(ceilings))]
+    lines = [
+        "| " + " | ".join(head + list(agents) + list(ceilings)) + " |",
+        "|" + "---|" * (len(head) + len(agents) + len(ceilings)),
+    ]
     for n, k in settings:
         cell = {row["agent"]: row for row in rows if (row["n"], row["k"]) == (n, k)}
         out = [str(n)] + ([str(k)] if bandit else [])
@@ -62,8 +65,9 @@ def training_runs() -> list[dict]:
     for run_dir, config in iter_runs():
         metrics = read_metrics(run_dir)
         if metrics or (run_dir / METRICS_FILE).exists():
-            runs.append({"name": run_dir.name, "dir": run_dir, "config": config, "metrics": metrics,
-                         "eval": read_evaluation(run_dir)})
+            runs.append(
+                {"name": run_dir.name, "dir": run_dir, "config": config, "metrics": metrics, "eval": read_evaluation(run_dir)}
+            )
     return runs
 
 
@@ -88,8 +92,10 @@ def played_file(evaluation: dict) -> str:
 def training_table(runs: list[dict]) -> str:
     """Runs: evaluation on 1000 fresh trials (seed 0) against the cell's bar (`tables.learner_bar`) and the paper."""
     results = load_results()
-    lines = ["| run | model | task | k | n | updates | env steps | wall (h:mm) | played | eval mean ± SE | bar | paper |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| run | model | task | k | n | updates | env steps | wall (h:mm) | played | eval mean ± SE | bar | paper |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for run in runs:
         task, model = run["config"]["task"], run["config"]["model"]["model_type"]
         last = run["metrics"][-1] if run["metrics"] else {}
@@ -102,13 +108,16 @@ def training_table(runs: list[dict]) -> str:
         played = played_file(ev) if ev else ""
         if bar is not None:
             score += " ✓" if ev["mean"] >= bar else " ✗"
-        lines.append(f"| {run['name']} | {model} | {task['task']} | {task['num_actions']} | {task['num_traj']} | "
-                     f"{last.get('update', 0)} / {run['config']['num_updates']} | {steps:.3g} | "
-                     f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {played} | "
-                     f"{score} | {'' if bar is None else f'{bar:.2f}'} | {'' if published is None else f'{published:g}'} |")
+        lines.append(
+            f"| {run['name']} | {model} | {task['task']} | {task['num_actions']} | {task['num_traj']} | "
+            f"{last.get('update', 0)} / {run['config']['num_updates']} | {steps:.3g} | "
+            f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {played} | "
+            f"{score} | {'' if bar is None else f'{bar:.2f}'} | {'' if published is None else f'{published:g}'} |"
+        )
     lines.append("")
-    lines.append("Commands (each checked to rebuild the run's config.json; `--resume` continues a run cut off "
-                 "before its last update):")
+    lines.append(
+        "Commands (each checked to rebuild the run's config.json; `--resume` continues a run cut off before its last update):"
+    )
     lines.append("")
     lines += [f"- `{run['name']}`: `{command_for(run['config'], run['name'])}`" for run in runs]
     return "\n".join(lines)
@@ -146,8 +155,10 @@ def timings_table(timings: dict, shown: str = "") -> str | None:
     quick = [cell["name"] for cell in load_profiles()["quick"] if cell["name"] in rows]
     if not quick:
         return None
-    return "\n".join(["| cell | notebook | seconds |", "|---|---|---|"]
-                     + [f"| {name} | {rows[name]['notebook']} | {rows[name]['seconds']} |" for name in quick])
+    return "\n".join(
+        ["| cell | notebook | seconds |", "|---|---|---|"]
+        + [f"| {name} | {rows[name]['notebook']} | {rows[name]['seconds']} |" for name in quick]
+    )
 
 
 def block_pattern(name: str) -> re.Pattern:
@@ -205,8 +216,11 @@ def update_readme(readme: Path = REPO_ROOT / "README.md") -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    argparse.ArgumentParser(prog="python -m rl2lib.report", description="Render the tables, figures and timings "
-                            "under results/ into README.md's marked blocks (blocks without a source stay).").parse_args(argv)
+    argparse.ArgumentParser(
+        prog="python -m rl2lib.report",
+        description="Render the tables, figures and timings "
+        "under results/ into README.md's marked blocks (blocks without a source stay).",
+    ).parse_args(argv)
     names = update_readme()
     print(f"README blocks updated: {', '.join(names) or 'none'}", file=sys.stderr)
 

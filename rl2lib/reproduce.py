@@ -6,6 +6,7 @@ after an interruption and retrying failed cells, and keeps each executed noteboo
 `results/notebooks/`; `build_parser`'s epilog (`--help`) says how it resumes, seeds, executes and
 sets threads.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,6 @@ class CellJob:
         return Path(self.results) / "notebooks" / TIMINGS_FILE
 
 
-
-
 def record_timing(job: CellJob) -> None:
     """Merge the finished `job`'s seconds (from its marker) into its results folder's timings file:
     running one cell never drops the others' rows."""
@@ -100,12 +99,14 @@ def make_jobs(cells: list[dict], seeds: int = 1) -> list[CellJob]:
     jobs = []
     for cell in cells:
         notebook = (NOTEBOOKS_DIR / cell["notebook"]).resolve()
-        job = CellJob(cell["name"], str(notebook), dict(cell["parameters"]), results,
-                      int(cell.get("cpus", 1)), float(cell.get("gpus", 0)))
+        job = CellJob(
+            cell["name"], str(notebook), dict(cell["parameters"]), results, int(cell.get("cpus", 1)), float(cell.get("gpus", 0))
+        )
         jobs.append(job)
         if seeds > 1 and takes_train_seed(notebook):
-            jobs += [replace(job, name=f"{job.name}_seed{s}", parameters={**job.parameters, "train_seed": s})
-                     for s in range(1, seeds)]
+            jobs += [
+                replace(job, name=f"{job.name}_seed{s}", parameters={**job.parameters, "train_seed": s}) for s in range(1, seeds)
+            ]
     return jobs
 
 
@@ -125,8 +126,9 @@ def strip_root(notebook: Path, root: Path) -> None:
         os.replace(tmp, notebook)
 
 
-def execute_notebook(notebook: Path, output: Path, parameters: dict, results: str, cpus: int = 1,
-                     kernel_name: str = "python3") -> float:
+def execute_notebook(
+    notebook: Path, output: Path, parameters: dict, results: str, cpus: int = 1, kernel_name: str = "python3"
+) -> float:
     """Execute `notebook` with `parameters` into `output` (repository-relative paths), its kernel given the
     results folder and `cpus` torch threads. Returns the seconds taken; papermill's errors propagate."""
     import papermill
@@ -138,9 +140,15 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, results: st
     os.environ.update(kernel_env)  # the kernel is a child process: it inherits this environment
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
-                                   progress_bar=False, cwd=str(Path(notebook).parent),
-                                   extra_arguments=KERNEL_ARGUMENTS)
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            progress_bar=False,
+            cwd=str(Path(notebook).parent),
+            extra_arguments=KERNEL_ARGUMENTS,
+        )
     finally:
         for key, value in saved.items():
             if value is None:
@@ -179,6 +187,7 @@ class LocalExecutor:
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
+
             self.pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, job: CellJob):
@@ -186,6 +195,7 @@ class LocalExecutor:
             threads = min(job.cpus, max(1, (os.cpu_count() or 1) // self.jobs))
             return self.pool.submit(execute_job, replace(job, cpus=threads))
         from concurrent.futures import Future
+
         future = Future()
         future.job = job  # run by wait_one
         return future
@@ -193,6 +203,7 @@ class LocalExecutor:
     def wait_one(self, pending: list):
         """(a finished handle, its error or None)."""
         from concurrent.futures import FIRST_COMPLETED, wait
+
         if self.pool is None:
             future = pending[0]
             try:
@@ -221,8 +232,11 @@ class RayExecutor:
         self.started_here = not ray.is_initialized()
         if self.started_here:
             # a local instance: cells return a number, so a small object store is plenty
-            options = {"address": address} if address else {"num_cpus": num_cpus, "include_dashboard": False,
-                                                            "object_store_memory": 256 * 1024**2}
+            options = (
+                {"address": address}
+                if address
+                else {"num_cpus": num_cpus, "include_dashboard": False, "object_store_memory": 256 * 1024**2}
+            )
             ray.init(log_to_driver=False, **options)
         self.remote = ray.remote(execute_job)
 
@@ -290,8 +304,16 @@ def run_jobs(jobs: list[CellJob], executor, force: bool = False, retries: int = 
     return sorted(failures, key=lambda failure: order.index(failure[0]))
 
 
-def run(profile: str = "quick", only: str | None = None, force: bool = False, seeds: int = 1,
-        executor: str = "local", jobs: int = 1, address: str | None = None, retries: int = 1) -> list[tuple[str, str]]:
+def run(
+    profile: str = "quick",
+    only: str | None = None,
+    force: bool = False,
+    seeds: int = 1,
+    executor: str = "local",
+    jobs: int = 1,
+    address: str | None = None,
+    retries: int = 1,
+) -> list[tuple[str, str]]:
     """Run the selected cells of `profile`; returns the failures as (cell name, one-line reason)."""
     cell_jobs = make_jobs(select_cells(profile, only), seeds)
     runner = make_executor(executor, jobs, address)
@@ -319,19 +341,32 @@ EPILOG = """\
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rl2lib.reproduce", epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     description="Regenerate results/ by executing the notebooks with papermill.")
+    parser = argparse.ArgumentParser(
+        prog="python -m rl2lib.reproduce",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Regenerate results/ by executing the notebooks with papermill.",
+    )
     add = parser.add_argument
     add("--profile", default="quick", help="quick (default; reduced budgets) or paper (full budgets)")
-    add("--only", default=None, help="run only the cell of this name, or else the cells whose name matches "
-        "this glob or contains it")
+    add(
+        "--only",
+        default=None,
+        help="run only the cell of this name, or else the cells whose name matches this glob or contains it",
+    )
     add("--seeds", type=int, default=1, help="training seeds per learner cell (default 1: seed 0)")
     add("--executor", default="local", help="local (default) or ray")
-    add("--address", default=None, help="with --executor ray: an existing cluster (e.g. ray://head:10001 or auto); "
-        "default: start a local Ray instance")
-    add("--jobs", type=int, default=1, help="cells at a time (local executor; default 1); with a local Ray "
-        "instance, the CPUs it gets")
+    add(
+        "--address",
+        default=None,
+        help="with --executor ray: an existing cluster (e.g. ray://head:10001 or auto); default: start a local Ray instance",
+    )
+    add(
+        "--jobs",
+        type=int,
+        default=1,
+        help="cells at a time (local executor; default 1); with a local Ray instance, the CPUs it gets",
+    )
     add("--retries", type=int, default=1, help="re-runs of a failed cell before it is reported (default 1)")
     add("--force", action="store_true", help="re-run cells that already completed")
     add("--list", action="store_true", help="list the profile's cells and exit")
@@ -346,8 +381,7 @@ def main(argv: list[str] | None = None) -> int:
                 status = "done" if job.marker.exists() else "todo"
                 print(f"{job.name:40s} {status}  {Path(job.notebook).name} {json.dumps(job.parameters)}")
             return 0
-        failures = run(args.profile, args.only, args.force, args.seeds, args.executor, args.jobs, args.address,
-                       args.retries)
+        failures = run(args.profile, args.only, args.force, args.seeds, args.executor, args.jobs, args.address, args.retries)
     except RunnerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

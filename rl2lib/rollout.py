@@ -6,6 +6,7 @@ inside it) and returns a `RolloutBatch`: inputs, actions, log-probabilities, val
 time-major (T, B), with T = n * episode length the trial length.
 References: [1] Duan et al. 2016, "RL^2".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,9 +37,14 @@ class RolloutBatch:
 
 
 @torch.no_grad()
-def collect_trials(policy: torch.nn.Module, tasks: Tasks, task_config: TaskConfig,
-                   env_generator: torch.Generator, action_generator: torch.Generator,
-                   greedy: bool = False) -> RolloutBatch:
+def collect_trials(
+    policy: torch.nn.Module,
+    tasks: Tasks,
+    task_config: TaskConfig,
+    env_generator: torch.Generator,
+    action_generator: torch.Generator,
+    greedy: bool = False,
+) -> RolloutBatch:
     """Play one whole trial on each of the B `tasks` with `policy`.
 
     Args:
@@ -53,5 +59,6 @@ def collect_trials(policy: torch.nn.Module, tasks: Tasks, task_config: TaskConfi
     """
     agent = PolicyAgent(policy, action_generator, greedy)
     record = play_trials(agent, TrialEnv(tasks, task_config, env_generator))
-    return RolloutBatch(agent.obs, record.actions, agent.log_probs, agent.values, record.rewards.float(),
-                        record.episode_done, record.trial_done)
+    return RolloutBatch(
+        agent.obs, record.actions, agent.log_probs, agent.values, record.rewards.float(), record.episode_done, record.trial_done
+    )

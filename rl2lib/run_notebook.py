@@ -8,6 +8,7 @@ paths). A bad parameter, or an error inside the notebook, ends in one line on st
 went wrong (exit code 2 for bad input, 1 for a failing cell), where `papermill` itself prints its
 own traceback around the same line; the executed copy keeps the failing cell's full traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,12 +58,20 @@ def check_notebook_parameters(notebook: Path, given: dict) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="rl2-notebook", description="Execute one workbook notebook with papermill, with checked parameters "
-        "and one-line errors.")
+        prog="rl2-notebook",
+        description="Execute one workbook notebook with papermill, with checked parameters and one-line errors.",
+    )
     parser.add_argument("notebook", type=Path, help="the notebook to run, e.g. notebooks/03_rl2_bandits.ipynb")
     parser.add_argument("output", type=Path, help="where to write the executed copy")
-    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                        help="set a parameter (repeatable); `rl2-notebook NOTEBOOK OUTPUT --list` lists them")
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="set a parameter (repeatable); `rl2-notebook NOTEBOOK OUTPUT --list` lists them",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the kernel (default 1)")
     parser.add_argument("--list", action="store_true", help="print the notebook's parameters and exit")
     return parser
@@ -81,19 +90,22 @@ def main(argv: list[str] | None = None) -> int:
             for name, info in papermill.inspect_notebook(str(args.notebook)).items():
                 print(f"{name}: {info['inferred_type_name']} = {info['default']}  # {info['help']}")
             return 0
-        parameters = check_notebook_parameters(args.notebook, {name: parse_value(value)
-                                                               for name, value in args.parameter})
+        parameters = check_notebook_parameters(args.notebook, {name: parse_value(value) for name, value in args.parameter})
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     import papermill
 
     try:
-        seconds = execute_notebook(args.notebook.resolve(), args.output.resolve(), parameters,
-                                   str(results_dir().resolve()), args.threads)
+        seconds = execute_notebook(
+            args.notebook.resolve(), args.output.resolve(), parameters, str(results_dir().resolve()), args.threads
+        )
     except papermill.PapermillExecutionError as error:
-        print(f"error: {error.ename}: {error.evalue.strip().splitlines()[-1] if error.evalue.strip() else ''}"
-              f" (the executed copy, with the traceback, is {args.output})", file=sys.stderr)
+        print(
+            f"error: {error.ename}: {error.evalue.strip().splitlines()[-1] if error.evalue.strip() else ''}"
+            f" (the executed copy, with the traceback, is {args.output})",
+            file=sys.stderr,
+        )
         return 1
     except Exception as error:  # a kernel that fails to start, a notebook papermill cannot read
         print(f"error: {one_line(error)}", file=sys.stderr)

@@ -6,6 +6,7 @@ format tag, so a foreign file is a one-line `TrainingError`; `load_policy` rebui
 GRU or SNAIL from its checkpoint alone (`rl2lib.models.build_policy`), and `agent_path` names the
 file that a run's evaluation, the explorer and the tables play. Nothing here trains or evaluates.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,9 +26,22 @@ CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE, BEST_FILE = "config.json", "metrics.
 EVAL_FILE, CONFIRM_FILE = "eval.json", "confirm.json"
 CHECKPOINT_FORMAT = "rl2lib-checkpoint-v1"
 """The format tag of the trainer's checkpoints (GRU and SNAIL); MAML's carry their own."""
-METRIC_FIELDS = ("update", "env_steps", "wall_seconds", "mean_trial_return", "policy_loss", "value_loss",
-                 "entropy", "approx_kl", "clip_frac", "epochs", "learning_rate", "ent_coef",
-                 "validation_return", "validation_se")
+METRIC_FIELDS = (
+    "update",
+    "env_steps",
+    "wall_seconds",
+    "mean_trial_return",
+    "policy_loss",
+    "value_loss",
+    "entropy",
+    "approx_kl",
+    "clip_frac",
+    "epochs",
+    "learning_rate",
+    "ent_coef",
+    "validation_return",
+    "validation_se",
+)
 """The trainer's metrics.csv columns."""
 
 
@@ -112,8 +126,9 @@ def trained_updates(run_dir: Path, checkpoint_format: str = CHECKPOINT_FORMAT) -
     return load_checkpoint(path, checkpoint_format)["update"] if path.exists() else 0
 
 
-def load_policy(path: Path | str, device: torch.device | str = "cpu",
-                task: TaskConfig | None = None) -> tuple[torch.nn.Module, TrainConfig]:
+def load_policy(
+    path: Path | str, device: torch.device | str = "cpu", task: TaskConfig | None = None
+) -> tuple[torch.nn.Module, TrainConfig]:
     """The trained policy and its config from a checkpoint, built for trials of `task` (default: the
     checkpoint's; a SNAIL keeps the TCBlock depth it was trained with, so its weights fit any T)."""
     checkpoint = load_checkpoint(path)

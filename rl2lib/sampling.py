@@ -8,6 +8,7 @@ thread count. The two Gamma samplers are kept apart because each fixes the commi
 random streams.
 References: [1] Marsaglia & Tsang 2000, "A simple method for generating gamma variables", ACM TOMS 26.
 """
+
 from __future__ import annotations
 
 import math
@@ -141,8 +142,7 @@ def log_theta_of_value(value: torch.Tensor) -> torch.Tensor:
     return torch.log(-torch.expm1(value))
 
 
-def sample_beta(a: torch.Tensor, b: torch.Tensor, generator: torch.Generator,
-                with_log_density: bool = False):
+def sample_beta(a: torch.Tensor, b: torch.Tensor, generator: torch.Generator, with_log_density: bool = False):
     """Beta(a, b) draws for a, b >= 1 (broadcast together), one per element; see `beta_draws`.
 
     Returns:
@@ -151,7 +151,7 @@ def sample_beta(a: torch.Tensor, b: torch.Tensor, generator: torch.Generator,
     """
     a, b = torch.broadcast_tensors(a, b)
     order, ends, value, log_density = beta_draws(a.reshape(-1), b.reshape(-1), 1, generator)
-    value[ends[0]:ends[1]] = log_theta_of_value(value[ends[0]:ends[1]])
+    value[ends[0] : ends[1]] = log_theta_of_value(value[ends[0] : ends[1]])
     theta = torch.empty(a.numel(), device=a.device)
     theta[order] = value[:, 0].exp()
     if with_log_density:
@@ -161,8 +161,9 @@ def sample_beta(a: torch.Tensor, b: torch.Tensor, generator: torch.Generator,
     return theta.view(a.shape)
 
 
-def sample_gamma(concentration: torch.Tensor, generator: torch.Generator, sample_shape: tuple = (),
-                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def sample_gamma(
+    concentration: torch.Tensor, generator: torch.Generator, sample_shape: tuple = (), dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """Gamma(alpha, 1) variates, shape `sample_shape + concentration.shape` (alpha > 0), in `dtype`.
 
     Alpha = 1 (a Dirichlet prior count with no observation) is an Exponential(1) draw, -log(1 - u).
@@ -178,8 +179,9 @@ def sample_gamma(concentration: torch.Tensor, generator: torch.Generator, sample
     alpha = concentration.to(dtype).reshape(-1)  # (K,)
     device = alpha.device
     num_samples = math.prod(sample_shape)
-    out = -torch.log1p(-torch.rand((num_samples, alpha.numel()), generator=generator, device=device,
-                                   dtype=dtype))  # (N, K) Exponential(1) = Gamma(1, 1)
+    out = -torch.log1p(
+        -torch.rand((num_samples, alpha.numel()), generator=generator, device=device, dtype=dtype)
+    )  # (N, K) Exponential(1) = Gamma(1, 1)
     general = torch.nonzero(alpha != 1.0).squeeze(-1)  # (M,) entries that need Marsaglia-Tsang
     if general.numel() > 0:
         a = alpha[general]  # (M,)

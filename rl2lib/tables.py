@@ -10,6 +10,7 @@ methods we have numbers for. [2] Table 4 is normalised: a total divided by 20.76
 "value iteration" reference, see `rl2lib.paper`). Nothing here trains or evaluates.
 References: [1] Duan et al. 2016, "RL^2" Tables 1-2; [2] Mishra et al. 2018, "SNAIL" Tables 3-4.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,9 +22,12 @@ from rl2lib.paths import PHASE2_SUFFIX, default_run_name, split_seed, tables_dir
 from rl2lib.runs import CONFIRM_FILE, iter_runs, read_config, read_evaluation, read_metrics, runs_dir
 
 LEARNER_COLUMNS = {"RL2": "gru", "LSTM_RL2": "gru", "SNAIL": "snail", "MAML": "maml"}
-PAPER_TABLES = (("rl2_bandits", "RL² Table 1 (bandits)", 2), ("rl2_mdps", "RL² Table 2 (MDPs)", 1),
-                ("snail_bandits", "SNAIL Table 3 (bandits)", 2),
-                ("snail_mdps", "SNAIL Table 4 (MDPs, normalised by 20.76 n)", 3))
+PAPER_TABLES = (
+    ("rl2_bandits", "RL² Table 1 (bandits)", 2),
+    ("rl2_mdps", "RL² Table 2 (MDPs)", 1),
+    ("snail_bandits", "SNAIL Table 3 (bandits)", 2),
+    ("snail_mdps", "SNAIL Table 4 (MDPs, normalised by 20.76 n)", 3),
+)
 """The four published tables: (name in `paper.TABLE_FILES`, title, decimals shown)."""
 SKIPPED_COLUMNS = ("n", "k", "MAML_ci95", "SNAIL_ci95")
 UNBOLDED_COLUMNS = ("MAML",)
@@ -50,19 +54,32 @@ def learner_groups() -> dict[str, dict]:
             continue
         task = config["task"]
         base, seed = split_seed(run_dir.name)
-        group = grouped.setdefault(base, {"key": (task["task"], task["num_traj"], task["num_actions"],
-                                                  config["model"]["model_type"]), "per_seed": []})
-        group["per_seed"].append({"seed": seed, "run": run_dir.name, "mean": evaluation["mean"],
-                                  "se": evaluation["se"], "num_trials": evaluation["num_trials"],
-                                  "selection": selection_score(run_dir)})
+        group = grouped.setdefault(
+            base, {"key": (task["task"], task["num_traj"], task["num_actions"], config["model"]["model_type"]), "per_seed": []}
+        )
+        group["per_seed"].append(
+            {
+                "seed": seed,
+                "run": run_dir.name,
+                "mean": evaluation["mean"],
+                "se": evaluation["se"],
+                "num_trials": evaluation["num_trials"],
+                "selection": selection_score(run_dir),
+            }
+        )
     for group in grouped.values():
         runs = sorted(group["per_seed"], key=lambda r: r["seed"])
         means = [r["mean"] for r in runs]
         S, mean = len(runs), sum(means) / len(runs)
-        group.update(per_seed=runs, seeds=[r["seed"] for r in runs], mean=mean,
-                     se=math.sqrt(sum(r["se"] ** 2 for r in runs)) / S,
-                     spread=math.sqrt(sum((m - mean) ** 2 for m in means) / (S - 1)) if S > 1 else 0.0,
-                     best=max(runs, key=lambda r: r["selection"]), num_trials=sum(r["num_trials"] for r in runs))
+        group.update(
+            per_seed=runs,
+            seeds=[r["seed"] for r in runs],
+            mean=mean,
+            se=math.sqrt(sum(r["se"] ** 2 for r in runs)) / S,
+            spread=math.sqrt(sum((m - mean) ** 2 for m in means) / (S - 1)) if S > 1 else 0.0,
+            best=max(runs, key=lambda r: r["selection"]),
+            num_trials=sum(r["num_trials"] for r in runs),
+        )
     return grouped
 
 
@@ -97,13 +114,17 @@ def load_results() -> dict[tuple, dict]:
 def seed_markdown(groups: dict[str, dict] | None = None) -> str:
     """Every evaluated run group: seeds, mean over seeds ± SE, spread over seeds, best seed."""
     groups = learner_groups() if groups is None else groups
-    lines = ["| runs | model | task | k | n | seeds | mean over seeds ± SE | spread (SD) | best seed |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| runs | model | task | k | n | seeds | mean over seeds ± SE | spread (SD) | best seed |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for base, g in sorted(groups.items()):
         task, n, k, model = g["key"]
         best = g["best"]
-        lines.append(f"| {base} | {model} | {task} | {k} | {n} | {len(g['seeds'])} | {g['mean']:.2f} ± {g['se']:.2f} | "
-                     f"{g['spread']:.2f} | {best['mean']:.2f} ± {best['se']:.2f} (seed {best['seed']}) |")
+        lines.append(
+            f"| {base} | {model} | {task} | {k} | {n} | {len(g['seeds'])} | {g['mean']:.2f} ± {g['se']:.2f} | "
+            f"{g['spread']:.2f} | {best['mean']:.2f} ± {best['se']:.2f} (seed {best['seed']}) |"
+        )
     return "\n".join(lines)
 
 
@@ -132,9 +153,12 @@ def assemble(table: str, results: dict | None = None) -> list[dict]:
             row["cells"][column] = cell
         with_ours = [c for column, c in row["cells"].items() if c["ours"] is not None and column not in UNBOLDED_COLUMNS]
         if with_ours:
-            for cell, bold in zip(with_ours, paper.bold_mask([c["ours"] for c in with_ours],
-                                                              [c["se"] for c in with_ours],
-                                                              [c["num_trials"] for c in with_ours])):
+            for cell, bold in zip(
+                with_ours,
+                paper.bold_mask(
+                    [c["ours"] for c in with_ours], [c["se"] for c in with_ours], [c["num_trials"] for c in with_ours]
+                ),
+            ):
                 cell["bold"] = bold
         rows.append(row)
     return rows
@@ -203,8 +227,12 @@ def confirmation(runs: list[str]) -> dict | None:
     records = [read_evaluation(runs_dir() / run, CONFIRM_FILE) for run in runs]
     if not records or None in records:
         return None
-    return {"mean": sum(r["mean"] for r in records) / len(records), "seed": records[0]["seed"],
-            "se": math.sqrt(sum(r["se"] ** 2 for r in records)) / len(records), "num_trials": records[0]["num_trials"]}
+    return {
+        "mean": sum(r["mean"] for r in records) / len(records),
+        "seed": records[0]["seed"],
+        "se": math.sqrt(sum(r["se"] ** 2 for r in records)) / len(records),
+        "num_trials": records[0]["num_trials"],
+    }
 
 
 def budget_markdown(results: dict | None = None) -> str:
@@ -212,9 +240,11 @@ def budget_markdown(results: dict | None = None) -> str:
     (environment steps and wall time, counting the parents'), ours beside the paper's and the bar,
     the best seed, and the confirming evaluation on 10,000 tasks of another seed."""
     results = load_results() if results is None else results
-    lines = ["| cell (task, n, k, model) | runs | seeds | started from | env steps | wall (h:mm) | ours ± SE | best seed "
-             "| paper | bar | reached | confirmation ± SE |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| cell (task, n, k, model) | runs | seeds | started from | env steps | wall (h:mm) | ours ± SE | best seed "
+        "| paper | bar | reached | confirmation ± SE |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     reached = 0
     for key in learner_cells():
         task, n, k, model = key
@@ -238,15 +268,19 @@ def budget_markdown(results: dict | None = None) -> str:
         best = group["best"]
         lineage = " ← ".join(run_lineage(group["per_seed"][0]["run"])) or "–"
         confirm_text = "–" if confirm is None else f"{confirm['mean']:.2f} ± {confirm['se']:.2f}"
-        lines.append(f"| {task}, {n}, {k}, {model} | {group['run']} | {len(group['seeds'])} | {lineage} | {steps} | {wall} | "
-                     f"{group['mean']:.2f} ± {group['se']:.2f} | {best['mean']:.2f} (seed {best['seed']}) | {target:g} | "
-                     f"{bar:.2f} | {mark} | {confirm_text} |")
+        lines.append(
+            f"| {task}, {n}, {k}, {model} | {group['run']} | {len(group['seeds'])} | {lineage} | {steps} | {wall} | "
+            f"{group['mean']:.2f} ± {group['se']:.2f} | {best['mean']:.2f} (seed {best['seed']}) | {target:g} | "
+            f"{bar:.2f} | {mark} | {confirm_text} |"
+        )
     lines.append("")
-    lines.append(f"{reached} of {len(learner_cells())} learner cells reached and confirmed. Ours: 1000 tasks of "
-                 "seed 0; confirmation: 10,000 tasks of seed 2000003 (`python -m rl2lib.campaign` writes both); "
-                 "bar: the paper's number (bandit n = 10: the exact Bayes-optimal expectation where lower) minus "
-                 "max(3 SE, 1%); best seed: the seed with the best validation return (or training return over the last "
-                 "50 updates), never chosen on the evaluation tasks, as the RL^2 authors kept the best of five.")
+    lines.append(
+        f"{reached} of {len(learner_cells())} learner cells reached and confirmed. Ours: 1000 tasks of "
+        "seed 0; confirmation: 10,000 tasks of seed 2000003 (`python -m rl2lib.campaign` writes both); "
+        "bar: the paper's number (bandit n = 10: the exact Bayes-optimal expectation where lower) minus "
+        "max(3 SE, 1%); best seed: the seed with the best validation return (or training return over the last "
+        "50 updates), never chosen on the evaluation tasks, as the RL^2 authors kept the best of five."
+    )
     return "\n".join(lines)
 
 
@@ -254,8 +288,11 @@ def maml_markdown(results: dict | None = None) -> str:
     """The MAML cells of [2] Tables 3-4: ours (eval.json) and the confirmation (confirm.json) beside
     the paper's number, matched when within max(3 SE, 2%) of it on both sides (MAML is a baseline)."""
     results = load_results() if results is None else results
-    lines = ["| cell (task, n, k) | run | outer steps | env steps | wall (h:mm) | ours ± SE | paper | tolerance "
-             "| matches | confirmation ± SE |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| cell (task, n, k) | run | outer steps | env steps | wall (h:mm) | ours ± SE | paper | tolerance "
+        "| matches | confirmation ± SE |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     matched = 0
     for key in learner_cells(("maml",)):
         task, n, k, _ = key
@@ -267,16 +304,22 @@ def maml_markdown(results: dict | None = None) -> str:
         last = read_metrics(runs_dir() / group["run"])[-1]
         wall = float(last["wall_seconds"])
         confirm = confirmation([run["run"] for run in group["per_seed"]])
-        ok = confirm is not None and all(abs(e["mean"] - target) <= max(3 * e["se"], MAML_TOLERANCE * target)
-                                         for e in (group, confirm))
+        ok = confirm is not None and all(
+            abs(e["mean"] - target) <= max(3 * e["se"], MAML_TOLERANCE * target) for e in (group, confirm)
+        )
         matched += ok
         confirm_text = "–" if confirm is None else f"{confirm['mean']:.2f} ± {confirm['se']:.2f}"
-        lines.append(f"| {task}, {n}, {k} | {group['run']} | {last['update']} | {float(last['env_steps']):.3g} | "
-                     f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {group['mean']:.2f} ± {group['se']:.2f} | "
-                     f"{shown} | ± {max(3 * group['se'], MAML_TOLERANCE * target):.2f} | {'✓' if ok else '✗'} | "
-                     f"{confirm_text} |")
-    lines += ["", f"{matched} of {len(learner_cells(('maml',)))} MAML cells match the paper (MDP totals: the "
-              "normalised number times 20.76 n), on 1000 tasks of seed 0 and on 10,000 of seed 2000003."]
+        lines.append(
+            f"| {task}, {n}, {k} | {group['run']} | {last['update']} | {float(last['env_steps']):.3g} | "
+            f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {group['mean']:.2f} ± {group['se']:.2f} | "
+            f"{shown} | ± {max(3 * group['se'], MAML_TOLERANCE * target):.2f} | {'✓' if ok else '✗'} | "
+            f"{confirm_text} |"
+        )
+    lines += [
+        "",
+        f"{matched} of {len(learner_cells(('maml',)))} MAML cells match the paper (MDP totals: the "
+        "normalised number times 20.76 n), on 1000 tasks of seed 0 and on 10,000 of seed 2000003.",
+    ]
     return "\n".join(lines)
 
 
@@ -284,5 +327,10 @@ def paper_tables_markdown(results: dict | None = None) -> str:
     """The four tables (`PAPER_TABLES`), ours beside the paper's, then the learner cells' budgets and the MAML cells."""
     results = load_results() if results is None else results
     parts = [f"**{title}**\n\n" + markdown(assemble(table, results), digits) for table, title, digits in PAPER_TABLES]
-    return "\n\n".join(parts + ["**The learner cells, their budgets and bars**\n\n" + budget_markdown(results),
-                                 "**The MAML cells (a baseline of SNAIL Tables 3-4)**\n\n" + maml_markdown(results)])
+    return "\n\n".join(
+        parts
+        + [
+            "**The learner cells, their budgets and bars**\n\n" + budget_markdown(results),
+            "**The MAML cells (a baseline of SNAIL Tables 3-4)**\n\n" + maml_markdown(results),
+        ]
+    )

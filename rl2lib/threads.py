@@ -12,6 +12,7 @@ import of the package, before any module imports torch: the trainer, the evaluat
 campaign's runs and the notebook kernels (which import rl2lib first) get them, and so do their child
 processes. A policy the user exported (either variable) is left as it is.
 """
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ gives the same numbers as one left alone (on CPU). The flags, recipes and their 
 `TrainConfig` live in `rl2lib.cli`; the run folder's files in `rl2lib.runs`.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL"; [4] Schulman et al. 2017, "PPO".
 """
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,7 @@ from pathlib import Path
 
 import torch
 
-from rl2lib.cli import (build_parser, cli_error, config_from_args, phase2_command, recipe_phase2,
-                        resolve_device, resumed_config)
+from rl2lib.cli import build_parser, cli_error, config_from_args, phase2_command, recipe_phase2, resolve_device, resumed_config
 from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import evaluate_policy
@@ -27,8 +27,18 @@ from rl2lib.models.snail import num_dense_blocks
 from rl2lib.paths import default_run_name, repo_path, results_dir, run_name_for
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
-from rl2lib.runs import (CHECKPOINT_FILE, CHECKPOINT_FORMAT, METRIC_FIELDS, METRICS_FILE, TrainingError, load_checkpoint,
-                         same_run, save_atomic, write_config, write_metrics)
+from rl2lib.runs import (
+    CHECKPOINT_FILE,
+    CHECKPOINT_FORMAT,
+    METRIC_FIELDS,
+    METRICS_FILE,
+    TrainingError,
+    load_checkpoint,
+    same_run,
+    save_atomic,
+    write_config,
+    write_metrics,
+)
 
 VALIDATION_SEED = 1_000_003
 """Seed of the held-out validation tasks (`--validate_every`): the tables evaluate on seed 0 and the
@@ -99,13 +109,17 @@ def load_parent(config: TrainConfig) -> dict:
     same_family = replace(parent_config.task, num_traj=config.task.num_traj) == config.task
     same_model = replace(parent_config.model, depth_len=None) == replace(config.model, depth_len=None)
     if not same_family or not same_model or parent_config.task.num_traj > config.task.num_traj:
-        raise TrainingError(f"--init_from {config.init_from} holds another task or model "
-                            f"({parent_config.model.model_type} on {parent_config.task}); it must hold this run's "
-                            f"model on the same task with at most n={config.task.num_traj} episodes per trial")
+        raise TrainingError(
+            f"--init_from {config.init_from} holds another task or model "
+            f"({parent_config.model.model_type} on {parent_config.task}); it must hold this run's "
+            f"model on the same task with at most n={config.task.num_traj} episodes per trial"
+        )
     if config.model.model_type == "snail" and tc_depth(parent_config) != tc_depth(config):
-        raise TrainingError(f"--init_from {config.init_from}: SNAIL's TCBlocks have ceil(log2 T) layers, "
-                            f"{tc_depth(parent_config)} at T={parent_config.task.trial_len} but {tc_depth(config)} "
-                            f"at T={config.task.trial_len}; build both at one depth (--depth_len)")
+        raise TrainingError(
+            f"--init_from {config.init_from}: SNAIL's TCBlocks have ceil(log2 T) layers, "
+            f"{tc_depth(parent_config)} at T={parent_config.task.trial_len} but {tc_depth(config)} "
+            f"at T={config.task.trial_len}; build both at one depth (--depth_len)"
+        )
     return parent
 
 
@@ -116,8 +130,14 @@ def warm_start_normalizer(state: dict, parent_len: int, trial_len: int) -> dict:
     return state if parent_len == trial_len else ReturnNormalizer().state_dict()
 
 
-def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torch.device | str = "cpu",
-          progress: bool = True, stop_after: int | None = None) -> list[dict]:
+def train(
+    config: TrainConfig,
+    run_dir: Path,
+    resume: bool = False,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> list[dict]:
     """Train `config` and write `run_dir`/{config.json, metrics.csv, checkpoint.pt}, and best.pt
     (the policy with the best validation return) when `config.validate_every` > 0.
 
@@ -160,7 +180,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         best_validation = checkpoint.get("best_validation", -math.inf)
         offsets = checkpoint.get("offsets") or {  # checkpoints written before offsets were saved
             "env_steps": history[-1]["env_steps"] - start * config.steps_per_update if history else 0,
-            "wall_seconds": 0.0}
+            "wall_seconds": 0.0,
+        }
     wall_offset = history[-1]["wall_seconds"] if history else offsets["wall_seconds"]
     run_dir.mkdir(parents=True, exist_ok=True)
     write_config(run_dir, config.to_dict())
@@ -168,18 +189,39 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
     pool = task_pool(config)
 
     def save_checkpoint(update: int, path: Path = checkpoint_path) -> None:
-        save_atomic({"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "update": update,
-                     "model": policy.state_dict(), "optimizer": optimizer.state_dict(),
-                     "normalizer": normalizer.state_dict(),
-                     "generators": {name: g.get_state() for name, g in generators.items()},
-                     "metrics": history, "best_validation": log.best_validation, "offsets": offsets}, path)
+        save_atomic(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "config": config.to_dict(),
+                "update": update,
+                "model": policy.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "normalizer": normalizer.state_dict(),
+                "generators": {name: g.get_state() for name, g in generators.items()},
+                "metrics": history,
+                "best_validation": log.best_validation,
+                "offsets": offsets,
+            },
+            path,
+        )
 
     end = config.num_updates if stop_after is None else min(stop_after, config.num_updates)
     t = config.task
-    log = UpdateLog(run_dir, total=config.num_updates, start=start, end=end, checkpoint_every=config.checkpoint_every,
-                    steps_per_update=config.steps_per_update, history=history, best_validation=best_validation,
-                    wall_offset=wall_offset, fields=METRIC_FIELDS, save=save_checkpoint, progress=progress,
-                    desc=f"{config.model.model_type} on {t.task} k={t.num_actions} n={t.num_traj}")
+    log = UpdateLog(
+        run_dir,
+        total=config.num_updates,
+        start=start,
+        end=end,
+        checkpoint_every=config.checkpoint_every,
+        steps_per_update=config.steps_per_update,
+        history=history,
+        best_validation=best_validation,
+        wall_offset=wall_offset,
+        fields=METRIC_FIELDS,
+        save=save_checkpoint,
+        progress=progress,
+        desc=f"{config.model.model_type} on {t.task} k={t.num_actions} n={t.num_traj}",
+    )
     for update in log:
         learning_rate, ent_coef = schedule(config, update)
         for group in optimizer.param_groups:
@@ -187,14 +229,23 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
         tasks = draw_training_tasks(config, pool, generators["tasks"], device)
         batch = collect_trials(policy, tasks, config.task, generators["env"], generators["actions"])
         try:
-            stats = ppo_update(policy, optimizer, batch, normalizer, config.ppo, ent_coef, generators["minibatches"],
-                               config.precision)
+            stats = ppo_update(
+                policy, optimizer, batch, normalizer, config.ppo, ent_coef, generators["minibatches"], config.precision
+            )
         except NonFiniteLoss:
-            raise TrainingError(f"loss became NaN or infinite at metalearn epoch {update + 1}; "
-                                f"the last good checkpoint {checkpoint_path} is left intact") from None
-        row = {"update": update + 1, "env_steps": offsets["env_steps"] + (update + 1) * config.steps_per_update,
-               "wall_seconds": round(log.wall(), 3), "mean_trial_return": batch.totals.mean().item(),
-               **stats, "learning_rate": learning_rate, "ent_coef": ent_coef}
+            raise TrainingError(
+                f"loss became NaN or infinite at metalearn epoch {update + 1}; "
+                f"the last good checkpoint {checkpoint_path} is left intact"
+            ) from None
+        row = {
+            "update": update + 1,
+            "env_steps": offsets["env_steps"] + (update + 1) * config.steps_per_update,
+            "wall_seconds": round(log.wall(), 3),
+            "mean_trial_return": batch.totals.mean().item(),
+            **stats,
+            "learning_rate": learning_rate,
+            "ent_coef": ent_coef,
+        }
         if config.validate_every and (update + 1) % config.validate_every == 0:
             row["validation_return"], row["validation_se"] = validate(policy, config, device)
         log.record(row)
@@ -203,6 +254,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: torc
 
 
 # ----------------------------------------------------------------------------- rl2-train
+
 
 def main(argv: list[str] | None = None) -> None:
     """The `rl2-train` entry point (the console script exits with what this returns: None = 0)."""
@@ -227,21 +279,28 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
         if args.out_file is not None and not args.out_file.endswith(".pt"):
             raise ConfigError(f"out_file must end in .pt, got {args.out_file!r}")
         t = config.task
-        cell_dir = results_dir() / "runs" / run_name_for(default_run_name(config.model.model_type, t.task, t.num_actions,
-                                                                          t.num_traj), config.seed)
+        cell_dir = (
+            results_dir()
+            / "runs"
+            / run_name_for(default_run_name(config.model.model_type, t.task, t.num_actions, t.num_traj), config.seed)
+        )
         run_dir = args.run_dir or (Path("runs") / Path(args.out_file).stem if args.out_file else cell_dir)
         if (run_dir / CHECKPOINT_FILE).exists() and not args.resume:
             raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run_dir")
-        print(f"training {config.model.model_type} on task {t.task} (k={t.num_actions}, n={t.num_traj}, "
-              f"episode length {t.traj_len}); {config.ppo.num_trials} trials = {config.steps_per_update} steps "
-              f"per update, minibatches of {config.ppo.minibatch_trials} trials; device {device}; run_dir {run_dir}")
+        print(
+            f"training {config.model.model_type} on task {t.task} (k={t.num_actions}, n={t.num_traj}, "
+            f"episode length {t.traj_len}); {config.ppo.num_trials} trials = {config.steps_per_update} steps "
+            f"per update, minibatches of {config.ppo.minibatch_trials} trials; device {device}; run_dir {run_dir}"
+        )
         history = train(config, run_dir, resume=args.resume, device=device, progress=not args.no_progress)
     except (ConfigError, TrainingError) as error:
         cli_error(str(error))
     if args.out_file is not None:
         shutil.copyfile(run_dir / CHECKPOINT_FILE, args.out_file)
-    print(f"done: {len(history)} updates, last mean trial return {history[-1]['mean_trial_return']:.3f}; "
-          f"checkpoint {run_dir / CHECKPOINT_FILE}")
+    print(
+        f"done: {len(history)} updates, last mean trial return {history[-1]['mean_trial_return']:.3f}; "
+        f"checkpoint {run_dir / CHECKPOINT_FILE}"
+    )
     phase2 = recipe_phase2(config.task, config.model.model_type)
     if phase2 is not None and args.recipe == "rl2lib" and config.init_from is None:
         print(f"the MDP recipe's second phase: {phase2_command(config, phase2, run_dir)}")

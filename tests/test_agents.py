@@ -1,5 +1,6 @@
 """The one trial loop (`rl2lib.agents.play_trials`): the order it calls an agent in, and its record
 against the environment stepped by hand."""
+
 import torch
 
 from rl2lib.agents import BaselineAgent, play_trials
@@ -46,8 +47,10 @@ def test_the_loop_calls_start_then_prepare_act_observe_once_per_step():
 def test_a_baseline_played_by_the_loop_matches_the_environment_stepped_by_hand():
     """The same seeds, the baseline's calls written out by hand: same states, actions and rewards."""
     tasks = seeded_tasks(MDP, 6, seed=3)
-    record = play_trials(BaselineAgent(make_baseline(MDP, "psrl"), torch.Generator().manual_seed(2)),
-                         TrialEnv(tasks, MDP, torch.Generator().manual_seed(1)))
+    record = play_trials(
+        BaselineAgent(make_baseline(MDP, "psrl"), torch.Generator().manual_seed(2)),
+        TrialEnv(tasks, MDP, torch.Generator().manual_seed(1)),
+    )
     baseline, generator = make_baseline(MDP, "psrl"), torch.Generator().manual_seed(2)
     env = TrialEnv(tasks, MDP, torch.Generator().manual_seed(1))
     env.reset()

@@ -4,6 +4,7 @@ Gittins calibration, scipy's Beta distribution, and (slow) the published table.
 References: [1] Duan et al. 2016, "RL^2", arXiv:1611.02779, Table 1; [2] Gittins, Glazebrook &
 Weber 2011, "Multi-armed Bandit Allocation Indices", Table 8.
 """
+
 import math
 from functools import lru_cache
 
@@ -12,14 +13,26 @@ import pytest
 import scipy.stats
 import torch
 
-from rl2lib.baselines.bandits import (BANDIT_BASELINES, bayes_optimal_expected_total, gittins_index_table,
-                                      gittins_lookahead, ucb1_index)
+from rl2lib.baselines.bandits import (
+    BANDIT_BASELINES,
+    bayes_optimal_expected_total,
+    gittins_index_table,
+    gittins_lookahead,
+    ucb1_index,
+)
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.sampling import sample_beta
 from rl2lib.evaluate import evaluate_baseline, tune_baseline
 
-COLUMNS = {"random": "Random", "gittins": "Gittins", "ts": "TS", "ots": "OTS", "ucb1": "UCB1",
-           "eps_greedy": "eps_Greedy", "greedy": "Greedy"}
+COLUMNS = {
+    "random": "Random",
+    "gittins": "Gittins",
+    "ts": "TS",
+    "ots": "OTS",
+    "ucb1": "UCB1",
+    "eps_greedy": "eps_Greedy",
+    "greedy": "Greedy",
+}
 
 
 def make_agent(name, num_actions, num_traj=10, param=None, num_trials=1, seed=0):
@@ -79,6 +92,7 @@ def test_ucb1_index_by_hand():
 
 def naive_gittins_index(s, f, discount, horizon, tol=1e-7):
     """Bisection on the safe reward lambda; the arm's value by plain memoised recursion to `horizon`."""
+
     def continuation_minus_retire(lam):
         @lru_cache(maxsize=None)
         def value(a, b):  # a, b: posterior successes / failures; cut-off arms are valued as known
@@ -87,9 +101,11 @@ def naive_gittins_index(s, f, discount, horizon, tol=1e-7):
                 return max(lam, mean) / (1 - discount)
             cont = mean * (1 + discount * value(a + 1, b)) + (1 - mean) * discount * value(a, b + 1)
             return max(lam / (1 - discount), cont)
+
         mean = (s + 1) / (s + f + 2)
         cont = mean * (1 + discount * value(s + 1, f)) + (1 - mean) * discount * value(s, f + 1)
         return cont - lam / (1 - discount)
+
     low, high = 0.0, 1.0
     while high - low > tol:
         mid = (low + high) / 2
@@ -160,6 +176,7 @@ def test_bayes_optimal_agent_matches_its_exact_value():
 def published(num_traj, num_actions):
     """A row of RL^2 Table 1 from the package's copy of the published tables (rl2lib/data)."""
     from rl2lib.paper import load_table
+
     for row in load_table("rl2_bandits"):
         if int(row["n"]) == num_traj and int(row["k"]) == num_actions:
             return row

@@ -1,5 +1,6 @@
 """MDP baselines of [1] Table 2: posterior bookkeeping by hand, samplers and extended value iteration
 against independent references, the oracle as a ceiling, and the published table (slow)."""
+
 import itertools
 import math
 
@@ -9,8 +10,14 @@ import torch
 from scipy import optimize, stats
 
 from rl2lib import paper
-from rl2lib.baselines.mdps import (EPSILON_GRID, MDP_BASELINES, NUM_SAMPLES_GRID, SCALING_GRID,
-                                   extended_value_iteration, oracle_expected_total)
+from rl2lib.baselines.mdps import (
+    EPSILON_GRID,
+    MDP_BASELINES,
+    NUM_SAMPLES_GRID,
+    SCALING_GRID,
+    extended_value_iteration,
+    oracle_expected_total,
+)
 from rl2lib.config import TaskConfig
 from rl2lib.sampling import sample_dirichlet, sample_gamma
 from rl2lib.envs import TrialEnv, plan_finite_horizon, seeded_tasks
@@ -20,8 +27,10 @@ from rl2lib.evaluate import evaluate_baseline
 CONFIG = TaskConfig(task="mdp", num_traj=10)
 
 # Values `rl2lib.evaluate.tune_baseline` picked on the tuning seeds (200 trials) for these settings.
-TUNED = {10: {"opsrl": 17, "ucrl2": SCALING_GRID[18], "beb": SCALING_GRID[7], "eps_greedy": 0.1},
-         25: {"opsrl": 13, "ucrl2": SCALING_GRID[18], "beb": SCALING_GRID[6], "eps_greedy": 0.1}}
+TUNED = {
+    10: {"opsrl": 17, "ucrl2": SCALING_GRID[18], "beb": SCALING_GRID[7], "eps_greedy": 0.1},
+    25: {"opsrl": 13, "ucrl2": SCALING_GRID[18], "beb": SCALING_GRID[6], "eps_greedy": 0.1},
+}
 
 
 def fresh(name, param=None, num_trials=1, seed=0):
@@ -78,8 +87,9 @@ def test_counts_through_a_whole_trial():
     config = TaskConfig(task="mdp", num_traj=3)
     tasks = seeded_tasks(config, 8, seed=5)
     agent = MDP_BASELINES["eps_greedy"](config, 0.5)
-    record = play_trials(BaselineAgent(agent, torch.Generator().manual_seed(2)),
-                         TrialEnv(tasks, config, torch.Generator().manual_seed(1)))
+    record = play_trials(
+        BaselineAgent(agent, torch.Generator().manual_seed(2)), TrialEnv(tasks, config, torch.Generator().manual_seed(1))
+    )
     assert (agent.visit_counts.sum((1, 2)) == config.trial_len).all()
     assert (agent.transition_counts.sum((1, 2, 3)) == config.trial_len - config.num_traj).all()
     # the transition counts equal the (state, action) -> next state pairs within episodes
@@ -143,8 +153,11 @@ def test_extended_value_iteration_matches_brute_force_linear_programs():
         reference = np.zeros((H, S, A))
         for h in reversed(range(H)):
             for s, a in itertools.product(range(S), range(A)):
-                reference[h, s, a] = (rewards[b, s, a] + reward_slack[b, s, a]
-                                      + l1_ball_max(values, probs[b, s, a].numpy(), transition_slack[b, s, a].item()))
+                reference[h, s, a] = (
+                    rewards[b, s, a]
+                    + reward_slack[b, s, a]
+                    + l1_ball_max(values, probs[b, s, a].numpy(), transition_slack[b, s, a].item())
+                )
             values = reference[h].max(-1)
         np.testing.assert_allclose(q[:, b].numpy(), reference, atol=1e-7)
 
@@ -183,8 +196,9 @@ def test_extended_value_iteration_carry_over_matches_tabularl_loop():
     transition_slack[0, 0, 0] = 1.9  # saturates
     q = extended_value_iteration(rewards, probs, reward_slack, transition_slack, H, carry_over=True)
     for b in range(B):
-        reference = naive_evi_with_carry_over(rewards[b].numpy(), probs[b].numpy(), reward_slack[b].numpy(),
-                                              transition_slack[b].numpy(), H)
+        reference = naive_evi_with_carry_over(
+            rewards[b].numpy(), probs[b].numpy(), reward_slack[b].numpy(), transition_slack[b].numpy(), H
+        )
         np.testing.assert_allclose(q[:, b].numpy(), reference, atol=1e-9)
     plain = extended_value_iteration(rewards, probs, reward_slack, transition_slack, H)
     torch.testing.assert_close(q[-1], plain[-1])  # the last step has nothing to carry over yet
@@ -195,8 +209,9 @@ def test_extended_value_iteration_without_slack_is_value_iteration():
     tasks = seeded_tasks(CONFIG, 5, seed=2)
     rewards, probs = tasks.reward_means.double(), tasks.transition_probs.double()
     zeros = torch.zeros_like(rewards)
-    torch.testing.assert_close(extended_value_iteration(rewards, probs, zeros, zeros, 10),
-                               plan_finite_horizon(rewards, probs, 10))
+    torch.testing.assert_close(
+        extended_value_iteration(rewards, probs, zeros, zeros, 10), plan_finite_horizon(rewards, probs, 10)
+    )
 
 
 def test_oracle_beats_every_baseline_on_the_same_tasks():
@@ -255,14 +270,14 @@ def test_value_iteration_equals_a_naive_loop():
         for b, s, a in np.ndindex(B, S, A):
             expected[step, b, s, a] = rewards[b, s, a] + sum(probs[b, s, a, t] * next_values[b, t] for t in range(S))
         next_values = expected[step].max(-1)
-    np.testing.assert_allclose(plan_finite_horizon(torch.from_numpy(rewards), torch.from_numpy(probs), 10).numpy(),
-                               expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        plan_finite_horizon(torch.from_numpy(rewards), torch.from_numpy(probs), 10).numpy(), expected, rtol=1e-12
+    )
 
 
 def test_opsrl_same_totals_under_any_thread_count():
     """OPSRL (N = 13 samples, as tuned at n = 25) plays bit for bit the same with 1 and 2 threads, its
     value iteration summing in a fixed order rather than in BLAS (`plan_finite_horizon`)."""
     config = TaskConfig(task="mdp", num_traj=25)
-    one, two = (with_threads(n, evaluate_baseline, config, "opsrl", 13, num_trials=64, seed=0).totals
-                for n in (1, 2))
+    one, two = (with_threads(n, evaluate_baseline, config, "opsrl", 13, num_trials=64, seed=0).totals for n in (1, 2))
     assert torch.equal(one, two)

@@ -1,4 +1,5 @@
 """The benchmark's rows (a small smoke run): the columns the README's table is made from."""
+
 import json
 
 import pytest
@@ -7,9 +8,32 @@ from rl2lib import bench
 
 
 def test_a_smoke_bench_writes_rows_with_the_bound_the_range_and_the_memory(tmp_path, capsys):
-    rows = bench.main(["--steps", "400", "--repeats", "2", "--models", "snail", "--sizes", "recipe",
-                       "--settings", "bandit_n500_k50", "--precisions", "fp32,bf16", "--devices", "cpu",
-                       "--threads", "1", "--naive_trials", "1", "--out_dir", str(tmp_path), "--tag", "smoke"])
+    rows = bench.main(
+        [
+            "--steps",
+            "400",
+            "--repeats",
+            "2",
+            "--models",
+            "snail",
+            "--sizes",
+            "recipe",
+            "--settings",
+            "bandit_n500_k50",
+            "--precisions",
+            "fp32,bf16",
+            "--devices",
+            "cpu",
+            "--threads",
+            "1",
+            "--naive_trials",
+            "1",
+            "--out_dir",
+            str(tmp_path),
+            "--tag",
+            "smoke",
+        ]
+    )
     saved = json.loads((tmp_path / "bench_cpu_smoke.json").read_text())
     assert saved["rows"] == rows and saved["command"].startswith("python -m rl2lib.bench --steps 400")
     assert [(row["precision"], row["trial_len"]) for row in rows] == [("fp32", 500), ("bf16", 500)]

@@ -1,5 +1,6 @@
 """The learner campaign: its runs are valid trainer commands in parent-first order, and a campaign
 stopped at once and started again trains, evaluates and confirms every run, children from parents."""
+
 import json
 
 import pytest
@@ -45,10 +46,18 @@ def test_every_run_parses_and_follows_its_parent():
 @pytest.mark.slow
 def test_a_stopped_campaign_resumes_and_finishes_every_run(tmp_path, monkeypatch):
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
-    tiny = {"batch_size": 100, "mini_batch_size": 50, "hidden_size": 16, "ppo_epochs": 1, "validate_every": 1,
-            "validate_trials": 20}
-    runs = (campaign.cell("gru", "bandit", 3, 2, k=2, name="short", **tiny),
-            campaign.cell("gru", "bandit", 5, 2, k=2, parent="short", name="long", **tiny))
+    tiny = {
+        "batch_size": 100,
+        "mini_batch_size": 50,
+        "hidden_size": 16,
+        "ppo_epochs": 1,
+        "validate_every": 1,
+        "validate_trials": 20,
+    }
+    runs = (
+        campaign.cell("gru", "bandit", 3, 2, k=2, name="short", **tiny),
+        campaign.cell("gru", "bandit", 5, 2, k=2, parent="short", name="long", **tiny),
+    )
     monkeypatch.setattr(campaign, "CAMPAIGN", runs)
     monkeypatch.setattr(campaign, "CONFIRM_TRIALS", 50)
     campaign.run_campaign(list(runs), lanes=2, minutes=0, log_dir=tmp_path / "logs")  # stopped at once

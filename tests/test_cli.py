@@ -1,5 +1,6 @@
 """The command line's flags and configs are one mapping both ways: for every learner cell of every
 profile, every campaign run and every committed run, config -> flags -> config is the identity."""
+
 import pytest
 
 from rl2lib import campaign
@@ -8,8 +9,12 @@ from rl2lib.config import ConfigError, PPOConfig, TrainConfig
 from rl2lib.data import load_profiles
 from rl2lib.runs import iter_runs
 
-LEARNER_NOTEBOOKS = {"03_rl2_bandits.ipynb": ("gru", "bandit"), "04_snail_bandits.ipynb": ("snail", "bandit"),
-                     "05_rl2_mdps.ipynb": ("gru", "mdp"), "06_snail_mdps.ipynb": ("snail", "mdp")}
+LEARNER_NOTEBOOKS = {
+    "03_rl2_bandits.ipynb": ("gru", "bandit"),
+    "04_snail_bandits.ipynb": ("snail", "bandit"),
+    "05_rl2_mdps.ipynb": ("gru", "mdp"),
+    "06_snail_mdps.ipynb": ("snail", "mdp"),
+}
 
 
 def profile_configs() -> list[tuple[str, TrainConfig]]:
@@ -21,30 +26,55 @@ def profile_configs() -> list[tuple[str, TrainConfig]]:
                 continue
             model, task = LEARNER_NOTEBOOKS[cell["notebook"]]
             p = cell["parameters"]
-            flags = dict(model_type=model, task=task, num_actions=p.get("num_actions", 5), num_traj=p.get("num_traj", 10),
-                         metalearn_epochs=p.get("num_updates"), precision=p.get("precision"))
+            flags = dict(
+                model_type=model,
+                task=task,
+                num_actions=p.get("num_actions", 5),
+                num_traj=p.get("num_traj", 10),
+                metalearn_epochs=p.get("num_updates"),
+                precision=p.get("precision"),
+            )
             config = config_from_flags(**flags)
             configs.append((f"{profile}/{cell['name']}", config))
             phase2 = recipe_phase2(config.task, model)
             if task == "mdp" and p.get("phase2_updates", 600) > 0:
-                configs.append((f"{profile}/{cell['name']}/phase2", config_from_flags(
-                    **{**flags, **phase2, "metalearn_epochs": p.get("phase2_updates", 600),
-                       "init_from": f"results/runs/{cell['name']}/best.pt"})))
+                configs.append(
+                    (
+                        f"{profile}/{cell['name']}/phase2",
+                        config_from_flags(
+                            **{
+                                **flags,
+                                **phase2,
+                                "metalearn_epochs": p.get("phase2_updates", 600),
+                                "init_from": f"results/runs/{cell['name']}/best.pt",
+                            }
+                        ),
+                    )
+                )
     return configs
 
 
 def campaign_configs() -> list[tuple[str, TrainConfig]]:
-    return [(run.name, config_from_args(build_parser().parse_args(run.train_argv())))
-            for run in campaign.CAMPAIGN if run.flags is not None]
+    return [
+        (run.name, config_from_args(build_parser().parse_args(run.train_argv())))
+        for run in campaign.CAMPAIGN
+        if run.flags is not None
+    ]
 
 
 def committed_configs() -> list[tuple[str, TrainConfig]]:
-    return [(run_dir.name, TrainConfig.from_dict(config)) for run_dir, config in iter_runs()
-            if config["model"]["model_type"] in ("gru", "snail")]
+    return [
+        (run_dir.name, TrainConfig.from_dict(config))
+        for run_dir, config in iter_runs()
+        if config["model"]["model_type"] in ("gru", "snail")
+    ]
 
 
-@pytest.mark.parametrize("name, config", profile_configs() + campaign_configs() + committed_configs(),
-                         ids=lambda value: value if isinstance(value, str) else "")
+@pytest.mark.parametrize(
+    "name, config",
+    profile_configs() + campaign_configs() + committed_configs(),
+    ids=lambda value: value if isinstance(value, str) else "",
+)
 def test_config_to_flags_and_back_is_the_identity(name, config):
     flags = config_to_flags(config)
     assert config_from_flags(**flags) == config, name

@@ -1,5 +1,6 @@
 """Scale-out: the same small grid through the local and the Ray executor gives the same results;
 a failing cell is retried a bounded number of times and reported while the others finish."""
+
 import csv
 import json
 
@@ -10,9 +11,10 @@ from nbformat.v4 import new_code_cell, new_notebook
 from rl2lib import reproduce, tables
 from rl2lib.paths import NOTEBOOKS_DIR
 
-SMOKE_GRID = [{"name": "rl2_bandit_smoke", "notebook": "03_rl2_bandits.ipynb", "parameters": {"smoke": True}},
-              {"name": "bandit_baselines_smoke", "notebook": "01_bandit_tasks_and_baselines.ipynb",
-               "parameters": {"smoke": True}}]
+SMOKE_GRID = [
+    {"name": "rl2_bandit_smoke", "notebook": "03_rl2_bandits.ipynb", "parameters": {"smoke": True}},
+    {"name": "bandit_baselines_smoke", "notebook": "01_bandit_tasks_and_baselines.ipynb", "parameters": {"smoke": True}},
+]
 
 
 def broken_notebook(path, counter):
@@ -49,8 +51,7 @@ def test_ray_executor_matches_local_and_retries_a_failing_cell(tmp_path, monkeyp
         results = tmp_path / executor
         jobs, failures, attempts = run_grid(executor, results, tmp_path, monkeypatch)
         # seeds expand the learner notebook only; every finished cell left its executed copy and marker
-        assert [job.name for job in jobs] == ["rl2_bandit_smoke", "rl2_bandit_smoke_seed1", "bandit_baselines_smoke",
-                                              "broken"]
+        assert [job.name for job in jobs] == ["rl2_bandit_smoke", "rl2_bandit_smoke_seed1", "bandit_baselines_smoke", "broken"]
         assert [name for name, _ in failures] == ["broken"], failures
         assert "broken on purpose" in failures[0][1] and "after 2 attempts" in failures[0][1]
         assert attempts == "xx"  # one retry, then reported
@@ -59,10 +60,14 @@ def test_ray_executor_matches_local_and_retries_a_failing_cell(tmp_path, monkeyp
         assert not jobs[3].marker.exists()
         outcomes[executor] = {
             "groups": {base: {k: v for k, v in group.items() if k != "key"} for base, group in tables.learner_groups().items()},
-            "evals": {run: json.loads((results / "runs" / run / "eval.json").read_text())
-                      for run in ("smoke_gru_bandit", "smoke_gru_bandit_seed1")},
-            "metrics": {run: without_time(results / "runs" / run / "metrics.csv")
-                        for run in ("smoke_gru_bandit", "smoke_gru_bandit_seed1")},
+            "evals": {
+                run: json.loads((results / "runs" / run / "eval.json").read_text())
+                for run in ("smoke_gru_bandit", "smoke_gru_bandit_seed1")
+            },
+            "metrics": {
+                run: without_time(results / "runs" / run / "metrics.csv")
+                for run in ("smoke_gru_bandit", "smoke_gru_bandit_seed1")
+            },
             "baselines": without_time(results / "tables" / "baselines_bandits.csv"),
             "rl2_table_1": tables.markdown(tables.assemble("rl2_bandits"), digits=2),
             "seed_table": tables.seed_markdown(),
@@ -87,6 +92,7 @@ def test_ray_executor_rejects_local_only_flags_and_bad_names():
 
 def test_ray_missing_is_a_one_line_hint(monkeypatch, capsys):
     import builtins
+
     real_import = builtins.__import__
 
     def no_ray(name, *args, **kwargs):

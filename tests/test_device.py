@@ -1,5 +1,6 @@
 """Device placement: tasks, sampling, the update and the optimiser's state all live on the
 configured device (CPU here; CUDA too where a GPU exists), and a run trained there evaluates."""
+
 import dataclasses
 
 import pytest
@@ -25,19 +26,28 @@ def tensors_of(obj):
 @pytest.mark.parametrize("model_type", ["gru", "snail"])
 def test_every_tensor_is_on_the_configured_device(device, task, model_type):
     device = torch.device(device)
-    config = TrainConfig(task=task, model=ModelConfig(model_type=model_type, hidden_size=8),
-                         ppo=PPOConfig(num_trials=6, minibatch_trials=3, update_epochs=1))
+    config = TrainConfig(
+        task=task,
+        model=ModelConfig(model_type=model_type, hidden_size=8),
+        ppo=PPOConfig(num_trials=6, minibatch_trials=3, update_epochs=1),
+    )
     policy = build_config_policy(config).to(device)
     generators = training_generators(config, device)
     tasks = draw_training_tasks(config, None, generators["tasks"], device)
     batch = collect_trials(policy, tasks, task, generators["env"], generators["actions"])
     optimizer = torch.optim.Adam(policy.parameters(), lr=1e-3)
     ppo_update(policy, optimizer, batch, ReturnNormalizer(True), config.ppo, 0.01, generators["minibatches"])
-    placed = {**{f"task.{k}": v for k, v in tensors_of(tasks).items()},
-              **{f"batch.{k}": v for k, v in tensors_of(batch).items()},
-              **{f"param.{k}": v for k, v in policy.named_parameters()},
-              **{f"adam.{i}.{k}": v for i, state in enumerate(optimizer.state.values())
-                 for k, v in state.items() if torch.is_tensor(v) and v.dim() > 0}}
+    placed = {
+        **{f"task.{k}": v for k, v in tensors_of(tasks).items()},
+        **{f"batch.{k}": v for k, v in tensors_of(batch).items()},
+        **{f"param.{k}": v for k, v in policy.named_parameters()},
+        **{
+            f"adam.{i}.{k}": v
+            for i, state in enumerate(optimizer.state.values())
+            for k, v in state.items()
+            if torch.is_tensor(v) and v.dim() > 0
+        },
+    }
     assert len(placed) > 10
     wrong = {name: str(t.device) for name, t in placed.items() if t.device.type != device.type}
     assert not wrong, wrong
@@ -47,8 +57,12 @@ def test_every_tensor_is_on_the_configured_device(device, task, model_type):
 def test_a_run_trained_on_the_device_resumes_and_evaluates(device, tmp_path):
     from rl2lib.evaluate import evaluate_checkpoint
 
-    config = TrainConfig(task=TASKS[0], model=ModelConfig(hidden_size=8),
-                         ppo=PPOConfig(num_trials=8, minibatch_trials=4, update_epochs=1), num_updates=2)
+    config = TrainConfig(
+        task=TASKS[0],
+        model=ModelConfig(hidden_size=8),
+        ppo=PPOConfig(num_trials=8, minibatch_trials=4, update_epochs=1),
+        num_updates=2,
+    )
     train(config, tmp_path, device=device, progress=False)
     result = evaluate_checkpoint(tmp_path / "checkpoint.pt", num_trials=20, device=device)
     assert 0 <= result.mean <= 4

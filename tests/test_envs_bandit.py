@@ -2,6 +2,7 @@
 
 References: [1] Duan et al. 2016, "RL^2", arXiv:1611.02779.
 """
+
 import math
 
 import scipy.stats

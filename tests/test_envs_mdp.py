@@ -1,4 +1,5 @@
 """Random tabular MDPs ([1] Sec. 3.2) and exact planning, against independent references."""
+
 import itertools
 
 import numpy as np
@@ -42,8 +43,11 @@ def test_step_rewards_have_unit_noise(tasks):
     generator = torch.Generator().manual_seed(1)
     states = torch.zeros(tasks.num_tasks, dtype=torch.long)
     actions = torch.full((tasks.num_tasks,), 2, dtype=torch.long)
-    noise = torch.cat([tasks.step(states, actions, generator)[0] - tasks.expected_rewards(states, actions)
-                       for _ in range(25)]).double().numpy()
+    noise = (
+        torch.cat([tasks.step(states, actions, generator)[0] - tasks.expected_rewards(states, actions) for _ in range(25)])
+        .double()
+        .numpy()
+    )
     assert stats.kstest(noise, stats.norm(0.0, 1.0).cdf).pvalue > 1e-3
 
 

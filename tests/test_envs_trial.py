@@ -1,4 +1,5 @@
 """The RL^2 trial protocol against a hand-made trial."""
+
 import torch
 
 from rl2lib.config import TaskConfig

@@ -1,4 +1,5 @@
 """The evaluation command line: results, and one-line errors for bad input."""
+
 import json
 import subprocess
 import sys
@@ -15,17 +16,20 @@ def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "rl2lib.evaluate", *args], capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--agent", "nope"], "unknown agent 'nope'"),
-    (["--agent", "random", "--num_actions", "1"], "at least 2 arms"),
-    (["--agent", "random", "--num_traj", "0"], "num_traj"),
-    (["--agent", "random", "--num_trials", "-3"], "num_trials"),
-    (["--agent", "random", "--task", "maze"], "unknown task 'maze'"),
-    (["--agent", "random", "--task", "bandit", "--traj_len", "3"], "traj_len must be 1"),
-    (["--agent", "random", "--param", "0.5"], "has no hyper-parameter"),
-    (["--agent", "missing.pt"], "does not exist"),
-    (["--agent", "random", "--device", "tpu"], "unknown device"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--agent", "nope"], "unknown agent 'nope'"),
+        (["--agent", "random", "--num_actions", "1"], "at least 2 arms"),
+        (["--agent", "random", "--num_traj", "0"], "num_traj"),
+        (["--agent", "random", "--num_trials", "-3"], "num_trials"),
+        (["--agent", "random", "--task", "maze"], "unknown task 'maze'"),
+        (["--agent", "random", "--task", "bandit", "--traj_len", "3"], "traj_len must be 1"),
+        (["--agent", "random", "--param", "0.5"], "has no hyper-parameter"),
+        (["--agent", "missing.pt"], "does not exist"),
+        (["--agent", "random", "--device", "tpu"], "unknown device"),
+    ],
+)
 def test_bad_input_gives_one_line_error(args, fragment):
     result = run_cli(*args)
     assert result.returncode == 2
@@ -33,29 +37,35 @@ def test_bad_input_gives_one_line_error(args, fragment):
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--agent", "gittins", "--param", "-1"], "discount of gittins must be a number in (0, 1), got -1"),
-    (["--agent", "gittins", "--param", "1"], "discount of gittins must be a number in (0, 1), got 1"),
-    (["--agent", "eps_greedy", "--param", "1.5"], "epsilon of eps_greedy must be a number in [0, 1], got 1.5"),
-    (["--agent", "ots", "--param", "2.5"], "num_samples of ots must be an integer >= 1, got 2.5"),
-    (["--agent", "ucb1", "--param", "nan"], "c of ucb1 must be a finite number >= 0, got nan"),
-    (["--task", "mdp", "--agent", "opsrl", "--param", "0"], "num_samples of opsrl must be an integer >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--agent", "gittins", "--param", "-1"], "discount of gittins must be a number in (0, 1), got -1"),
+        (["--agent", "gittins", "--param", "1"], "discount of gittins must be a number in (0, 1), got 1"),
+        (["--agent", "eps_greedy", "--param", "1.5"], "epsilon of eps_greedy must be a number in [0, 1], got 1.5"),
+        (["--agent", "ots", "--param", "2.5"], "num_samples of ots must be an integer >= 1, got 2.5"),
+        (["--agent", "ucb1", "--param", "nan"], "c of ucb1 must be a finite number >= 0, got nan"),
+        (["--task", "mdp", "--agent", "opsrl", "--param", "0"], "num_samples of opsrl must be an integer >= 1, got 0"),
+    ],
+)
 def test_param_out_of_the_baselines_range_is_one_line_error(args, message):
     result = run_cli(*args, "--num_trials", "5")
     assert result.returncode == 2
     assert result.stderr == f"error: {message}\n"  # one line, no traceback (gittins -1 was a math domain error)
 
 
-@pytest.mark.parametrize("args, param", [
-    (["--agent", "eps_greedy", "--param", "1"], 1.0),
-    (["--agent", "eps_greedy", "--param", "0"], 0.0),
-    (["--agent", "ucb1", "--param", "0"], 0.0),
-    (["--agent", "gittins", "--param", "0.5"], 0.5),
-    (["--agent", "ots", "--param", "1"], 1),
-    (["--task", "mdp", "--num_traj", "2", "--agent", "eps_greedy", "--param", "1.0"], 1.0),
-    (["--task", "mdp", "--num_traj", "2", "--agent", "opsrl", "--param", "1"], 1),
-])
+@pytest.mark.parametrize(
+    "args, param",
+    [
+        (["--agent", "eps_greedy", "--param", "1"], 1.0),
+        (["--agent", "eps_greedy", "--param", "0"], 0.0),
+        (["--agent", "ucb1", "--param", "0"], 0.0),
+        (["--agent", "gittins", "--param", "0.5"], 0.5),
+        (["--agent", "ots", "--param", "1"], 1),
+        (["--task", "mdp", "--num_traj", "2", "--agent", "eps_greedy", "--param", "1.0"], 1.0),
+        (["--task", "mdp", "--num_traj", "2", "--agent", "opsrl", "--param", "1"], 1),
+    ],
+)
 def test_param_at_the_edge_of_its_range_still_runs(args, param):
     result = main([*args, "--num_trials", "20"])
     assert result.num_trials == 20 and result.param == param and type(result.param) is type(param)

@@ -1,6 +1,7 @@
 """The explorer: TrialSession against the evaluation loop, reset, posterior and visit counts by hand,
 what a run folder plays, the agent list against hand-made runs, the figure's legibility at k=50 and
 n=500, the widgets' wiring, and the notebook served by Voila and driven in a headless Chromium."""
+
 import itertools
 import json
 import os
@@ -42,13 +43,13 @@ def save_checkpoint(path: Path, task: TaskConfig, model_type: str = "gru", seed:
     config = TrainConfig(task=task, model=ModelConfig(model_type=model_type, hidden_size=16), seed=seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    torch.save({"format": CHECKPOINT_FORMAT, "config": config.to_dict(),
-                "model": build_config_policy(config).state_dict()}, path)
+    torch.save({"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "model": build_config_policy(config).state_dict()}, path)
     return path
 
 
-def make_run(runs: Path, name: str, task: TaskConfig, model_type: str = "gru", best: bool = False,
-             evaluated: bool = False) -> Path:
+def make_run(
+    runs: Path, name: str, task: TaskConfig, model_type: str = "gru", best: bool = False, evaluated: bool = False
+) -> Path:
     """A run folder as `rl2-train` leaves it: config.json and checkpoint.pt, best.pt when it validated,
     eval.json (what the tables read) once evaluated."""
     run_dir = runs / name
@@ -62,10 +63,19 @@ def make_run(runs: Path, name: str, task: TaskConfig, model_type: str = "gru", b
     return run_dir
 
 
-@pytest.mark.parametrize("task, name, num_traj", [
-    ("bandit", "ts", 10), ("bandit", "ucb1", 10), ("bandit", "eps_greedy", 10), ("bandit", "oracle", 10),
-    ("bandit", "gittins", 20), ("mdp", "psrl", 2), ("mdp", "eps_greedy", 2), ("mdp", "oracle", 2),
-])
+@pytest.mark.parametrize(
+    "task, name, num_traj",
+    [
+        ("bandit", "ts", 10),
+        ("bandit", "ucb1", 10),
+        ("bandit", "eps_greedy", 10),
+        ("bandit", "oracle", 10),
+        ("bandit", "gittins", 20),
+        ("mdp", "psrl", 2),
+        ("mdp", "eps_greedy", 2),
+        ("mdp", "oracle", 2),
+    ],
+)
 def test_stepping_to_the_end_plays_the_trial_of_play_baseline(task, name, num_traj):
     config = TaskConfig(task=task, num_actions=5, num_traj=num_traj)
     session = TrialSession(config, name, seed=7, num_replicas=50)
@@ -109,8 +119,9 @@ def test_a_run_folder_plays_best_pt_when_it_validated_else_checkpoint_pt(tmp_pat
     best, final = load_policy(validated / "best.pt")[0], load_policy(validated / "checkpoint.pt")[0]
     assert not torch.equal(weights(best), weights(final))  # the two files differ, so the check below means something
     assert torch.equal(weights(TrialSession(config, str(validated)).policy), weights(best))
-    assert torch.equal(weights(TrialSession(config, str(unvalidated)).policy),
-                       weights(load_policy(unvalidated / "checkpoint.pt")[0]))
+    assert torch.equal(
+        weights(TrialSession(config, str(unvalidated)).policy), weights(load_policy(unvalidated / "checkpoint.pt")[0])
+    )
     assert TrialSession(config, str(validated)).label == "validated"  # a run is named by its folder
 
 
@@ -149,7 +160,8 @@ def test_the_agent_list_puts_table_cells_first_then_baselines_then_other_runs(tm
         ("RL² GRU — table cell, training seed 1", str((cell_seed1 / "checkpoint.pt").resolve())),
         *baselines,
         ("SNAIL — table cell, not evaluated yet", str((snail / "best.pt").resolve())),
-        ("variant: gru_bandit_k5_n10_tau0.3", str((variant / "best.pt").resolve()))]
+        ("variant: gru_bandit_k5_n10_tau0.3", str((variant / "best.pt").resolve())),
+    ]
 
     mdp = TaskConfig(task="mdp", num_traj=10)
     phase1 = make_run(runs, "gru_mdp_n10", mdp, best=True, evaluated=True)
@@ -163,8 +175,7 @@ def test_the_agent_list_puts_table_cells_first_then_baselines_then_other_runs(tm
 def drawn_tick_labels(axis) -> list:
     """The tick labels an axis draws: those of its major ticks inside the view, on either side."""
     low, high = sorted(axis.get_view_interval())
-    return [label for tick in axis.get_major_ticks() if low <= tick.get_loc() <= high
-            for label in (tick.label1, tick.label2)]
+    return [label for tick in axis.get_major_ticks() if low <= tick.get_loc() <= high for label in (tick.label1, tick.label2)]
 
 
 def text_boxes(figure):
@@ -177,13 +188,14 @@ def text_boxes(figure):
     return [text.get_window_extent(renderer) for text in texts if text.get_visible() and text.get_text()]
 
 
-@pytest.mark.parametrize("task, num_actions, num_traj, agent", [
-    ("bandit", 50, 100, "ts"), ("bandit", 5, 500, "ts"), ("bandit", 100, 10, "ts"), ("mdp", 5, 50, "psrl")])
+@pytest.mark.parametrize(
+    "task, num_actions, num_traj, agent",
+    [("bandit", 50, 100, "ts"), ("bandit", 5, 500, "ts"), ("bandit", 100, 10, "ts"), ("mdp", 5, 50, "psrl")],
+)
 def test_panels_are_legible(task, num_actions, num_traj, agent):
     """Every panel has a title and labelled axes; no text leaves the figure or overlaps another
     (k = 50 once put 50 merged arm labels under each panel)."""
-    session = TrialSession(TaskConfig(task=task, num_actions=num_actions, num_traj=num_traj), agent, seed=0,
-                           num_replicas=20)
+    session = TrialSession(TaskConfig(task=task, num_actions=num_actions, num_traj=num_traj), agent, seed=0, num_replicas=20)
     session.advance(30)
     figure = plot_session(session)
     for ax in figure.axes[:3]:
@@ -358,8 +370,9 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> None:
 
 def wait_for_summary(page, prefix: str, timeout: float = 30_000) -> None:
     """Wait until the explorer's summary line starts with `prefix`."""
-    page.wait_for_function("(prefix) => document.querySelector('.rl2-summary')?.innerText.startsWith(prefix)",
-                           arg=prefix, timeout=timeout)
+    page.wait_for_function(
+        "(prefix) => document.querySelector('.rl2-summary')?.innerText.startsWith(prefix)", arg=prefix, timeout=timeout
+    )
 
 
 def set_number(page, box: str, value: int) -> None:
@@ -369,8 +382,16 @@ def set_number(page, box: str, value: int) -> None:
     field.press("Enter")
 
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.mark.slow
@@ -386,24 +407,48 @@ def test_explorer_notebook_in_voila_and_chromium(tmp_path):
     # A kernel spec of this interpreter, ahead of any other on the Jupyter path.
     kernel_dir = tmp_path / "jupyter" / "kernels" / "python3"
     kernel_dir.mkdir(parents=True)
-    (kernel_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3", "language": "python"}))
-    env = dict(os.environ, JUPYTER_PATH=str(tmp_path / "jupyter"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), RL2LIB_RESULTS=str(tmp_path / "results"),
-               MPLBACKEND="Agg")
+    (kernel_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3",
+                "language": "python",
+            }
+        )
+    )
+    env = dict(
+        os.environ,
+        JUPYTER_PATH=str(tmp_path / "jupyter"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        RL2LIB_RESULTS=str(tmp_path / "results"),
+        MPLBACKEND="Agg",
+    )
     port = free_port()
     log = open(tmp_path / "voila.log", "w")
     voila = subprocess.Popen(
-        [sys.executable, "-m", "voila", "08_explorer.ipynb", "--no-browser", f"--port={port}",
-         "--Voila.ip=127.0.0.1", "--show_tracebacks=True"],
-        cwd=NOTEBOOKS_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            "08_explorer.ipynb",
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+            "--show_tracebacks=True",
+        ],
+        cwd=NOTEBOOKS_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         wait_for_port(port, voila, timeout=45)
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
-                str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
-                args=CHROMIUM_ARGS)
+                str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
             try:
                 page = context.new_page()
                 # Voila streams the page while the notebook runs (kernel start, imports): on a loaded
@@ -423,7 +468,10 @@ def test_explorer_notebook_in_voila_and_chromium(tmp_path):
                 wait_for_summary(page, "step 1/10")
                 page.wait_for_function(
                     "(old) => { const img = document.querySelector('img.rl2-plot');"
-                    " return img !== null && img.getAttribute('src') !== old; }", arg=first_image, timeout=20_000)
+                    " return img !== null && img.getAttribute('src') !== old; }",
+                    arg=first_image,
+                    timeout=20_000,
+                )
 
                 set_number(page, ".rl2-k", 1)  # no setting: the message, and no figure left under it
                 wait_for_summary(page, "cannot play this setting: a bandit needs at least 2 arms")

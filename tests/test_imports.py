@@ -1,5 +1,6 @@
 """The package's import graph, read from the source (AST): no module imports itself through others,
 and every `rl2lib` import sits at the top of its module, so a module's header says what it needs."""
+
 import ast
 from pathlib import Path
 
@@ -21,8 +22,9 @@ def rl2lib_imports(node: ast.AST) -> list[str]:
         names = []
         for alias in node.names:
             candidate = f"{node.module}.{alias.name}"
-            is_module = (PACKAGE.parent / Path(*candidate.split("."))).with_suffix(".py").exists() or \
-                (PACKAGE.parent / Path(*candidate.split("."))).is_dir()
+            is_module = (PACKAGE.parent / Path(*candidate.split("."))).with_suffix(".py").exists() or (
+                PACKAGE.parent / Path(*candidate.split("."))
+            ).is_dir()
             names.append(candidate if is_module else node.module)
         return names
     return []
@@ -51,7 +53,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(module)
         for imported in sorted(graph.get(module, ())):
             if state.get(imported) == "open":
-                return stack[stack.index(imported):] + [imported]
+                return stack[stack.index(imported) :] + [imported]
             if imported not in state and (cycle := visit(imported)):
                 return cycle
         state[module] = "done"

@@ -1,5 +1,6 @@
 """MAML (rl2lib.maml): the inner step against a closed form, batched against per-task autograd,
 the split played through `play_trials`, and learning on a two-armed bandit with a large gap."""
+
 import math
 
 import pytest
@@ -8,8 +9,17 @@ import torch
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import BanditTasks, TrialEnv, sample_tasks
 from rl2lib.agents import BaselineAgent, play_trials
-from rl2lib.maml import (MAMLAgent, MAMLConfig, MAMLPolicy, adapt, advantages, evaluate_maml, inner_objective,
-                         outer_step, play_maml)
+from rl2lib.maml import (
+    MAMLAgent,
+    MAMLConfig,
+    MAMLPolicy,
+    adapt,
+    advantages,
+    evaluate_maml,
+    inner_objective,
+    outer_step,
+    play_maml,
+)
 from rl2lib.maml_train import MAMLTrainConfig
 
 TWO_ARMS = TaskConfig(task="bandit", num_actions=2, num_traj=12)
@@ -66,8 +76,9 @@ def test_agent_adapts_at_the_split_on_its_own_first_half():
     cfg = MAMLConfig(hidden_sizes=(), inner_lr=0.5, inner_norm_adv=True)
     agent = MAMLAgent(TWO_ARMS, cfg, policy)
     tasks = BanditTasks(torch.tensor([[0.9, 0.1], [0.2, 0.7], [0.5, 0.5]]))
-    record = play_trials(BaselineAgent(agent, torch.Generator().manual_seed(2)),
-                         TrialEnv(tasks, TWO_ARMS, torch.Generator().manual_seed(1)))
+    record = play_trials(
+        BaselineAgent(agent, torch.Generator().manual_seed(2)), TrialEnv(tasks, TWO_ARMS, torch.Generator().manual_seed(1))
+    )
     assert agent.adapt_episodes == 6
     for task in range(3):
         w, b = hand_step(record.actions[:6, task].tolist(), record.rewards[:6, task].tolist(), 0.5, True)
@@ -129,8 +140,7 @@ def test_meta_gradient_through_the_batched_step_equals_per_task_autograd(first_o
         grads = [torch.autograd.grad(post_loss(theta, b), list(theta.values())) for b, theta in enumerate(reference)]
         expected = [sum(g[i] for g in grads) for i in range(len(got))]
     else:
-        expected = torch.autograd.grad(sum(post_loss(theta, b) for b, theta in enumerate(reference)),
-                                       list(policy.parameters()))
+        expected = torch.autograd.grad(sum(post_loss(theta, b) for b, theta in enumerate(reference)), list(policy.parameters()))
     for g, e in zip(got, expected):
         torch.testing.assert_close(g, e, atol=1e-5, rtol=1e-4)
 
@@ -145,8 +155,7 @@ def test_large_gap_bandit_improves_after_adaptation_within_a_small_budget():
     """Ten pulls, one step: the untrained learner's second half already beats its first; 20 outer
     steps of 200 trials (40,000 pulls) bring the second half near the best arm's 0.9."""
     task = TaskConfig(task="bandit", num_actions=2, num_traj=20)
-    cfg = MAMLConfig(hidden_sizes=(32, 32), inner_lr=0.5, meta_batch_tasks=200, minibatch_tasks=200,
-                     learning_rate=3e-3)
+    cfg = MAMLConfig(hidden_sizes=(32, 32), inner_lr=0.5, meta_batch_tasks=200, minibatch_tasks=200, learning_rate=3e-3)
     torch.manual_seed(0)
     agent = MAMLAgent(task, cfg)
     generators = {name: torch.Generator().manual_seed(i) for i, name in enumerate(("tasks", "env", "actions", "minibatches"))}
@@ -189,12 +198,15 @@ def test_mdp_agent_plays_and_steps():
     assert all(math.isfinite(stats[key]) for key in ("policy_loss", "kl", "pre_reward", "post_reward"))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"adapt_episodes": 10}, "1 <= adapt_episodes < n=10"),
-    ({"inner_lr": -1.0}, "inner_lr must be >= 0"),
-    ({"minibatch_tasks": 2000}, "minibatch_tasks must be in"),
-    ({"hidden_sizes": (0,)}, "hidden_sizes must be positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"adapt_episodes": 10}, "1 <= adapt_episodes < n=10"),
+        ({"inner_lr": -1.0}, "inner_lr must be >= 0"),
+        ({"minibatch_tasks": 2000}, "minibatch_tasks must be in"),
+        ({"hidden_sizes": (0,)}, "hidden_sizes must be positive"),
+    ],
+)
 def test_bad_settings_are_one_line_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message) as error:
         MAMLTrainConfig(task=TaskConfig(num_traj=10), model=MAMLConfig(**kwargs))

@@ -1,5 +1,6 @@
 """MAML runs (rl2lib.maml_train) keep the trainer's conventions: a run folder the tables read, bit-identical
 resume, best.pt chosen on the validation tasks, one-line errors, and the MAML column of the tables."""
+
 import csv
 import json
 
@@ -15,9 +16,11 @@ SMALL = MAMLConfig(hidden_sizes=(8,), meta_batch_tasks=20, minibatch_tasks=10, u
 
 
 def small_config(**kwargs) -> MAMLTrainConfig:
-    return MAMLTrainConfig(task=TaskConfig(num_traj=6), model=SMALL, **{"num_updates": 4, "checkpoint_every": 1,
-                                                                          "validate_every": 2, "validate_trials": 30,
-                                                                          **kwargs})
+    return MAMLTrainConfig(
+        task=TaskConfig(num_traj=6),
+        model=SMALL,
+        **{"num_updates": 4, "checkpoint_every": 1, "validate_every": 2, "validate_trials": 30, **kwargs},
+    )
 
 
 def test_a_run_writes_the_trainers_files_and_loads_back(tmp_path):
@@ -44,6 +47,7 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
     whole = train_maml(small_config(), tmp_path / "whole", progress=False)
     train_maml(small_config(), tmp_path / "cut", progress=False, stop_after=2)
     resumed = train_maml(small_config(), tmp_path / "cut", resume=True, progress=False)
+
     def without_wall(rows):
         return [{k: v for k, v in row.items() if k != "wall_seconds"} for row in rows]
 
@@ -55,21 +59,25 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
 
 def test_resume_with_another_learner_is_refused(tmp_path):
     train_maml(small_config(num_updates=1), tmp_path, progress=False)
-    other = MAMLTrainConfig(task=TaskConfig(num_traj=6), model=MAMLConfig(hidden_sizes=(8,), meta_batch_tasks=20,
-                                                                          minibatch_tasks=10, inner_lr=0.5))
+    other = MAMLTrainConfig(
+        task=TaskConfig(num_traj=6), model=MAMLConfig(hidden_sizes=(8,), meta_batch_tasks=20, minibatch_tasks=10, inner_lr=0.5)
+    )
     from rl2lib.train import TrainingError
 
     with pytest.raises(TrainingError, match="another config"):
         train_maml(other, tmp_path, resume=True, progress=False)
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["--num_traj", "1"], "1 <= adapt_episodes < n=1"),
-    (["--inner_lr", "-1"], "inner_lr must be >= 0"),
-    (["--metalearn_epochs", "0"], "num_updates must be >= 1"),
-    (["--device", "tpu"], "unknown device 'tpu'"),
-    (["--resume"], "--resume: no checkpoint in"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--num_traj", "1"], "1 <= adapt_episodes < n=1"),
+        (["--inner_lr", "-1"], "inner_lr must be >= 0"),
+        (["--metalearn_epochs", "0"], "num_updates must be >= 1"),
+        (["--device", "tpu"], "unknown device 'tpu'"),
+        (["--resume"], "--resume: no checkpoint in"),
+    ],
+)
 def test_bad_flags_are_one_line_errors(argv, fragment, tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(argv + ["--run_dir", str(tmp_path / "run")])
@@ -80,8 +88,9 @@ def test_bad_flags_are_one_line_errors(argv, fragment, tmp_path, capsys):
 def test_a_cell_is_evaluated_confirmed_and_fills_the_maml_column(tmp_path, monkeypatch):
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     monkeypatch.setattr("rl2lib.maml_train.CONFIRM_TRIALS", 40)
-    cell = run_maml_cell("bandit", 5, 10, num_updates=2, num_trials=50, progress=False, hidden_sizes=(8,),
-                         meta_batch_tasks=20, minibatch_tasks=20)
+    cell = run_maml_cell(
+        "bandit", 5, 10, num_updates=2, num_trials=50, progress=False, hidden_sizes=(8,), meta_batch_tasks=20, minibatch_tasks=20
+    )
     run = tmp_path / "runs" / "maml_bandit_k5_n10"
     assert cell.run_dir == run and cell.paper_mean == 6.5
     evaluation = json.loads((run / "eval.json").read_text())
@@ -96,8 +105,19 @@ def test_a_cell_is_evaluated_confirmed_and_fills_the_maml_column(tmp_path, monke
     assert len(tables.learner_cells()) == 30 and len(tables.learner_cells(("maml",))) == 8
     # loading, not retraining: a second call with the budget reached keeps the checkpoint
     before = (run / "checkpoint.pt").stat().st_mtime_ns
-    run_maml_cell("bandit", 5, 10, num_updates=2, num_trials=50, progress=False, allow_training=False,
-                  confirm=False, hidden_sizes=(8,), meta_batch_tasks=20, minibatch_tasks=20)
+    run_maml_cell(
+        "bandit",
+        5,
+        10,
+        num_updates=2,
+        num_trials=50,
+        progress=False,
+        allow_training=False,
+        confirm=False,
+        hidden_sizes=(8,),
+        meta_batch_tasks=20,
+        minibatch_tasks=20,
+    )
     assert (run / "checkpoint.pt").stat().st_mtime_ns == before
 
 

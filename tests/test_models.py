@@ -1,5 +1,6 @@
 """Models: one-step forward against the full-sequence forward, causality, SNAIL's block counts and
 attention, DenseBlock against `F.conv1d` with explicit left padding, gradients through time."""
+
 import math
 
 import pytest
@@ -83,8 +84,9 @@ def test_snail_is_causal(T):
         assert (logits2[t + 1] - logits[t + 1]).abs().max() > 1e-6  # the future does matter
 
 
-@pytest.mark.parametrize("T,blocks", [(1, 0), (2, 1), (7, 3), (8, 3), (50, 6), (100, 7), (128, 7), (129, 8), (500, 9),
-                                      (1000, 10)])
+@pytest.mark.parametrize(
+    "T,blocks", [(1, 0), (2, 1), (7, 3), (8, 3), (50, 6), (100, 7), (128, 7), (129, 8), (500, 9), (1000, 10)]
+)
 def test_dense_blocks_per_tcblock_is_ceil_log2(T, blocks):
     assert num_dense_blocks(T) == blocks == math.ceil(math.log2(T))
     tc = TCBlock(T, 4, 3)
@@ -144,8 +146,9 @@ def test_dense_stack_backward_equals_autograd_through_concatenation(T):
     out, expected = dense_stack(x, blocks), concatenated_dense_blocks(x, blocks)
     torch.testing.assert_close(out, expected, atol=1e-12, rtol=0)
     grad_out = torch.randn_like(out)
-    for ours, reference in zip(torch.autograd.grad(out, [x, *params], grad_out),
-                               torch.autograd.grad(expected, [x, *params], grad_out)):
+    for ours, reference in zip(
+        torch.autograd.grad(out, [x, *params], grad_out), torch.autograd.grad(expected, [x, *params], grad_out)
+    ):
         torch.testing.assert_close(ours, reference, atol=1e-12, rtol=0)
     assert torch.autograd.gradcheck(lambda inputs: dense_stack(inputs, blocks), (x,))
 

@@ -1,4 +1,5 @@
 """Every notebook runs under papermill with smoke parameters, documents its parameters and checks them."""
+
 import re
 
 import nbformat
@@ -53,17 +54,23 @@ def test_bad_parameter_stops_the_notebook_with_one_short_line(tmp_path, monkeypa
     output = tmp_path / "explorer.ipynb"
     message = "parameter num_actions must be an integer >= 2, got 'five'"
     with pytest.raises(papermill.PapermillExecutionError) as error:
-        papermill.execute_notebook(str(NOTEBOOKS_DIR / "08_explorer.ipynb"), str(output),
-                                   parameters={"num_actions": "five"}, kernel_name="python3",
-                                   progress_bar=False, cwd=str(NOTEBOOKS_DIR))
+        papermill.execute_notebook(
+            str(NOTEBOOKS_DIR / "08_explorer.ipynb"),
+            str(output),
+            parameters={"num_actions": "five"},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(NOTEBOOKS_DIR),
+        )
     assert (error.value.ename, error.value.evalue) == ("ParameterError", message)
     assert error.value.traceback == [f"ParameterError: {message}"]
     executed = nbformat.read(output, as_version=4)
     code = [cell for cell in executed.cells if cell.cell_type == "code"]
     check = next(i for i, cell in enumerate(code) if cell.source == CHECK_CELL)
     assert [output["traceback"] for output in code[check].outputs if output["output_type"] == "error"] == [
-        [f"ParameterError: {message}"]]
-    assert not any(cell.get("outputs") for cell in code[check + 1:])  # nothing after the check ran
+        [f"ParameterError: {message}"]
+    ]
+    assert not any(cell.get("outputs") for cell in code[check + 1 :])  # nothing after the check ran
 
 
 @pytest.mark.slow
@@ -72,7 +79,13 @@ def test_notebook_runs_with_smoke_parameters(name, tmp_path, monkeypatch):
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     output = tmp_path / name
-    papermill.execute_notebook(str(NOTEBOOKS_DIR / name), str(output), parameters={"smoke": True},
-                               kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS_DIR))
+    papermill.execute_notebook(
+        str(NOTEBOOKS_DIR / name),
+        str(output),
+        parameters={"smoke": True},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(NOTEBOOKS_DIR),
+    )
     executed = nbformat.read(output, as_version=4)
     assert any(cell.get("outputs") for cell in executed.cells if cell.cell_type == "code")

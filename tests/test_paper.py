@@ -1,4 +1,5 @@
 """Published tables and the bold rule."""
+
 import math
 
 from scipy import stats
@@ -17,6 +18,7 @@ def test_welch_p_value_against_scipy_on_raw_samples():
     a = [5.0, 6.0, 7.0, 8.0, 9.5, 6.5]
     b = [4.0, 5.5, 5.0, 6.0, 4.5, 7.0, 5.0]
     expected = stats.ttest_ind(a, b, equal_var=False, alternative="greater").pvalue
+
     def se(x):
         return stats.tstd(x) / math.sqrt(len(x))
 

@@ -1,6 +1,7 @@
 """Figures: the baseline grids' shapes and labels, the paper's marker, one colour per method, the
 learning curves' runs and marks, the normalisation, and the files written. Synthetic rows and runs
 only; the Agg backend, no display."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -29,8 +30,7 @@ def baseline_rows(task: str) -> list[dict]:
     for n, k in settings:
         for level, agent in zip((0.5, 0.7, 0.75), agents):
             paper = "" if agent in ("bayes_optimal", "oracle") else level * n + 0.1
-            rows.append({"task": task, "n": n, "k": k, "agent": agent, "mean": level * n, "se": 0.01 * n,
-                         "paper": paper})
+            rows.append({"task": task, "n": n, "k": k, "agent": agent, "mean": level * n, "se": 0.01 * n, "paper": paper})
     return rows
 
 
@@ -39,12 +39,17 @@ def results_for(rows: list[dict]) -> dict:
     return {(row["task"], row["n"], row["k"], row["agent"]): row for row in rows}
 
 
-def run(name: str, model: str, k: int, n: int, returns, first_step: int = 1000, validation=None,
-        evaluation=None) -> dict:
+def run(name: str, model: str, k: int, n: int, returns, first_step: int = 1000, validation=None, evaluation=None) -> dict:
     """A run as `report.training_runs()` returns it."""
-    metrics = [{"update": str(i + 1), "env_steps": str(first_step * (i + 1)), "mean_trial_return": str(value),
-                "validation_return": "" if validation is None or i % 5 else str(validation)}
-               for i, value in enumerate(returns)]
+    metrics = [
+        {
+            "update": str(i + 1),
+            "env_steps": str(first_step * (i + 1)),
+            "mean_trial_return": str(value),
+            "validation_return": "" if validation is None or i % 5 else str(validation),
+        }
+        for i, value in enumerate(returns)
+    ]
     config = {"task": {"task": "bandit", "num_actions": k, "num_traj": n}, "model": {"model_type": model}}
     return {"name": name, "config": config, "metrics": metrics, "eval": evaluation}
 
@@ -57,7 +62,7 @@ def test_bandit_bars_are_a_3x3_grid_of_n_by_k_and_mdp_bars_a_row_of_5():
     bandits = plots.plot_table_vs_paper(baseline_rows("bandit"))
     assert len(bandits.axes) == 9
     assert {axis.get_subplotspec().get_geometry()[:2] for axis in bandits.axes} == {(3, 3)}
-    titles = [[axis.get_title() for axis in bandits.axes][3 * r: 3 * r + 3] for r in range(3)]
+    titles = [[axis.get_title() for axis in bandits.axes][3 * r : 3 * r + 3] for r in range(3)]
     assert titles[1] == ["bandits, n = 100, k = 5", "bandits, n = 100, k = 10", "bandits, n = 100, k = 50"]
     mdps = plots.plot_table_vs_paper(baseline_rows("mdp"))
     assert len(mdps.axes) == 5
@@ -84,8 +89,10 @@ def test_bar_axes_are_labelled_and_start_at_zero():
             spec = axis.get_subplotspec()
             assert axis.get_ylim()[0] == 0
             assert axis.get_title()
-            assert [tick.get_text() for tick in axis.get_xticklabels()][:2] == ["Random", plots.method_label(
-                "gittins" if task == "bandit" else "opsrl")]
+            assert [tick.get_text() for tick in axis.get_xticklabels()][:2] == [
+                "Random",
+                plots.method_label("gittins" if task == "bandit" else "opsrl"),
+            ]
             if spec.is_first_col():
                 assert "starts at 0" in axis.get_ylabel()
             if spec.is_last_row():
@@ -97,8 +104,10 @@ def test_a_method_has_one_colour_in_every_figure():
     results = results_for(rows)
     bars = plots.plot_table_vs_paper(rows)
     gittins_bar = bars.axes[0].patches[1]  # agents in table order: random, gittins, ...
-    runs = [run("gru_bandit_k5_n10", "gru", 5, 10, np.linspace(5, 6.5, 30)),
-            run("snail_bandit_k5_n10", "snail", 5, 10, np.linspace(5, 6.6, 30))]
+    runs = [
+        run("gru_bandit_k5_n10", "gru", 5, 10, np.linspace(5, 6.5, 30)),
+        run("snail_bandit_k5_n10", "snail", 5, 10, np.linspace(5, 6.6, 30)),
+    ]
     figures = plots.learning_curve_figures(runs, results)
     curve_axis = figures["learning_bandit_k5_n10"].axes[0]
     normalised_axis = figures["normalised_bandits"].axes[0]
@@ -121,17 +130,17 @@ def test_a_method_has_one_colour_in_every_figure():
 def test_main_runs_of_each_cell_and_ablations_apart_with_readable_labels():
     results = results_for(baseline_rows("bandit"))
     results[("bandit", 100, 5, "gru")] = {"mean": 77.0, "se": 0.5}
-    runs = [run("gru_bandit_k5_n100", "gru", 5, 100, np.linspace(50, 77, 40), validation=70),
-            run("gru_bandit_k5_n100_seed1", "gru", 5, 100, np.linspace(50, 76, 40)),
-            run("gru_bandit_k5_n100_tau0.3", "gru", 5, 100, np.linspace(50, 75, 40),
-                evaluation={"mean": 75.0, "se": 0.6}),
-            run("quickstart", "gru", 5, 100, np.linspace(50, 60, 10))]
+    runs = [
+        run("gru_bandit_k5_n100", "gru", 5, 100, np.linspace(50, 77, 40), validation=70),
+        run("gru_bandit_k5_n100_seed1", "gru", 5, 100, np.linspace(50, 76, 40)),
+        run("gru_bandit_k5_n100_tau0.3", "gru", 5, 100, np.linspace(50, 75, 40), evaluation={"mean": 75.0, "se": 0.6}),
+        run("quickstart", "gru", 5, 100, np.linspace(50, 60, 10)),
+    ]
     curves = plots.collect_curves(runs, results)[("bandit", 100, 5)]
     (main,) = curves["main"]
     assert main.label == "RL² (GRU), 2 seeds" and len(main.segments) == 2
     assert main.evaluated == (77.0, 0.5) and main.paper == pytest.approx(78.7)
-    assert [curve.label for curve in curves["ablations"]] == ["RL² (GRU) variant: tau0.3",
-                                                               "RL² (GRU) variant: quickstart"]
+    assert [curve.label for curve in curves["ablations"]] == ["RL² (GRU) variant: tau0.3", "RL² (GRU) variant: quickstart"]
     assert len({to_hex(curve.line_color) for curve in curves["ablations"] + [main]}) == 3  # shades of one colour
     figures = plots.learning_curve_figures(runs, results)
     assert set(figures) == {"learning_bandit_k5_n100", "ablations_bandit_k5_n100", "normalised_bandits"}
@@ -145,8 +154,13 @@ def test_main_runs_of_each_cell_and_ablations_apart_with_readable_labels():
 
 
 def test_learning_panel_draws_raw_faint_smoothed_validation_evaluation_and_paper():
-    curve = plots.Curve("RL² (GRU)", "gru", [run("x", "gru", 5, 10, np.arange(50.0), validation=3.0)["metrics"]],
-                        evaluated=(40.0, 1.0), paper=45.0)
+    curve = plots.Curve(
+        "RL² (GRU)",
+        "gru",
+        [run("x", "gru", 5, 10, np.arange(50.0), validation=3.0)["metrics"]],
+        evaluated=(40.0, 1.0),
+        paper=45.0,
+    )
     figure = plots.plot_learning_curves([curve], {"random": 5.0})
     axis = figure.axes[0]
     lines = axis.get_lines()
@@ -175,7 +189,7 @@ def test_normalised_curves_put_random_at_0_and_the_normaliser_at_1():
 
 def test_moving_average_matches_a_naive_trailing_mean():
     values = np.random.default_rng(0).normal(size=37)
-    expected = [values[max(0, i + 1 - 5): i + 1].mean() for i in range(len(values))]
+    expected = [values[max(0, i + 1 - 5) : i + 1].mean() for i in range(len(values))]
     np.testing.assert_allclose(plots.moving_average(values, 5), expected)
 
 
@@ -188,6 +202,8 @@ def test_save_figure_writes_png_at_200_dpi_and_pdf(tmp_path, monkeypatch):
     assert plots.FIGURE_DPI >= 200
     assert Image.open(png).info["dpi"][0] == pytest.approx(plots.FIGURE_DPI, abs=1)
     assert pdf.read_bytes().startswith(b"%PDF")
-    assert plots.save_figure(figure, tmp_path / "other" / "named.png") == [tmp_path / "other/named.png",
-                                                                         tmp_path / "other/named.pdf"]
+    assert plots.save_figure(figure, tmp_path / "other" / "named.png") == [
+        tmp_path / "other/named.png",
+        tmp_path / "other/named.pdf",
+    ]
     assert all(path.exists() for path in (tmp_path / "other/named.png", tmp_path / "other/named.pdf"))

@@ -1,4 +1,5 @@
 """GAE and the PPO loss against independent references."""
+
 import torch
 
 from rl2lib.config import PPOConfig
@@ -85,10 +86,15 @@ class TinyPolicy(torch.nn.Module):
 def make_batch(T=4, B=16, A=3):
     g = torch.Generator().manual_seed(0)
     actions = torch.randint(A, (T, B), generator=g)
-    return RolloutBatch(obs=torch.zeros(T, B, 1), actions=actions,
-                        log_probs=torch.full((T, B), -torch.log(torch.tensor(3.0)).item()),
-                        values=torch.zeros(T, B), rewards=(actions == 0).float() * 5,
-                        episode_done=torch.ones(T, dtype=torch.bool), trial_done=torch.arange(T) == T - 1)
+    return RolloutBatch(
+        obs=torch.zeros(T, B, 1),
+        actions=actions,
+        log_probs=torch.full((T, B), -torch.log(torch.tensor(3.0)).item()),
+        values=torch.zeros(T, B),
+        rewards=(actions == 0).float() * 5,
+        episode_done=torch.ones(T, dtype=torch.bool),
+        trial_done=torch.arange(T) == T - 1,
+    )
 
 
 def test_update_stops_early_on_target_kl():

@@ -1,4 +1,5 @@
 """bf16 autocast in the PPO update (`--precision bf16`): what changes and what stays fp32."""
+
 import pytest
 import torch
 
@@ -15,8 +16,9 @@ TASKS = {"bandit": TaskConfig(task="bandit", num_actions=5, num_traj=20), "mdp":
 
 def first_batch(model_type: str, task: str, num_trials: int = 64):
     """A fresh policy of the recipe's size and the trials it samples at the first update (fp32)."""
-    config = config_from_args(build_parser().parse_args(["--model_type", model_type, "--task", task,
-                                                         "--num_traj", str(TASKS[task].num_traj)]))
+    config = config_from_args(
+        build_parser().parse_args(["--model_type", model_type, "--task", task, "--num_traj", str(TASKS[task].num_traj)])
+    )
     policy = build_config_policy(config)
     with torch.no_grad():  # a trained-looking policy: the heads' tiny init would make every logit ~0
         policy.policy_head.weight.mul_(100)
@@ -57,8 +59,9 @@ def test_a_bf16_update_keeps_fp32_state_and_moves_the_weights_as_fp32_does(model
         cfg = PPOConfig(num_trials=64, minibatch_trials=64, update_epochs=1)
         ppo_update(policy, optimizer, batch, ReturnNormalizer(), cfg, 0.01, torch.Generator().manual_seed(4), precision)
         assert all(p.dtype == torch.float32 and p.grad.dtype == torch.float32 for p in policy.parameters())
-        assert all(v.dtype == torch.float32 for state in optimizer.state.values()
-                   for v in state.values() if v.is_floating_point())
+        assert all(
+            v.dtype == torch.float32 for state in optimizer.state.values() for v in state.values() if v.is_floating_point()
+        )
         steps[precision] = torch.cat([p.detach().flatten() for p in policy.parameters()]) - before
     cosine = torch.nn.functional.cosine_similarity(steps["fp32"], steps["bf16"], dim=0).item()
     assert cosine >= 0.9, cosine

@@ -1,6 +1,7 @@
 """Every command the README gives names an existing entry point, and its flags parse (the trainer's
 also make a valid config): a command written in the README works as written in the project's
 environment (`source .venv/bin/activate`, which the README says to run first)."""
+
 import re
 import shlex
 from pathlib import Path
@@ -10,9 +11,14 @@ import pytest
 from rl2lib import bench, campaign, cli, evaluate, maml_train, reproduce, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-PARSERS = {"rl2lib.train": cli.build_parser, "rl2lib.evaluate": evaluate.build_parser,
-           "rl2lib.reproduce": reproduce.build_parser, "rl2lib.campaign": campaign.build_parser,
-           "rl2lib.bench": bench.build_parser, "rl2lib.maml_train": maml_train.build_parser}
+PARSERS = {
+    "rl2lib.train": cli.build_parser,
+    "rl2lib.evaluate": evaluate.build_parser,
+    "rl2lib.reproduce": reproduce.build_parser,
+    "rl2lib.campaign": campaign.build_parser,
+    "rl2lib.bench": bench.build_parser,
+    "rl2lib.maml_train": maml_train.build_parser,
+}
 PROGRAMS = ("rl2-train", "rl2-notebook", "rl2-maml", "python", "make", "papermill", "jupyter", "voila", "source")
 
 
@@ -55,8 +61,9 @@ def test_each_readme_command_names_an_entry_point_whose_flags_parse(command):
     if program == "rl2-notebook":
         args = run_notebook.build_parser().parse_args(words[1:])
         assert (ROOT / args.notebook).is_file(), command
-        run_notebook.check_notebook_parameters(ROOT / args.notebook, {name: run_notebook.parse_value(value)
-                                                                      for name, value in args.parameter})
+        run_notebook.check_notebook_parameters(
+            ROOT / args.notebook, {name: run_notebook.parse_value(value) for name, value in args.parameter}
+        )
         return
     if program == "rl2-train":
         module, argv = "rl2lib.train", words[1:]

@@ -1,4 +1,5 @@
 """The papermill runner: skips finished cells, survives a failing one, rejects bad input."""
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -22,8 +23,10 @@ def tiny_profile(tmp_path, monkeypatch):
     counter = tmp_path / "count.txt"
     write_notebook(notebooks / "ok.ipynb", "open(counter_file, 'a').write('x')")
     write_notebook(notebooks / "bad.ipynb", "raise ValueError('this cell is broken on purpose')")
-    cells = [{"name": "cell_ok", "notebook": "ok.ipynb", "parameters": {"counter_file": str(counter)}},
-             {"name": "cell_bad", "notebook": "bad.ipynb", "parameters": {"counter_file": str(counter)}}]
+    cells = [
+        {"name": "cell_ok", "notebook": "ok.ipynb", "parameters": {"counter_file": str(counter)}},
+        {"name": "cell_bad", "notebook": "bad.ipynb", "parameters": {"counter_file": str(counter)}},
+    ]
     monkeypatch.setattr(reproduce, "NOTEBOOKS_DIR", notebooks)
     monkeypatch.setattr(reproduce, "load_profiles", lambda: {"tiny": cells})
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path / "results"))
@@ -58,13 +61,15 @@ def test_main_exit_codes_and_one_line_errors(tiny_profile, capsys):
 
 def test_profiles_name_existing_notebooks_and_unique_cells():
     from rl2lib.paths import NOTEBOOKS_DIR
+
     for profile, cells in reproduce.load_profiles().items():
         names = [cell["name"] for cell in cells]
         assert len(names) == len(set(names)), profile
         for cell in cells:
             assert (NOTEBOOKS_DIR / cell["notebook"]).exists(), cell
-        assert {cell["notebook"] for cell in cells} == {path.name for path in NOTEBOOKS_DIR.glob("*.ipynb")}, \
+        assert {cell["notebook"] for cell in cells} == {path.name for path in NOTEBOOKS_DIR.glob("*.ipynb")}, (
             f"{profile} must execute every notebook"
+        )
 
 
 @pytest.mark.slow
@@ -75,8 +80,7 @@ def test_each_kernel_gets_the_threads_its_cell_declares(tmp_path, monkeypatch):
     write_notebook(notebook, "import torch\nopen(counter_file, 'w').write(str(torch.get_num_threads()))")
     for cpus in (1, 2):
         out = tmp_path / f"threads_{cpus}.txt"
-        cell = {"name": f"threads_{cpus}", "notebook": str(notebook), "parameters": {"counter_file": str(out)},
-                "cpus": cpus}
+        cell = {"name": f"threads_{cpus}", "notebook": str(notebook), "parameters": {"counter_file": str(out)}, "cpus": cpus}
         jobs = reproduce.make_jobs([cell])
         assert reproduce.run_jobs(jobs, reproduce.LocalExecutor(1)) == []
         assert out.read_text() == str(cpus)

@@ -1,5 +1,6 @@
 """`rl2-notebook`: papermill's command line, with parameters checked before a kernel starts and errors
 in one line."""
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -8,21 +9,36 @@ from rl2lib import run_notebook
 from rl2lib.paths import NOTEBOOKS_DIR
 
 
-@pytest.mark.parametrize("text, value", [("True", True), ("False", False), ("None", None), ("5", 5),
-                                         ("-2", -2), ("0.5", 0.5), ("1e-3", 1e-3), ("five", "five"),
-                                         ("no", "no"), ("", "")])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("True", True),
+        ("False", False),
+        ("None", None),
+        ("5", 5),
+        ("-2", -2),
+        ("0.5", 0.5),
+        ("1e-3", 1e-3),
+        ("five", "five"),
+        ("no", "no"),
+        ("", ""),
+    ],
+)
 def test_values_are_read_as_papermill_reads_them(text, value):
     parsed = run_notebook.parse_value(text)
     assert parsed == value and type(parsed) is type(value)
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["-p", "num_actions", "five"], "error: parameter num_actions must be an integer >= 2, got 'five'"),
-    (["-p", "num_actions", "1"], "error: parameter num_actions must be an integer >= 2, got 1"),
-    (["-p", "smoke", "no"], "error: parameter smoke must be True or False, got 'no'"),
-    (["-p", "precision", "fp16"], "error: parameter precision must be one of 'fp32', 'bf16', got 'fp16'"),
-    (["-p", "num_action", "5"], "error: 03_rl2_bandits.ipynb has no parameter 'num_action'; it has smoke, "),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["-p", "num_actions", "five"], "error: parameter num_actions must be an integer >= 2, got 'five'"),
+        (["-p", "num_actions", "1"], "error: parameter num_actions must be an integer >= 2, got 1"),
+        (["-p", "smoke", "no"], "error: parameter smoke must be True or False, got 'no'"),
+        (["-p", "precision", "fp16"], "error: parameter precision must be one of 'fp32', 'bf16', got 'fp16'"),
+        (["-p", "num_action", "5"], "error: 03_rl2_bandits.ipynb has no parameter 'num_action'; it has smoke, "),
+    ],
+)
 def test_bad_parameters_are_one_line_before_any_kernel(flags, message, tmp_path, capsys):
     output = tmp_path / "out.ipynb"
     code = run_notebook.main([str(NOTEBOOKS_DIR / "03_rl2_bandits.ipynb"), str(output), *flags])
@@ -51,8 +67,7 @@ def test_a_failing_cell_is_one_line_and_a_good_run_writes_its_copy(tmp_path, cap
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     parameters = new_code_cell("fail: bool = False  # raise in the next cell")
     parameters.metadata["tags"] = ["parameters"]
-    notebook.cells = [parameters, new_code_cell("if fail:\n    raise ValueError('first line\\nbroken on purpose')\n"
-                                                "print('ran')")]
+    notebook.cells = [parameters, new_code_cell("if fail:\n    raise ValueError('first line\\nbroken on purpose')\nprint('ran')")]
     source = tmp_path / "tiny.ipynb"
     nbformat.write(notebook, source)
 

@@ -1,4 +1,5 @@
 """Set-up files: the conda environment names the pip set-up's packages and pins; the standard files exist."""
+
 import re
 from pathlib import Path
 
@@ -36,7 +37,9 @@ def test_standard_files_license_citation_and_package_metadata():
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert citation["cff-version"] == "1.2.0" and citation["type"] == "software" and citation["license"] == "MIT"
     assert {reference["url"] for reference in citation["references"]} == {
-        "https://arxiv.org/abs/1611.02779", "https://arxiv.org/abs/1707.03141"}  # RL^2 [Duan 2016], SNAIL [Mishra 2018]
+        "https://arxiv.org/abs/1611.02779",
+        "https://arxiv.org/abs/1707.03141",
+    }  # RL^2 [Duan 2016], SNAIL [Mishra 2018]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert citation["version"] == project["version"]
     assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
@@ -57,6 +60,7 @@ def test_the_notebook_ui_is_installed_with_this_projects_kernel():
     assert version.returncode == 0 and version.stdout.strip() == pinned
     kernels = subprocess.run([str(bin_dir / "jupyter"), "kernelspec", "list", "--json"], capture_output=True, text=True)
     import json
+
     spec = json.loads(kernels.stdout)["kernelspecs"]["python3"]
     assert Path(spec["resource_dir"]).resolve().is_relative_to(Path(sys.prefix).resolve())
     makefile = (ROOT / "Makefile").read_text()

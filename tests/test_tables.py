@@ -1,5 +1,6 @@
 """Learner results over training seeds: the mean over seeds, its SE, the spread and the best seed,
 against hand computation; only a cell's own run group fills the published tables."""
+
 import json
 import math
 
@@ -12,13 +13,17 @@ from rl2lib.paths import run_name_for, split_seed
 def write_run(runs, name, mean, se, model="gru", num_traj=10, validation=None, num_actions=5, init_from=None):
     run = runs / name
     run.mkdir(parents=True)
-    config = {"task": {"task": "bandit", "num_actions": num_actions, "num_traj": num_traj, "traj_len": 1,
-                       "num_states": 1}, "model": {"model_type": model}, "init_from": init_from}
+    config = {
+        "task": {"task": "bandit", "num_actions": num_actions, "num_traj": num_traj, "traj_len": 1, "num_states": 1},
+        "model": {"model_type": model},
+        "init_from": init_from,
+    }
     (run / "config.json").write_text(json.dumps(config))
     (run / "eval.json").write_text(json.dumps({"mean": mean, "se": se, "num_trials": 1000}))
     if validation is not None:
-        (run / "metrics.csv").write_text("update,env_steps,wall_seconds,mean_trial_return,validation_return\n"
-                                         f"1,100,1.0,6.0,{validation}\n2,200,2.0,6.1,\n")
+        (run / "metrics.csv").write_text(
+            f"update,env_steps,wall_seconds,mean_trial_return,validation_return\n1,100,1.0,6.0,{validation}\n2,200,2.0,6.1,\n"
+        )
 
 
 def test_seed_names_round_trip():
@@ -77,6 +82,7 @@ def test_the_readme_tables_show_a_learner_cell_with_its_budget(tmp_path, monkeyp
 
 def test_second_phase_names_keep_the_seed_last():
     from rl2lib.paths import phase2_run_name
+
     assert phase2_run_name("gru_mdp_n10") == "gru_mdp_n10_phase2"
     assert phase2_run_name("gru_mdp_n10_seed2") == "gru_mdp_n10_phase2_seed2"
     assert split_seed(phase2_run_name("gru_mdp_n10_seed2")) == ("gru_mdp_n10_phase2", 2)
@@ -96,12 +102,20 @@ def test_the_thirty_learner_cells_their_bars_lineage_and_confirmation(tmp_path, 
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     runs = tmp_path / "runs"
     write_run(runs, "gru_bandit_k5_n100", 78.0, 0.5, num_traj=100, validation=78.0)
-    write_run(runs, "gru_bandit_k5_n500", 400.0, 2.5, num_traj=500, validation=400.0,
-              init_from="results/runs/gru_bandit_k5_n100/best.pt")
+    write_run(
+        runs,
+        "gru_bandit_k5_n500",
+        400.0,
+        2.5,
+        num_traj=500,
+        validation=400.0,
+        init_from="results/runs/gru_bandit_k5_n100/best.pt",
+    )
     assert tables.run_lineage("gru_bandit_k5_n500") == ["gru_bandit_k5_n100"]
     row = next(line for line in tables.budget_markdown().splitlines() if line.startswith("| bandit, 500, 5, gru |"))
     assert "gru_bandit_k5_n100" in row and "✓ (unconfirmed)" in row
-    (runs / "gru_bandit_k5_n500" / "confirm.json").write_text(json.dumps(
-        {"mean": 390.0, "se": 0.8, "seed": 2000003, "num_trials": 10000}))  # below 401.6 * 0.99
+    (runs / "gru_bandit_k5_n500" / "confirm.json").write_text(
+        json.dumps({"mean": 390.0, "se": 0.8, "seed": 2000003, "num_trials": 10000})
+    )  # below 401.6 * 0.99
     row = next(line for line in tables.budget_markdown().splitlines() if line.startswith("| bandit, 500, 5, gru |"))
     assert row.endswith("| ✗ | 390.00 ± 0.80 |")

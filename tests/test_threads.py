@@ -1,4 +1,5 @@
 """The thread policy (rl2lib.threads): set before torch loads, wherever the workbook computes."""
+
 import ast
 import json
 import os
@@ -34,8 +35,13 @@ def test_each_notebook_imports_rl2lib_before_torch(notebook):
         if cell["cell_type"] != "code" or first is not None:
             continue
         for node in ast.walk(ast.parse("".join(line for line in cell["source"] if not line.lstrip().startswith("%")))):
-            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             roots = [name.split(".")[0] for name in names if name.split(".")[0] in ("rl2lib", "torch")]
             if roots and first is None:
                 first = roots[0]

@@ -1,4 +1,5 @@
 """The trainer: learning on an easy task, kill-and-resume, the original command lines, bad flags."""
+
 import csv
 import re
 import signal
@@ -16,8 +17,25 @@ from rl2lib.config import ConfigError, ModelConfig, PPOConfig, TaskConfig, Train
 from rl2lib.evaluate import evaluate_checkpoint
 from rl2lib.train import TrainingError, main, train
 
-TINY = ["--num_traj", "5", "--batch_size", "200", "--mini_batch_size", "100", "--hidden_size", "16",
-        "--ppo_epochs", "2", "--metalearn_epochs", "6", "--device", "cpu", "--no_progress", "--num_workers", "1"]
+TINY = [
+    "--num_traj",
+    "5",
+    "--batch_size",
+    "200",
+    "--mini_batch_size",
+    "100",
+    "--hidden_size",
+    "16",
+    "--ppo_epochs",
+    "2",
+    "--metalearn_epochs",
+    "6",
+    "--device",
+    "cpu",
+    "--no_progress",
+    "--num_workers",
+    "1",
+]
 
 
 def cli(*args, cwd=None):
@@ -32,13 +50,17 @@ def metrics_without_time(path: Path) -> list[dict]:
 @pytest.mark.slow
 def test_two_armed_bandit_with_large_gap_is_learned(tmp_path):
     """Arms 0.1 vs 0.9 drawn at random positions: after a small budget the agent finds the good arm."""
-    config = TrainConfig(task=TaskConfig(task="bandit", num_actions=2, num_traj=10),
-                         model=ModelConfig(hidden_size=32),
-                         ppo=PPOConfig(num_trials=500, minibatch_trials=125, learning_rate=1e-2),
-                         num_updates=40, checkpoint_every=40)
+    config = TrainConfig(
+        task=TaskConfig(task="bandit", num_actions=2, num_traj=10),
+        model=ModelConfig(hidden_size=32),
+        ppo=PPOConfig(num_trials=500, minibatch_trials=125, learning_rate=1e-2),
+        num_updates=40,
+        checkpoint_every=40,
+    )
     # a fixed pool of easy tasks: one arm at 0.1, the other at 0.9
     from rl2lib import train as train_module
     from rl2lib.envs import BanditTasks
+
     probs = torch.tensor([[0.1, 0.9], [0.9, 0.1]]).repeat(50, 1)
     original = train_module.task_pool
     train_module.task_pool = lambda cfg: BanditTasks(probs)
@@ -53,6 +75,7 @@ def test_two_armed_bandit_with_large_gap_is_learned(tmp_path):
 
 def replace_num_tasks(config, num_tasks):
     from dataclasses import replace
+
     return replace(config, num_tasks=num_tasks)
 
 
@@ -61,8 +84,11 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
     reference = cli(*args, "--run_dir", str(tmp_path / "ref"))
     assert reference.returncode == 0, reference.stderr
     run_dir = tmp_path / "cut"
-    process = subprocess.Popen([sys.executable, "-m", "rl2lib.train", *args, "--run_dir", str(run_dir)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rl2lib.train", *args, "--run_dir", str(run_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:  # kill it once it has checkpointed a few updates
         metrics = run_dir / "metrics.csv"
@@ -115,32 +141,35 @@ def test_sample_commands_run_unchanged(command, tmp_path):
     assert evaluation.num_trials == 20
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--model_type", "lstm"], "unknown model_type 'lstm'"),
-    (["--task", "maze"], "unknown task 'maze'"),
-    (["--mini_batch_size", "500", "--batch_size", "100"], "mini_batch_size (500) must be <= batch_size (100)"),
-    (["--task", "bandit", "--traj_len", "4"], "traj_len must be 1"),
-    (["--num_actions", "1"], "at least 2 arms"),
-    (["--num_traj", "0"], "num_traj"),
-    (["--num_tasks", "-1"], "num_tasks must be >= 0"),
-    (["--gamma", "1.5"], "gamma must be in [0, 1]"),
-    (["--tau", "-0.1"], "gae_lambda (--tau) must be in [0, 1]"),
-    (["--clip_param", "0"], "clip_coef (--clip_param) must be > 0"),
-    (["--learning_rate", "-1"], "learning_rate must be > 0"),
-    (["--ppo_epochs", "0"], "update_epochs (--ppo_epochs) must be >= 1"),
-    (["--metalearn_epochs", "0"], "num_updates (--metalearn_epochs) must be >= 1"),
-    (["--batch_size", "0"], "batch_size must be >= 1"),
-    (["--num_workers", "0"], "num_workers must be >= 1"),
-    (["--device", "tpu"], "unknown device"),
-    (["--out_file", "model.bin"], "must end in .pt"),
-    (["--recipe", "fast"], "unknown recipe"),
-    (["--validate_every", "-1"], "validate_every must be >= 0"),
-    (["--validate_every", "5", "--validate_trials", "1"], "validate_trials must be >= 2"),
-    (["--model_type", "snail", "--first_dilation", "4"], "first_dilation must be 1 or 2"),
-    (["--model_type", "snail", "--layer_norm"], "layer_norm is a GRU setting"),
-    (["--depth_len", "100"], "depth_len is SNAIL's TCBlock depth"),
-    (["--precision", "fp16"], "unknown precision 'fp16'; allowed: fp32, bf16"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--model_type", "lstm"], "unknown model_type 'lstm'"),
+        (["--task", "maze"], "unknown task 'maze'"),
+        (["--mini_batch_size", "500", "--batch_size", "100"], "mini_batch_size (500) must be <= batch_size (100)"),
+        (["--task", "bandit", "--traj_len", "4"], "traj_len must be 1"),
+        (["--num_actions", "1"], "at least 2 arms"),
+        (["--num_traj", "0"], "num_traj"),
+        (["--num_tasks", "-1"], "num_tasks must be >= 0"),
+        (["--gamma", "1.5"], "gamma must be in [0, 1]"),
+        (["--tau", "-0.1"], "gae_lambda (--tau) must be in [0, 1]"),
+        (["--clip_param", "0"], "clip_coef (--clip_param) must be > 0"),
+        (["--learning_rate", "-1"], "learning_rate must be > 0"),
+        (["--ppo_epochs", "0"], "update_epochs (--ppo_epochs) must be >= 1"),
+        (["--metalearn_epochs", "0"], "num_updates (--metalearn_epochs) must be >= 1"),
+        (["--batch_size", "0"], "batch_size must be >= 1"),
+        (["--num_workers", "0"], "num_workers must be >= 1"),
+        (["--device", "tpu"], "unknown device"),
+        (["--out_file", "model.bin"], "must end in .pt"),
+        (["--recipe", "fast"], "unknown recipe"),
+        (["--validate_every", "-1"], "validate_every must be >= 0"),
+        (["--validate_every", "5", "--validate_trials", "1"], "validate_trials must be >= 2"),
+        (["--model_type", "snail", "--first_dilation", "4"], "first_dilation must be 1 or 2"),
+        (["--model_type", "snail", "--layer_norm"], "layer_norm is a GRU setting"),
+        (["--depth_len", "100"], "depth_len is SNAIL's TCBlock depth"),
+        (["--precision", "fp16"], "unknown precision 'fp16'; allowed: fp32, bf16"),
+    ],
+)
 def test_impossible_flags_give_one_line_errors(args, fragment, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*args, "--run_dir", str(tmp_path / "r"), "--no_progress"])
@@ -151,11 +180,14 @@ def test_impossible_flags_give_one_line_errors(args, fragment, tmp_path, capsys)
     assert not (tmp_path / "r").exists()  # nothing written
 
 
-@pytest.mark.parametrize("fields, fragment", [
-    ({"clip_coef": 0.0}, "clip_coef (--clip_param) must be > 0"),
-    ({"gae_lambda": 1.5}, "gae_lambda (--tau) must be in [0, 1]"),
-    ({"update_epochs": 0}, "update_epochs (--ppo_epochs) must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "fields, fragment",
+    [
+        ({"clip_coef": 0.0}, "clip_coef (--clip_param) must be > 0"),
+        ({"gae_lambda": 1.5}, "gae_lambda (--tau) must be in [0, 1]"),
+        ({"update_epochs": 0}, "update_epochs (--ppo_epochs) must be >= 1"),
+    ],
+)
 def test_a_config_built_in_python_names_the_field_it_was_given(fields, fragment):
     """A notebook builds PPOConfig from its fields: the error names the field first, the flag beside it."""
     with pytest.raises(ConfigError, match=re.escape(fragment)):
@@ -182,6 +214,7 @@ def test_existing_run_is_not_overwritten_without_resume(tmp_path):
 def test_nan_loss_stops_with_the_epoch_and_keeps_the_checkpoint(tmp_path, monkeypatch):
     from rl2lib import ppo
     from rl2lib.train import TrainingError
+
     config = config_from_args(build_parser().parse_args(TINY + ["--checkpoint_every", "1"]))
     train(replace_num_updates(config, 2), tmp_path, progress=False)
     good = (tmp_path / "checkpoint.pt").read_bytes()
@@ -191,6 +224,7 @@ def test_nan_loss_stops_with_the_epoch_and_keeps_the_checkpoint(tmp_path, monkey
         terms = real_loss(*args, **kwargs)
         terms.loss = terms.loss * float("nan")
         return terms
+
     monkeypatch.setattr(ppo, "ppo_loss", nan_loss)
     with pytest.raises(TrainingError, match="metalearn epoch 3"):
         train(replace_num_updates(config, 4), tmp_path, resume=True, progress=False)
@@ -199,6 +233,7 @@ def test_nan_loss_stops_with_the_epoch_and_keeps_the_checkpoint(tmp_path, monkey
 
 def replace_num_updates(config, num_updates):
     from dataclasses import replace
+
     return replace(config, num_updates=num_updates)
 
 
@@ -211,6 +246,7 @@ def test_validation_keeps_the_best_policy_and_leaves_training_unchanged(tmp_path
     validated = cli(*TINY, "--run_dir", str(tmp_path / "val"), "--validate_every", "2", "--validate_trials", "50")
     assert plain.returncode == 0 and validated.returncode == 0, validated.stderr
     rows = metrics_without_time(tmp_path / "val" / "metrics.csv")
+
     def strip(row):
         return {k: v for k, v in row.items() if not k.startswith("validation")}
 
@@ -257,8 +293,15 @@ def test_init_from_starts_from_the_parent_policy_and_counts_its_steps(tmp_path):
     assert history[0]["wall_seconds"] > parent["metrics"][-1]["wall_seconds"]
     assert history[0]["learning_rate"] == 1e-4
     assert cli(*TINY, "--metalearn_epochs", "1", "--run_dir", str(tmp_path / "parent2")).returncode == 0
-    wider = cli(*TINY, "--hidden_size", "32", "--init_from", str(tmp_path / "parent2" / "checkpoint.pt"),
-                "--run_dir", str(tmp_path / "wider"))
+    wider = cli(
+        *TINY,
+        "--hidden_size",
+        "32",
+        "--init_from",
+        str(tmp_path / "parent2" / "checkpoint.pt"),
+        "--run_dir",
+        str(tmp_path / "wider"),
+    )
     assert wider.returncode == 2 and "another task or model" in wider.stderr and "Traceback" not in wider.stderr
     missing = cli(*TINY, "--init_from", str(tmp_path / "nowhere.pt"), "--run_dir", str(tmp_path / "orphan"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
@@ -273,10 +316,10 @@ def test_an_mdp_cell_trains_its_second_phase_from_the_first_and_is_scored_by_it(
     from rl2lib import experiment
     from rl2lib.cli import recipe_phase2
     from rl2lib.config import ConfigError
+
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     small = dict(hidden_size=8, batch_size=400, mini_batch_size=200, num_workers=1)
-    cell = experiment.run_cell("gru", "mdp", 5, 2, 2, name="m", num_trials=20, progress=False,
-                               phase2_updates=2, **small)
+    cell = experiment.run_cell("gru", "mdp", 5, 2, 2, name="m", num_trials=20, progress=False, phase2_updates=2, **small)
     first, second = tmp_path / "runs" / "m", tmp_path / "runs" / "m_phase2"
     config = json.loads((second / "config.json").read_text())
     assert config["init_from"] == str((first / "checkpoint.pt").resolve())
@@ -293,9 +336,23 @@ def test_an_mdp_cell_trains_its_second_phase_from_the_first_and_is_scored_by_it(
 def test_an_mdp_run_prints_its_second_phase_command_which_accepts_the_checkpoint(tmp_path):
     """The printed second-phase command parses, keeps the first phase's model, and starts from its agent."""
     import shlex
+
     run = tmp_path / "my runs" / "a_seed1"
-    first = cli(*TINY, "--task", "mdp", "--num_traj", "2", "--traj_len", "3", "--seed", "1",
-                "--metalearn_epochs", "1", "--run_dir", str(run))
+    first = cli(
+        *TINY,
+        "--task",
+        "mdp",
+        "--num_traj",
+        "2",
+        "--traj_len",
+        "3",
+        "--seed",
+        "1",
+        "--metalearn_epochs",
+        "1",
+        "--run_dir",
+        str(run),
+    )
     assert first.returncode == 0, first.stderr
     hint = [line for line in first.stdout.splitlines() if "second phase" in line]
     assert len(hint) == 1
@@ -313,6 +370,7 @@ def test_horizon_warm_start_takes_a_shorter_trial_parent_and_restarts_the_normal
     """`--init_from` a run with fewer episodes per trial (same task, k and model) starts from its weights
     and Adam state, with a fresh return normaliser that the child's first batch sets; a parent with
     longer trials, another k, or a SNAIL of another depth is a one-line error."""
+
     def config(*args):
         return config_from_args(build_parser().parse_args([*TINY, "--metalearn_epochs", "1", *args]))
 
@@ -353,8 +411,9 @@ def test_off_a_terminal_progress_is_plain_lines_with_the_validation_return(tmp_p
     """Piped to a log, the trainer writes one plain line per validation and every PROGRESS_EVERY
     updates (return, validation return, steps/s), and no carriage-return progress bar."""
     args = [a for a in TINY if a != "--no_progress"]
-    result = cli(*args, "--metalearn_epochs", "3", "--validate_every", "2", "--validate_trials", "20",
-                 "--run_dir", str(tmp_path / "run"))
+    result = cli(
+        *args, "--metalearn_epochs", "3", "--validate_every", "2", "--validate_trials", "20", "--run_dir", str(tmp_path / "run")
+    )
     assert result.returncode == 0 and "\r" not in result.stdout + result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith("update ")]
     assert [line.split()[1] for line in lines] == ["2/3", "3/3"]

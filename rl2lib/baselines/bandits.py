@@ -20,6 +20,7 @@ References: [1] Duan et al. 2016, "RL^2", arXiv:1611.02779, Sec. 3.1 and Table 1
 Gittins, Glazebrook & Weber 2011, "Multi-armed Bandit Allocation Indices", Sec. 7.6);
 [6] Marsaglia & Tsang 2000, "A simple method for generating gamma variables", ACM TOMS 26.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,6 +33,7 @@ from rl2lib.baselines.base import Baseline, RandomBaseline
 from rl2lib.config import ConfigError
 from rl2lib.params import Interval
 from rl2lib.sampling import beta_draws, log_theta_of_value, sample_beta
+
 
 def first_argmax(values: torch.Tensor) -> torch.Tensor:
     """Index of the largest entry of each row (B, K) -> (B,), ties to the lowest index.
@@ -151,11 +153,10 @@ class OptimisticThompsonSampling(CountingBandit):
         score.index_add_(0, trial, log_density)
         kept = score.argmax(dim=1)  # (B,)
         kept_value = value.gather(1, kept[trial][:, None])[:, 0]  # (P,)
-        kept_value[ends[0]:ends[1]] = log_theta_of_value(kept_value[ends[0]:ends[1]])
+        kept_value[ends[0] : ends[1]] = log_theta_of_value(kept_value[ends[0] : ends[1]])
         log_theta = torch.empty(a.numel(), device=self.device)  # (B K,) log theta of the kept sample
         log_theta[arms] = kept_value
-        log_theta[unpulled] = torch.rand(unpulled.numel(), generator=self.generator,
-                                         device=self.device).neg_().add_(1.0).log_()
+        log_theta[unpulled] = torch.rand(unpulled.numel(), generator=self.generator, device=self.device).neg_().add_(1.0).log_()
         return log_theta.view(self.num_trials, k).argmax(dim=1)
 
 
@@ -333,7 +334,8 @@ def solve_bayes_optimal(num_actions: int, num_traj: int):
     if num_traj > MAX_BAYES_OPTIMAL_TRAJ:
         raise ConfigError(
             f"bayes_optimal is solved exactly only for n <= {MAX_BAYES_OPTIMAL_TRAJ} (got n={num_traj}): "
-            "the posterior states grow super-exponentially with n (n=100 is out of reach)")
+            "the posterior states grow super-exponentially with n (n=100 is out of reach)"
+        )
     codes = _pair_codes(num_traj)
     base = len(codes) + 1
     width = min(num_actions, num_traj)
@@ -358,7 +360,7 @@ def solve_bayes_optimal(num_actions: int, num_traj: int):
                     best, best_pair = q, pair
             new_value[state] = best
             digits = sorted((codes[pair] for pair in state), reverse=True) + [0] * (width - len(state))
-            keys.append(sum(d * base ** i for i, d in enumerate(digits)))
+            keys.append(sum(d * base**i for i, d in enumerate(digits)))
             best_codes.append(codes[best_pair])
         value = new_value
     keys = torch.tensor(keys, dtype=torch.int64)
@@ -419,6 +421,17 @@ class BayesOptimalBandit(CountingBandit):
         return (arm_codes == best[:, None]).to(torch.int8).argmax(dim=1)
 
 
-BANDIT_BASELINES = {cls.name: cls for cls in (
-    RandomBandit, GittinsBandit, ThompsonSampling, OptimisticThompsonSampling, UCB1, EpsilonGreedy,
-    Greedy, OracleBandit, BayesOptimalBandit)}
+BANDIT_BASELINES = {
+    cls.name: cls
+    for cls in (
+        RandomBandit,
+        GittinsBandit,
+        ThompsonSampling,
+        OptimisticThompsonSampling,
+        UCB1,
+        EpsilonGreedy,
+        Greedy,
+        OracleBandit,
+        BayesOptimalBandit,
+    )
+}

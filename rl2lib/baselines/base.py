@@ -4,6 +4,7 @@ A baseline acts in B trials at once. Per trial it keeps the statistics of what i
 posteriors); nothing is shared between trials. Bandits are played as one-state MDPs with
 episodes of one step, so the same calls serve both task families.
 """
+
 from __future__ import annotations
 
 import torch
@@ -66,8 +67,9 @@ class Baseline:
         """Actions (B,) long for the current `states` (B,)."""
         raise NotImplementedError
 
-    def update(self, states: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor,
-               next_states: torch.Tensor, episode_done: bool) -> None:
+    def update(
+        self, states: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor, next_states: torch.Tensor, episode_done: bool
+    ) -> None:
         """Record one transition (B,) each; `episode_done` marks the last step of an episode."""
 
 

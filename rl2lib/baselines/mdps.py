@@ -21,6 +21,7 @@ References: [1] Duan et al. 2016, "RL^2"; [3] Osband et al. 2013 and the TabulaR
 generating gamma variables"; [6] Kolter and Ng 2009, "Near-Bayesian exploration in polynomial time"
 (BEB).
 """
+
 from __future__ import annotations
 
 import math
@@ -50,9 +51,15 @@ def tuning_num_traj(num_traj: int) -> int:
 # Planning beyond plain value iteration
 # ----------------------------------------------------------------------------------------------
 
-def extended_value_iteration(reward_means: torch.Tensor, transition_probs: torch.Tensor,
-                             reward_slack: torch.Tensor, transition_slack: torch.Tensor,
-                             horizon: int, carry_over: bool = False) -> torch.Tensor:
+
+def extended_value_iteration(
+    reward_means: torch.Tensor,
+    transition_probs: torch.Tensor,
+    reward_slack: torch.Tensor,
+    transition_slack: torch.Tensor,
+    horizon: int,
+    carry_over: bool = False,
+) -> torch.Tensor:
     """Finite-horizon extended value iteration over an L1 confidence set ([4] Fig. 2, TabulaRL).
 
     The optimistic MDP at each backup: reward mean + reward slack; next-state distribution
@@ -97,8 +104,13 @@ def extended_value_iteration(reward_means: torch.Tensor, transition_probs: torch
     return q_values
 
 
-def plan_with_bonus(reward_means: torch.Tensor, transition_probs: torch.Tensor, reward_bonus: torch.Tensor,
-                    transition_bonus: torch.Tensor, horizon: int) -> torch.Tensor:
+def plan_with_bonus(
+    reward_means: torch.Tensor,
+    transition_probs: torch.Tensor,
+    reward_bonus: torch.Tensor,
+    transition_bonus: torch.Tensor,
+    horizon: int,
+) -> torch.Tensor:
     """Value iteration with TabulaRL's bonus backup: Q_h = r + r_bonus + p . V_{h+1} + p_bonus * (H - 1 - h).
 
     The transition bonus is paid once per step still to come after this one (TabulaRL
@@ -107,8 +119,12 @@ def plan_with_bonus(reward_means: torch.Tensor, transition_probs: torch.Tensor, 
     q_values = reward_means.new_empty((horizon,) + tuple(reward_means.shape))  # (H, B, S, A)
     next_values = reward_means.new_zeros(reward_means.shape[:2])  # (B, S)
     for step in reversed(range(horizon)):
-        q_values[step] = (reward_means + reward_bonus + transition_bonus * (horizon - 1 - step)
-                          + torch.einsum("bsat,bt->bsa", transition_probs, next_values))
+        q_values[step] = (
+            reward_means
+            + reward_bonus
+            + transition_bonus * (horizon - 1 - step)
+            + torch.einsum("bsat,bt->bsa", transition_probs, next_values)
+        )
         next_values = q_values[step].amax(-1)
     return q_values
 
@@ -121,6 +137,7 @@ def oracle_expected_total(tasks: MDPTasks, num_traj: int, traj_len: int) -> torc
 # ----------------------------------------------------------------------------------------------
 # Shared tabular statistics
 # ----------------------------------------------------------------------------------------------
+
 
 class TabularMDPBaseline(Baseline):
     """Counts, reward sums and the conjugate posteriors every model-based MDP baseline uses.
@@ -167,8 +184,7 @@ class TabularMDPBaseline(Baseline):
     def reward_posterior(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(mean, precision), each (B, S, A), of the Normal posterior of the mean rewards."""
         precision = self.prior_reward_precision + self.noise_precision * self.visit_counts
-        mean = (self.prior_reward_mean * self.prior_reward_precision
-                + self.noise_precision * self.reward_sums) / precision
+        mean = (self.prior_reward_mean * self.prior_reward_precision + self.noise_precision * self.reward_sums) / precision
         return mean, precision
 
     def transition_posterior(self) -> torch.Tensor:
@@ -183,8 +199,7 @@ class TabularMDPBaseline(Baseline):
     def sample_mdps(self, num_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
         """`num_samples` MDPs per trial from the posterior: rewards (N, B, S, A), transitions (N, B, S, A, S)."""
         mean, precision = self.reward_posterior()
-        noise = torch.randn((num_samples,) + tuple(mean.shape), generator=self.generator,
-                            device=self.device, dtype=torch.float64)
+        noise = torch.randn((num_samples,) + tuple(mean.shape), generator=self.generator, device=self.device, dtype=torch.float64)
         rewards = mean + noise / precision.sqrt()
         return rewards, sample_dirichlet(self.transition_posterior(), self.generator, (num_samples,))
 
@@ -205,8 +220,7 @@ class TabularMDPBaseline(Baseline):
         actions = keys.argmax(-1)
         if self.epsilon > 0:
             explore = torch.rand(self.num_trials, generator=self.generator, device=self.device) < self.epsilon
-            uniform = torch.randint(self.config.num_actions, (self.num_trials,), generator=self.generator,
-                                    device=self.device)
+            uniform = torch.randint(self.config.num_actions, (self.num_trials,), generator=self.generator, device=self.device)
             actions = torch.where(explore, uniform, actions)
         return actions
 
@@ -214,6 +228,7 @@ class TabularMDPBaseline(Baseline):
 # ----------------------------------------------------------------------------------------------
 # The baselines
 # ----------------------------------------------------------------------------------------------
+
 
 class RandomMDP(RandomBaseline):
     """Uniformly random actions: expected total n * H * E[mu] = 10 n."""
@@ -275,8 +290,9 @@ class UCRL2(TabularMDPBaseline):
         transition_obs = self.transition_counts.sum(-1).clamp(min=1.0)
         reward_slack = self.param * torch.sqrt(4.0 * log_term / reward_obs)
         transition_slack = self.param * torch.sqrt(4.0 * S * log_term / transition_obs)
-        return extended_value_iteration(reward_means, transition_probs, reward_slack, transition_slack,
-                                        self.config.traj_len, self.carry_over)
+        return extended_value_iteration(
+            reward_means, transition_probs, reward_slack, transition_slack, self.config.traj_len, self.carry_over
+        )
 
 
 class BEB(TabularMDPBaseline):
@@ -335,11 +351,10 @@ class OracleMDP(TabularMDPBaseline):
         if self.tasks is None:
             raise RuntimeError("the oracle needs the true tasks: set `agent.tasks` before playing")
         if self.q_values is None:
-            self.q_values = plan_finite_horizon(self.tasks.reward_means.to(torch.float64),
-                                                self.tasks.transition_probs.to(torch.float64),
-                                                self.config.traj_len)
+            self.q_values = plan_finite_horizon(
+                self.tasks.reward_means.to(torch.float64), self.tasks.transition_probs.to(torch.float64), self.config.traj_len
+            )
         return self.q_values
 
 
-MDP_BASELINES = {cls.name: cls for cls in (RandomMDP, PSRL, OPSRL, UCRL2, BEB, EpsilonGreedyMDP, GreedyMDP,
-                                           OracleMDP)}
+MDP_BASELINES = {cls.name: cls for cls in (RandomMDP, PSRL, OPSRL, UCRL2, BEB, EpsilonGreedyMDP, GreedyMDP, OracleMDP)}

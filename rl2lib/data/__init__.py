@@ -1,5 +1,6 @@
 """The package's data: the published tables (CSV) and the reproduction profiles (`profiles.json`: per
 cell, the notebook, its parameters and budget), read through `importlib.resources`."""
+
 from __future__ import annotations
 
 import json

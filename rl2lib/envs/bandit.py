@@ -4,6 +4,7 @@ Arm i of a task pays 1 with probability p_i and 0 otherwise, p_i ~ Uniform[0, 1]
 A batch holds B different tasks and steps them together as tensor operations.
 References: [1] Duan et al. 2016, "RL^2: Fast Reinforcement Learning via Slow Reinforcement Learning".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

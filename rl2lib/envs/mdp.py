@@ -7,6 +7,7 @@ finite-horizon value iteration shared by the known-MDP oracle and the posterior-
 References: [1] Duan et al. 2016, "RL^2"; [3] Osband et al. 2013, "(More) efficient RL via
 posterior sampling" (the TabulaRL baselines).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ episodes. `TrialEnv` steps B trials of B different tasks together; baselines and
 are both played through it, so every number in the tables comes through the same code path.
 References: [1] Duan et al. 2016, "RL^2".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ trial's start, and `step(obs (B, O), state) -> logits (B, A), values (B,), state
 its configs.
 References: [1] Duan et al. 2016, "RL^2" (GRUPolicy); [2] Mishra et al. 2018, "SNAIL" (SNAILPolicy).
 """
+
 from __future__ import annotations
 
 import torch
@@ -21,7 +22,14 @@ __all__ = ["GRUPolicy", "SNAILPolicy", "SNAILState", "build_policy"]
 def build_policy(task: TaskConfig, model: ModelConfig) -> torch.nn.Module:
     """The policy network of `model` for trials of `task`, initialised from torch's global stream."""
     if model.model_type == "gru":
-        return GRUPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, hidden_size=model.hidden_size,
-                         separate_value=model.separate_value, layer_norm=model.layer_norm)
-    return SNAILPolicy(task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation,
-                       depth_len=model.depth_len)
+        return GRUPolicy(
+            task.obs_size,
+            task.num_actions,
+            max_len=task.trial_len,
+            hidden_size=model.hidden_size,
+            separate_value=model.separate_value,
+            layer_norm=model.layer_norm,
+        )
+    return SNAILPolicy(
+        task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation, depth_len=model.depth_len
+    )

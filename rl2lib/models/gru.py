@@ -10,6 +10,7 @@ PyTorch reproduction did). Heads use orthogonal init, gain 0.01 for the policy h
 first policy is near uniform, gain 1 for the value head (a common PPO practice, e.g. CleanRL).
 References: [1] Duan et al. 2016, "RL^2", arXiv:1611.02779.
 """
+
 from __future__ import annotations
 
 import torch
@@ -59,8 +60,15 @@ class GRUPolicy(nn.Module):
     first), else 1; `initial_state` is all zeros, the start of every trial.
     """
 
-    def __init__(self, obs_size: int, num_actions: int, max_len: int, hidden_size: int = 256,
-                 separate_value: bool = False, layer_norm: bool = False):
+    def __init__(
+        self,
+        obs_size: int,
+        num_actions: int,
+        max_len: int,
+        hidden_size: int = 256,
+        separate_value: bool = False,
+        layer_norm: bool = False,
+    ):
         super().__init__()
         self.obs_size = obs_size
         self.num_actions = num_actions

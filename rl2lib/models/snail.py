@@ -10,6 +10,7 @@ through the attention (`first_dilation=1` starts every TCBlock at dilation 1 ins
 says how the whole-trial forward and the one-step cache are computed without concatenation copies.
 References: [2] Mishra et al. 2018, "A Simple Neural Attentive Meta-Learner", arXiv:1707.03141.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,7 +57,7 @@ class DenseStack(torch.autograd.Function):
         for i, dilation in enumerate(dilations):
             c, weight, bias = C + i * D, params[2 * i], params[2 * i + 1]
             both = torch.mm(flat[:, :c], weight.t()).view(T, B, 4 * D)  # (T, B, 4D) tap on x[t-R] | on x[t]
-            pre = both[..., 2 * D:] + bias  # (T, B, 2D)
+            pre = both[..., 2 * D :] + bias  # (T, B, 2D)
             if dilation < T:
                 pre[dilation:] += both[:-dilation, :, : 2 * D]
             tanh_f, sigmoid_g = gates[i]  # (T, B, D) each, contiguous
@@ -80,7 +81,7 @@ class DenseStack(torch.autograd.Function):
             grad_y = grad[..., c : c + D]  # (T, B, D) now final: only later blocks read these channels
             tanh_f, sigmoid_g = gates[i]  # (T, B, D) each
             grad_both = grad.new_zeros(T, B, 4 * D)  # (T, B, 4D) d loss / d [tap on x[t-R] | on x[t]]
-            grad_pre = grad_both[..., 2 * D:]  # (T, B, 2D) d loss / d [f; g]
+            grad_pre = grad_both[..., 2 * D :]  # (T, B, 2D) d loss / d [f; g]
             torch.mul(grad_y * sigmoid_g, 1 - tanh_f * tanh_f, out=grad_pre[..., :D])
             torch.mul(grad_y * tanh_f, sigmoid_g * (1 - sigmoid_g), out=grad_pre[..., D:])
             if dilation < T:
@@ -104,8 +105,7 @@ def dense_stack(x: Tensor, blocks: list["DenseBlock"]) -> Tensor:
     params = []
     for block in blocks:
         weight = block.conv.weight  # (2D, c, 2): tap 0 on x[t - R], tap 1 on x[t]
-        params += [weight.permute(2, 0, 1).reshape(4 * block.filters, block.in_size).to(dtype),
-                   block.conv.bias.to(dtype)]
+        params += [weight.permute(2, 0, 1).reshape(4 * block.filters, block.in_size).to(dtype), block.conv.bias.to(dtype)]
     with torch.autocast(device_type, enabled=False):
         return DenseStack.apply(x.to(dtype), tuple(b.dilation for b in blocks), blocks[0].filters, *params)
 
@@ -245,8 +245,17 @@ class SNAILNet(nn.Module):
     ceil(log2 T) + V for the policy (512 at T = 100).
     """
 
-    def __init__(self, in_size: int, seq_len: int, filters: int, key_size: int, value_size: int,
-                 embed_size: int | None, first_dilation: int = 2, depth_len: int | None = None):
+    def __init__(
+        self,
+        in_size: int,
+        seq_len: int,
+        filters: int,
+        key_size: int,
+        value_size: int,
+        embed_size: int | None,
+        first_dilation: int = 2,
+        depth_len: int | None = None,
+    ):
         super().__init__()
         self.seq_len = seq_len  # the cache's length; depth_len (default seq_len) sets the TCBlocks' depth
         self.embed = nn.Linear(in_size, embed_size) if embed_size else None
@@ -304,17 +313,28 @@ class SNAILPolicy(nn.Module):
     gradients go through `forward`. The state is a `SNAILState`.
     """
 
-    def __init__(self, obs_size: int, num_actions: int, max_len: int, hidden_size: int = 256,
-                 policy_size: int = 32, value_size: int = 16, value_embed: bool = False, first_dilation: int = 2,
-                 depth_len: int | None = None):
+    def __init__(
+        self,
+        obs_size: int,
+        num_actions: int,
+        max_len: int,
+        hidden_size: int = 256,
+        policy_size: int = 32,
+        value_size: int = 16,
+        value_embed: bool = False,
+        first_dilation: int = 2,
+        depth_len: int | None = None,
+    ):
         super().__init__()
         if max_len < 1:
             raise ValueError(f"max_len (the trial length T) must be >= 1, got {max_len}")
         self.obs_size, self.num_actions, self.max_len = obs_size, num_actions, max_len
-        self.policy_net = SNAILNet(obs_size, max_len, policy_size, policy_size, policy_size, policy_size,
-                                   first_dilation, depth_len)
-        self.value_net = SNAILNet(obs_size, max_len, value_size, value_size, value_size,
-                                  value_size if value_embed else None, first_dilation, depth_len)
+        self.policy_net = SNAILNet(
+            obs_size, max_len, policy_size, policy_size, policy_size, policy_size, first_dilation, depth_len
+        )
+        self.value_net = SNAILNet(
+            obs_size, max_len, value_size, value_size, value_size, value_size if value_embed else None, first_dilation, depth_len
+        )
         self.policy_head = nn.Linear(self.policy_net.out_size, num_actions)
         self.value_head = nn.Linear(self.value_net.out_size, 1)
         init_heads(self.policy_head, self.value_head)
@@ -322,8 +342,9 @@ class SNAILPolicy(nn.Module):
     def initial_state(self, batch_size: int, device: torch.device | str | None = None) -> SNAILState:
         """Empty caches for B trials of `max_len` steps (allocated here, once per trial)."""
         dtype = self.policy_head.weight.dtype
-        return SNAILState(0, self.policy_net.new_cache(batch_size, device, dtype),
-                          self.value_net.new_cache(batch_size, device, dtype))
+        return SNAILState(
+            0, self.policy_net.new_cache(batch_size, device, dtype), self.value_net.new_cache(batch_size, device, dtype)
+        )
 
     def forward(self, obs: Tensor) -> tuple[Tensor, Tensor]:
         """Whole trials from their start.
