@@ -21,7 +21,7 @@ import torch
 from rl2lib.config import DEVICE_NAMES, ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.loop import PROGRESS_EVERY
 from rl2lib.paths import phase2_run_name, portable_path
-from rl2lib.runs import EXTENDABLE_FIELDS, agent_path, load_checkpoint
+from rl2lib.runs import CHECKPOINT_FILE, EXTENDABLE_FIELDS, agent_path, check_run_dir, load_checkpoint
 
 
 def cli_error(message: str) -> None:
@@ -341,10 +341,8 @@ def flat(config: TrainConfig) -> dict:
 def resumed_config(args: argparse.Namespace, argv: list[str] | None, run_dir: Path) -> TrainConfig:
     """The config of the run in `run_dir`, resumed from its checkpoint with the flags of `argv`: flags
     left out keep the run's own settings; a flag given must agree with them, unless it may change."""
-    checkpoint_path = run_dir / "checkpoint.pt"
-    if not checkpoint_path.exists():
-        raise ConfigError(f"--resume: {run_dir} holds no checkpoint.pt to continue; drop --resume to start a run there")
-    saved = TrainConfig.from_dict(load_checkpoint(checkpoint_path)["config"])
+    check_run_dir(run_dir, resume=True)
+    saved = TrainConfig.from_dict(load_checkpoint(run_dir / CHECKPOINT_FILE)["config"])
     given = {name: value for name, value in given_flags(argv).items() if name not in RUN_FLAGS}
     asked_config, defaults = config_from_args(args), build_parser()
     asked, kept = flat(asked_config), flat(saved)

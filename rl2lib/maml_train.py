@@ -35,6 +35,7 @@ from rl2lib.runs import (
     METRICS_FILE,
     TrainingError,
     agent_path,
+    check_run_dir,
     save_atomic,
     write_config,
     write_evaluation,
@@ -469,10 +470,7 @@ def main(argv: list[str] | None = None) -> None:
             / "runs"
             / default_run_name(MODEL_TYPE, config.task.task, config.task.num_actions, config.task.num_traj)
         )
-        if args.resume and not (run_dir / CHECKPOINT_FILE).exists():
-            raise ConfigError(f"--resume: no checkpoint in {run_dir}")
-        if not args.resume and (run_dir / CHECKPOINT_FILE).exists():
-            raise ConfigError(f"{run_dir} already holds a run: --resume to continue it, or a new --run_dir")
+        check_run_dir(run_dir, args.resume)
         device = resolve_device(args.device)
         print(
             f"training maml on task {config.task.task} (k={config.task.num_actions}, n={config.task.num_traj}); "

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from rl2lib.config import TaskConfig, TrainConfig
+from rl2lib.config import ConfigError, TaskConfig, TrainConfig
 from rl2lib.models import build_policy
 from rl2lib.paths import results_dir
 
@@ -50,6 +50,16 @@ class TrainingError(RuntimeError):
 
 
 EXTENDABLE_FIELDS = ("num_updates", "checkpoint_every", "validate_every", "validate_trials")
+
+
+def check_run_dir(run_dir: Path, resume: bool) -> None:
+    """A command line's run folder: --resume needs a checkpoint there to continue, a new run a folder
+    without one (nothing is overwritten). One-line ConfigErrors."""
+    holds_run = (run_dir / CHECKPOINT_FILE).exists()
+    if resume and not holds_run:
+        raise ConfigError(f"--resume: {run_dir} holds no {CHECKPOINT_FILE} to continue; drop --resume to start a run there")
+    if not resume and holds_run:
+        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run_dir")
 
 
 def same_run(saved: dict, new: dict) -> bool:

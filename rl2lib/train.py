@@ -33,6 +33,7 @@ from rl2lib.runs import (
     METRIC_FIELDS,
     METRICS_FILE,
     TrainingError,
+    check_run_dir,
     load_checkpoint,
     same_run,
     save_atomic,
@@ -285,8 +286,7 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
             / run_name_for(default_run_name(config.model.model_type, t.task, t.num_actions, t.num_traj), config.seed)
         )
         run_dir = args.run_dir or (Path("runs") / Path(args.out_file).stem if args.out_file else cell_dir)
-        if (run_dir / CHECKPOINT_FILE).exists() and not args.resume:
-            raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run_dir")
+        check_run_dir(run_dir, args.resume)
         print(
             f"training {config.model.model_type} on task {t.task} (k={t.num_actions}, n={t.num_traj}, "
             f"episode length {t.traj_len}); {config.ppo.num_trials} trials = {config.steps_per_update} steps "

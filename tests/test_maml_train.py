@@ -75,7 +75,7 @@ def test_resume_with_another_learner_is_refused(tmp_path):
         (["--inner_lr", "-1"], "inner_lr must be >= 0"),
         (["--metalearn_epochs", "0"], "num_updates must be >= 1"),
         (["--device", "tpu"], "unknown device 'tpu'"),
-        (["--resume"], "--resume: no checkpoint in"),
+        (["--resume"], "holds no checkpoint.pt to continue"),
     ],
 )
 def test_bad_flags_are_one_line_errors(argv, fragment, tmp_path, capsys):
