@@ -4,7 +4,8 @@ written atomically), best.pt (the policy of the best validation return), eval.js
 evaluation: 1000 tasks of seed 0) and confirm.json (10,000 tasks of another seed). Checkpoints carry a
 format tag, so a foreign file is a one-line `TrainingError`; `load_policy` rebuilds a trained
 GRU or SNAIL from its checkpoint alone (`rl2lib.models.build_policy`), and `agent_path` names the
-file that a run's evaluation, the explorer and the tables play. Nothing here trains or evaluates.
+file that a run's evaluation, the explorer and the tables play; `load_parent` checks and reads an
+`--init_from` parent (a horizon warm start). Nothing here trains or evaluates.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import torch
 
 from rl2lib.config import ConfigError, TaskConfig, TrainConfig
 from rl2lib.models import build_policy
-from rl2lib.paths import results_dir
+from rl2lib.models.snail import num_dense_blocks
+from rl2lib.paths import repo_path, results_dir
+from rl2lib.ppo import ReturnNormalizer
 
 CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE, BEST_FILE = "config.json", "metrics.csv", "checkpoint.pt", "best.pt"
 EVAL_FILE, CONFIRM_FILE = "eval.json", "confirm.json"
@@ -179,3 +182,39 @@ def iter_runs() -> Iterator[tuple[Path, dict]]:
         config = read_config(config_path.parent)
         if isinstance(config, dict) and "task" in config and "model_type" in config.get("model", {}):
             yield config_path.parent, config
+
+
+def tc_depth(config: TrainConfig) -> int:
+    """SNAIL's DenseBlocks per TCBlock: ceil(log2) of `model.depth_len`, or of the trial length."""
+    return num_dense_blocks(config.model.depth_len or config.task.trial_len)
+
+
+def load_parent(config: TrainConfig) -> dict:
+    """The `--init_from` checkpoint of `config`: the same model on the same task family, k and episode
+    length, with the same or fewer episodes per trial (a horizon warm start, e.g. bandit n = 100 -> 500).
+    A GRU's weights do not depend on the trial length; SNAIL's TCBlock depth, ceil(log2 T), does, so a
+    SNAIL parent must have the same depth."""
+    parent = load_checkpoint(repo_path(config.init_from))
+    parent_config = TrainConfig.from_dict(parent["config"])
+    same_family = replace(parent_config.task, num_traj=config.task.num_traj) == config.task
+    same_model = replace(parent_config.model, depth_len=None) == replace(config.model, depth_len=None)
+    if not same_family or not same_model or parent_config.task.num_traj > config.task.num_traj:
+        raise TrainingError(
+            f"--init_from {config.init_from} holds another task or model "
+            f"({parent_config.model.model_type} on {parent_config.task}); it must hold this run's "
+            f"model on the same task with at most n={config.task.num_traj} episodes per trial"
+        )
+    if config.model.model_type == "snail" and tc_depth(parent_config) != tc_depth(config):
+        raise TrainingError(
+            f"--init_from {config.init_from}: SNAIL's TCBlocks have ceil(log2 T) layers, "
+            f"{tc_depth(parent_config)} at T={parent_config.task.trial_len} but {tc_depth(config)} "
+            f"at T={config.task.trial_len}; build both at one depth (--depth_len)"
+        )
+    return parent
+
+
+def warm_start_normalizer(state: dict, parent_len: int, trial_len: int) -> dict:
+    """The return normaliser a run starts with from its parent's `state`: the parent's own when the
+    trial lengths match (a later phase), else a fresh one, so that the child's first batch of returns
+    sets it (returns-to-go grow with the trial, by a factor that depends on gamma)."""
+    return state if parent_len == trial_len else ReturnNormalizer().state_dict()

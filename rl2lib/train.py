@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -23,8 +22,7 @@ from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import evaluate_policy
 from rl2lib.loop import UpdateLog
 from rl2lib.models import build_policy
-from rl2lib.models.snail import num_dense_blocks
-from rl2lib.paths import default_run_name, repo_path, results_dir, run_name_for
+from rl2lib.paths import default_run_name, results_dir, run_name_for
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
 from rl2lib.runs import (
@@ -35,9 +33,11 @@ from rl2lib.runs import (
     TrainingError,
     check_run_dir,
     load_checkpoint,
+    load_parent,
     same_run,
     save_atomic,
     write_config,
+    warm_start_normalizer,
     write_metrics,
 )
 
@@ -50,11 +50,6 @@ def build_config_policy(config: TrainConfig) -> torch.nn.Module:
     """The policy of `config`, initialised from `config.seed` (the global stream is seeded)."""
     torch.manual_seed(config.seed)
     return build_policy(config.task, config.model)
-
-
-def tc_depth(config: TrainConfig) -> int:
-    """SNAIL's DenseBlocks per TCBlock: ceil(log2) of `model.depth_len`, or of the trial length."""
-    return num_dense_blocks(config.model.depth_len or config.task.trial_len)
 
 
 def training_generators(config: TrainConfig, device: torch.device) -> dict[str, torch.Generator]:
@@ -98,37 +93,6 @@ def validate(policy: torch.nn.Module, config: TrainConfig, device: torch.device)
     result = evaluate_policy(policy, config.task, config.validate_trials, VALIDATION_SEED, device=device)
     policy.train()
     return result.mean, result.se
-
-
-def load_parent(config: TrainConfig) -> dict:
-    """The `--init_from` checkpoint of `config`: the same model on the same task family, k and episode
-    length, with the same or fewer episodes per trial (a horizon warm start, e.g. bandit n = 100 -> 500).
-    A GRU's weights do not depend on the trial length; SNAIL's TCBlock depth, ceil(log2 T), does, so a
-    SNAIL parent must have the same depth."""
-    parent = load_checkpoint(repo_path(config.init_from))
-    parent_config = TrainConfig.from_dict(parent["config"])
-    same_family = replace(parent_config.task, num_traj=config.task.num_traj) == config.task
-    same_model = replace(parent_config.model, depth_len=None) == replace(config.model, depth_len=None)
-    if not same_family or not same_model or parent_config.task.num_traj > config.task.num_traj:
-        raise TrainingError(
-            f"--init_from {config.init_from} holds another task or model "
-            f"({parent_config.model.model_type} on {parent_config.task}); it must hold this run's "
-            f"model on the same task with at most n={config.task.num_traj} episodes per trial"
-        )
-    if config.model.model_type == "snail" and tc_depth(parent_config) != tc_depth(config):
-        raise TrainingError(
-            f"--init_from {config.init_from}: SNAIL's TCBlocks have ceil(log2 T) layers, "
-            f"{tc_depth(parent_config)} at T={parent_config.task.trial_len} but {tc_depth(config)} "
-            f"at T={config.task.trial_len}; build both at one depth (--depth_len)"
-        )
-    return parent
-
-
-def warm_start_normalizer(state: dict, parent_len: int, trial_len: int) -> dict:
-    """The return normaliser a run starts with from its parent's `state`: the parent's own when the
-    trial lengths match (a later phase), else a fresh one, so that the child's first batch of returns
-    sets it (returns-to-go grow with the trial, by a factor that depends on gamma)."""
-    return state if parent_len == trial_len else ReturnNormalizer().state_dict()
 
 
 def train(

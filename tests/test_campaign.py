@@ -9,7 +9,7 @@ from rl2lib import campaign
 from rl2lib.cli import build_parser, config_from_args
 from rl2lib.paths import results_dir
 from rl2lib.runs import agent_path, load_checkpoint
-from rl2lib.train import load_parent
+from rl2lib.runs import load_parent
 
 
 def parse(run: campaign.Run):
