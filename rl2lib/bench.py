@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import resource
 import statistics
 import sys
@@ -148,6 +149,7 @@ def bench_row(
         "setting": setting,
         "trial_len": T,
         "device": device_name,
+        "processor": processor_name(device),
         "precision": precision,
         "threads": torch.get_num_threads(),
         "wait_policy": " ".join(f"{name}={os.environ.get(name, '')}" for name in WAIT_POLICY),
@@ -164,9 +166,34 @@ def bench_row(
     }
 
 
+def processor_name(device: torch.device) -> str:
+    """The chip a row ran on: the GPU's name, or the CPU's model name from /proc/cpuinfo with the
+    bf16 matrix units it has (AMX, AVX512-BF16), which decide what bf16 gains."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    fields = {}  # the first processor's "key : value" lines
+    for line in cpuinfo.split("\n\n")[0].splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    name = " ".join(fields.get("model name", platform.processor() or "unknown").split())
+    flags = fields.get("flags", "").split()
+    units = [unit for flag, unit in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX512-BF16")) if flag in flags]
+    return f"{name}, {' + '.join(units)}" if units else name
+
+
 def rate_text(rate: dict) -> str:
     """'13,326 (12,901-13,410)': the median and the range of a figure."""
     return f"{rate['median']:,} ({rate['min']:,}-{rate['max']:,})"
+
+
+def device_text(row: dict) -> str:
+    """'cpu (Intel(R) Xeon(R) Processor, AMX + AVX512-BF16)'; rows written before the processor was
+    recorded give the device alone."""
+    return f"{row['device']} ({row['processor']})" if row.get("processor") else row["device"]
 
 
 def bench_table(rows: list[dict]) -> str:
@@ -180,7 +207,7 @@ def bench_table(rows: list[dict]) -> str:
     for r in rows:
         naive = f"{r['naive_sampling_steps_per_s']:,}" if r["naive_sampling_steps_per_s"] else "–"
         lines.append(
-            f"| {r['model']} | {r['size']} | {r['setting']} | {r['trial_len']} | {r['device']} | "
+            f"| {r['model']} | {r['size']} | {r['setting']} | {r['trial_len']} | {device_text(r)} | "
             f"{r['precision']} | {r['threads']} | {rate_text(r['sampling_steps_per_s'])} | "
             f"{rate_text(r['training_steps_per_s'])} | {rate_text(r['bound_steps_per_s'])} | "
             f"{r['ratio_to_bound']} | {naive} | {r['batching_speedup'] or '–'} | {r['peak_memory_mib']} |"

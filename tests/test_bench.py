@@ -1,8 +1,10 @@
 """The benchmark's rows (a small smoke run): the columns the README's table is made from."""
 
 import json
+from pathlib import Path
 
 import pytest
+import torch
 
 from rl2lib import bench
 
@@ -45,6 +47,7 @@ def test_a_smoke_bench_writes_rows_with_the_bound_the_range_and_the_memory(tmp_p
         assert row["peak_memory_mib"] > 0 and row["steps_per_batch"] == 500 * 4
     table = bench.bench_table(rows)
     assert len(table.splitlines()) == 2 + len(rows) and "| snail | recipe | bandit_n500_k50 | 500 |" in table
+    assert f"| cpu ({rows[0]['processor']}) |" in table
     assert "snail  recipe  bandit_n500_k50" in capsys.readouterr().out
 
 
@@ -52,3 +55,18 @@ def test_an_unknown_setting_is_a_one_line_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         bench.main(["--settings", "bandit_n7"])
     assert "unknown setting 'bandit_n7'; allowed: bandit_n100_k5" in str(exit_info.value)
+
+
+def test_the_processor_names_the_cpu_and_its_bf16_units():
+    """Checked against /proc/cpuinfo read here by hand: the first model name, and AMX listed exactly
+    when the CPU has the amx_bf16 flag (bf16's gains depend on it)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines()
+    model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    flags = next(line.split(":", 1)[1].split() for line in lines if line.startswith("flags"))
+    name = bench.processor_name(torch.device("cpu"))
+    assert name.startswith(" ".join(model.split()))
+    assert ("AMX" in name) == ("amx_bf16" in flags) and ("AVX512-BF16" in name) == ("avx512_bf16" in flags)
+    assert bench.device_text({"device": "cpu"}) == "cpu"  # a row written before the processor was recorded
