@@ -13,6 +13,7 @@ References: [1] Duan et al. 2016, "RL^2" Tables 1-2 and its learning curves; [2]
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -551,27 +552,31 @@ def baseline_levels(results: dict, setting: Setting) -> dict[str, float]:
     return {agent: float(results[(task, n, k, agent)]["mean"]) for agent in agents if (task, n, k, agent) in results}
 
 
-def learning_curve_figures(runs: list[dict], results: dict) -> dict[str, plt.Figure]:
-    """Every learning-curve figure, by file name: per setting `learning_<task>_k<k>_n<n>` (the main
-    runs) and `ablations_<task>_k<k>_n<n>` (the main runs and their variants), then
-    `normalised_bandits` and `normalised_mdps` where a cell of that task has a curve.
+def iter_learning_curve_figures(runs: list[dict], results: dict) -> Iterator[tuple[str, plt.Figure]]:
+    """Every learning-curve figure with its file name, drawn one at a time (a caller that saves and
+    closes each keeps one open): per setting `learning_<task>_k<k>_n<n>` (the main runs) and
+    `ablations_<task>_k<k>_n<n>` (the main runs and their variants), then `normalised_bandits` and
+    `normalised_mdps` where a cell of that task has a curve.
 
     Args:
         runs: as `report.training_runs()` returns them; results: `tables.load_results()`.
     """
     curves = collect_curves(runs, results)
-    figures = {}
     for setting, entry in curves.items():
         task, n, k = setting
         stem, title, levels = f"{task}_k{k}_n{n}", setting_title(*setting), baseline_levels(results, setting)
         if entry["main"]:
-            figures[f"learning_{stem}"] = plot_learning_curves(entry["main"], levels, title)
+            yield f"learning_{stem}", plot_learning_curves(entry["main"], levels, title)
         if entry["ablations"]:
-            figures[f"ablations_{stem}"] = plot_learning_curves(entry["main"] + entry["ablations"], levels, f"{title}: ablations")
+            yield f"ablations_{stem}", plot_learning_curves(entry["main"] + entry["ablations"], levels, f"{title}: ablations")
     for task in ("bandit", "mdp"):
         if any(setting[0] == task and entry["main"] for setting, entry in curves.items()):
-            figures[f"normalised_{task}s"] = plot_normalised_learning_curves(curves, results, task)
-    return figures
+            yield f"normalised_{task}s", plot_normalised_learning_curves(curves, results, task)
+
+
+def learning_curve_figures(runs: list[dict], results: dict) -> dict[str, plt.Figure]:
+    """Every learning-curve figure by file name (`iter_learning_curve_figures`), all open at once."""
+    return dict(iter_learning_curve_figures(runs, results))
 
 
 def plot_cell_learning_curve(cell, results: dict) -> plt.Figure:

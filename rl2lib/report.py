@@ -25,7 +25,7 @@ from rl2lib.data import load_profiles
 from rl2lib.maml_train import MODEL_TYPE as MAML_MODEL_TYPE
 from rl2lib.maml_train import command_for as maml_command
 from rl2lib.paths import REPO_ROOT, TIMINGS_FILE, notebooks_out_dir, results_dir, tables_dir
-from rl2lib.plots import learning_curve_figures, save_figure
+from rl2lib.plots import iter_learning_curve_figures, save_figure
 from rl2lib.runs import METRICS_FILE, iter_runs, read_evaluation, read_metrics
 from rl2lib.tables import learner_bar, load_results, paper_tables_markdown
 
@@ -123,17 +123,11 @@ def training_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def learning_curves_figure(runs: list[dict]):
-    """Every learning-curve figure by file name (`plots.learning_curve_figures`): per setting the table
-    cells' main runs and, apart, the ablations; then the normalised views of [1] Tables 1-2."""
-    return learning_curve_figures(runs, load_results())
-
-
 def save_learning_curves(runs: list[dict]) -> list[tuple[str, str]]:
     """Write the learning-curve figures under results/figures/ as PNG and PDF; returns (title, PNG file
     name) of those the README shows: the main runs and the normalised views, not the ablations."""
     shown = []
-    for name, figure in learning_curves_figure(runs).items():
+    for name, figure in iter_learning_curve_figures(runs, load_results()):
         save_figure(figure, name)
         plt.close(figure)  # a batch run keeps no figure open
         if not name.startswith("ablations_"):
