@@ -128,8 +128,10 @@ def save_learning_curves(runs: list[dict]) -> list[tuple[str, str]]:
     name) of those the README shows: the main runs and the normalised views, not the ablations."""
     shown = []
     for name, figure in iter_learning_curve_figures(runs, load_results()):
-        save_figure(figure, name)
-        plt.close(figure)  # a batch run keeps no figure open
+        try:
+            save_figure(figure, name)
+        finally:
+            plt.close(figure)  # a batch run keeps no figure open
         if not name.startswith("ablations_"):
             shown.append((name.replace("_", " "), f"{name}.png"))
     return shown

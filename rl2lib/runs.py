@@ -23,7 +23,6 @@ from rl2lib.config import ConfigError, TaskConfig, TrainConfig
 from rl2lib.models import build_policy
 from rl2lib.models.snail import num_dense_blocks
 from rl2lib.paths import repo_path, results_dir
-from rl2lib.ppo import ReturnNormalizer
 
 CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE, BEST_FILE = "config.json", "metrics.csv", "checkpoint.pt", "best.pt"
 EVAL_FILE, CONFIRM_FILE = "eval.json", "confirm.json"
@@ -211,10 +210,3 @@ def load_parent(config: TrainConfig) -> dict:
             f"at T={config.task.trial_len}; build both at one depth (--depth_len)"
         )
     return parent
-
-
-def warm_start_normalizer(state: dict, parent_len: int, trial_len: int) -> dict:
-    """The return normaliser a run starts with from its parent's `state`: the parent's own when the
-    trial lengths match (a later phase), else a fresh one, so that the child's first batch of returns
-    sets it (returns-to-go grow with the trial, by a factor that depends on gamma)."""
-    return state if parent_len == trial_len else ReturnNormalizer().state_dict()

@@ -37,7 +37,6 @@ from rl2lib.runs import (
     same_run,
     save_atomic,
     write_config,
-    warm_start_normalizer,
     write_metrics,
 )
 
@@ -93,6 +92,13 @@ def validate(policy: torch.nn.Module, config: TrainConfig, device: torch.device)
     result = evaluate_policy(policy, config.task, config.validate_trials, VALIDATION_SEED, device=device)
     policy.train()
     return result.mean, result.se
+
+
+def warm_start_normalizer(state: dict, parent_len: int, trial_len: int) -> dict:
+    """The return normaliser a run starts with from its parent's `state`: the parent's own when the
+    trial lengths match (a later phase), else a fresh one, so that the child's first batch of returns
+    sets it (returns-to-go grow with the trial, by a factor that depends on gamma)."""
+    return state if parent_len == trial_len else ReturnNormalizer().state_dict()
 
 
 def train(

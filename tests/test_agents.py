@@ -3,10 +3,12 @@ against the environment stepped by hand."""
 
 import torch
 
-from rl2lib.agents import BaselineAgent, play_trials
+from rl2lib.agents import BaselineAgent, play_trials, sample_actions
 from rl2lib.config import TaskConfig
 from rl2lib.envs import TrialEnv, seeded_tasks
 from rl2lib.evaluate import make_baseline
+from rl2lib.models.gru import GRUPolicy
+from rl2lib.rollout import collect_trials
 
 MDP = TaskConfig(task="mdp", num_actions=5, num_traj=2, traj_len=3)
 
@@ -65,3 +67,26 @@ def test_a_baseline_played_by_the_loop_matches_the_environment_stepped_by_hand()
         baseline.update(states, actions, result.rewards, result.next_states, result.episode_done)
         assert torch.equal(record.states[t], states) and torch.equal(record.actions[t], actions)
         assert torch.equal(record.rewards[t], result.rewards.double())
+
+
+def test_a_policy_played_by_the_loop_matches_the_policy_stepped_by_hand():
+    """`collect_trials` (a PolicyAgent in the loop) against the policy and the environment stepped by
+    hand with the same generators: the same inputs, actions, log-probabilities, values and rewards."""
+    torch.manual_seed(0)
+    policy = GRUPolicy(MDP.obs_size, MDP.num_actions, MDP.trial_len, hidden_size=16)
+    with torch.no_grad():
+        policy.policy_head.weight.mul_(100)  # far from uniform, so that the sampled actions differ
+    tasks = seeded_tasks(MDP, 5, seed=4)
+    batch = collect_trials(policy, tasks, MDP, torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
+    env, actions_generator = TrialEnv(tasks, MDP, torch.Generator().manual_seed(1)), torch.Generator().manual_seed(2)
+    obs, state = env.reset(), policy.initial_state(5, tasks.device)
+    with torch.no_grad():
+        for t in range(MDP.trial_len):
+            logits, values, state = policy.step(obs, state)
+            actions = sample_actions(logits, actions_generator)
+            log_probs = torch.log_softmax(logits, -1)[torch.arange(5), actions]
+            assert torch.equal(batch.obs[t], obs) and torch.equal(batch.actions[t], actions)
+            assert torch.equal(batch.values[t], values) and torch.equal(batch.log_probs[t], log_probs)
+            result = env.step(actions)
+            assert torch.equal(batch.rewards[t], result.rewards.float())
+            obs = result.obs

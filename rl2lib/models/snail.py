@@ -48,8 +48,8 @@ class DenseStack(torch.autograd.Function):
         T, B, C = x.shape
         D, num_blocks = filters, len(dilations)
         # (T, B, C_out) every block's input and output. Zero-filled, not empty: a bf16 matmul on AMX
-        # reads past the c valid columns of its strided input and relies on NaN * 0 = 0 there
-        # (oneDNN issue #5717), so stale NaN bytes in the unwritten columns would leak into the output.
+        # reads past the c valid columns of its strided input and multiplies them by zero (oneDNN
+        # issue #5717), which leaves a stale NaN byte there as NaN in the output.
         out = x.new_zeros(T, B, C + num_blocks * D)
         out[..., :C] = x
         flat = out.view(T * B, -1)  # (T B, C_out); a prefix of columns is a block's input
@@ -241,8 +241,9 @@ class SNAILNet(nn.Module):
     allocated once per trial by `new_cache`: a feature buffer (T, B, C_out) written in place at row t
     (a dense block with dilation R reads row t - R of its input prefix) and key/value buffers (B, T,
     K) and (B, T, V) (attention at t reads rows 0..t); nothing is recomputed for the prefix and
-    nothing grows by concatenation. Memory: T * B * (C_out + K + V) floats, with C_out = D + 2 * D *
-    ceil(log2 T) + V for the policy (512 at T = 100).
+    nothing grows by concatenation. Memory: T * B * (C_out + K + V) floats, with C_out = E + 2 * D *
+    ceil(log2 T') + V (E the input or embedding width, T' the depth's trial length; 512 for the
+    policy at T = 100).
     """
 
     def __init__(
@@ -271,12 +272,12 @@ class SNAILNet(nn.Module):
 
     def new_cache(self, batch_size: int, device, dtype) -> SNAILCache:
         T, B, att = self.seq_len, batch_size, self.attention
-        # row t is always written before it is read and rows > t are never read; the features are
-        # zero-filled all the same, as in DenseStack.forward (a bf16 matmul reads past its c columns)
+        # row t is always written before it is read and rows > t are never read; the buffers are
+        # zero-filled all the same, as in DenseStack.forward (a bf16 matmul may read past a slice)
         return SNAILCache(
             features=torch.zeros(T, B, self.out_size, device=device, dtype=dtype),  # (T, B, C_out)
-            keys=torch.empty(B, T, att.key_size, device=device, dtype=dtype),  # (B, T, K)
-            values=torch.empty(B, T, att.value_size, device=device, dtype=dtype),  # (B, T, V)
+            keys=torch.zeros(B, T, att.key_size, device=device, dtype=dtype),  # (B, T, K)
+            values=torch.zeros(B, T, att.value_size, device=device, dtype=dtype),  # (B, T, V)
         )
 
     def step(self, x: Tensor, cache: SNAILCache, t: int) -> Tensor:
