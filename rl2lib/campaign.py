@@ -129,6 +129,10 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # n = 500 from the refined n = 100 parents
     cell("gru", "bandit", 500, 200, k=10, parent="gru_bandit_k10_n100_phase2", **LONGER),
     cell("gru", "bandit", 500, 200, k=50, parent="gru_bandit_k50_n100_phase2", **LONGER),
+    # later phases of the GRU cells whose validation return still rose at their end: k = 10, n = 100 (81.5 -> 82.4
+    # over phase 2's last 100 updates; confirming bar 82.67) and k = 10, n = 500 (427.7 -> 430.7 over its last 100)
+    cell("gru", "bandit", 100, 200, k=10, parent="gru_bandit_k10_n100_phase2", name="gru_bandit_k10_n100_phase3"),
+    cell("gru", "bandit", 500, 200, k=10, parent="gru_bandit_k10_n500", name="gru_bandit_k10_n500_phase2", **LONGER),
     # SNAIL bandits n = 100 from scratch (the recipe), then n = 500 and 1000 from them; k = 5 ended at 77.05
     # (bar 77.55), validating at 77.4-78.1 from update 180: a second phase, as the GRU's n = 100 cells had
     cell("snail", "bandit", 100, 300, k=5, **BF16),

@@ -20,7 +20,7 @@ import torch
 
 from rl2lib.config import DEVICE_NAMES, ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.loop import PROGRESS_EVERY
-from rl2lib.paths import phase2_run_name, portable_path
+from rl2lib.paths import phase_run_name, portable_path
 from rl2lib.runs import CHECKPOINT_FILE, EXTENDABLE_FIELDS, agent_path, check_run_dir, load_checkpoint
 
 
@@ -400,7 +400,7 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
         "seed": config.seed,
         "precision": config.precision if config.precision != "fp32" else None,
         "init_from": agent_path(run_dir),
-        "run_dir": run_dir.with_name(phase2_run_name(run_dir.name)),
+        "run_dir": run_dir.with_name(phase_run_name(run_dir.name, 2)),
     }
     return "rl2-train " + shlex.join(flag_argv(flags))
 

@@ -21,7 +21,7 @@ from rl2lib.cli import config_from_flags, recipe_phase2, resolve_device
 from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.evaluate import EvalResult, evaluate_policy
 from rl2lib.paper import published_learner
-from rl2lib.paths import default_run_name, phase2_run_name, results_dir, run_name_for
+from rl2lib.paths import default_run_name, phase_run_name, results_dir, run_name_for
 from rl2lib.runs import CHECKPOINT_FILE, EVAL_FILE, agent_path, load_checkpoint, load_policy, write_evaluation
 from rl2lib.train import train
 
@@ -126,7 +126,7 @@ def run_cell(
             seed=train_seed,
             **{**phase2, **flags, "metalearn_epochs": phase2_updates, "init_from": str(agent_path(run_dir))},
         )
-        phase2_dir = results_dir() / "runs" / phase2_run_name(run_dir.name)
+        phase2_dir = results_dir() / "runs" / phase_run_name(run_dir.name, 2)
         if train_or_load(phase2_config, phase2_dir, allow_training, device, progress):
             run_dir = phase2_dir
             curves[run_dir.name] = load_checkpoint(run_dir / CHECKPOINT_FILE)["metrics"]

@@ -28,7 +28,7 @@ from rl2lib.baselines import BASELINES, Baseline
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import Tasks, TrialEnv, seeded_tasks
 from rl2lib.evaluate import evaluation_generators, make_baseline
-from rl2lib.paths import PHASE2_SUFFIX, default_run_name, phase2_run_name, portable_path, repo_path, split_seed
+from rl2lib.paths import cell_phase, default_run_name, portable_path, repo_path, split_seed
 from rl2lib.runs import TrainingError, agent_path, iter_runs, load_policy
 from rl2lib.tables import load_results
 
@@ -494,12 +494,14 @@ def describe_run(name: str, model: str, cell_name: str, cell_runs: set[str]) -> 
     seed_note = f", training seed {seed}" if seed else ""
     if name in cell_runs:
         return 0, f"{who} — table cell{seed_note}"
-    if base == cell_name and phase2_run_name(name) in cell_runs:
-        return 1, f"{who} — first training phase of the table cell{seed_note}"
-    if base in (cell_name, cell_name + PHASE2_SUFFIX):
-        role = "table cell" if base == cell_name else "second training phase of the table cell"
-        return 1, f"{who} — {role}, not evaluated yet{seed_note}"
-    return 2, f"variant: {name}"
+    phase = cell_phase(base, cell_name)
+    if phase is None:
+        return 2, f"variant: {name}"
+    which = "first training phase" if phase == 1 else f"training phase {phase}"
+    if any((cell_phase(split_seed(run)[0], cell_name) or 0) > phase for run in cell_runs):  # a later phase is scored
+        return 1, f"{who} — {which} of the table cell{seed_note}"
+    role = "table cell" if phase == 1 else f"{which} of the table cell"
+    return 1, f"{who} — {role}, not evaluated yet{seed_note}"
 
 
 PLAYABLE_MODELS = ("gru", "snail")

@@ -1,8 +1,8 @@
 """Where results go and how runs are named: every path the library writes comes from here.
 
 `RL2LIB_RESULTS` overrides the results folder (tests point it at a temporary directory). A table
-cell's run is `<model>_<task>_k<k>_n<n>` (MDPs: `<model>_mdp_n<n>`), its second training phase
-`<name>_phase2`, and training seed s > 0 appends `_seed<s>` to either.
+cell's run is `<model>_<task>_k<k>_n<n>` (MDPs: `<model>_mdp_n<n>`), its later training phases
+`<name>_phase2`, `<name>_phase3`, ..., and training seed s > 0 appends `_seed<s>` to any of them.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ committed: the README's timing table is the committed record, and `report.timing
 for cells absent from this file."""
 
 
-PHASE2_SUFFIX = "_phase2"
-"""A run's second training phase runs in `<name>_phase2` (seed s > 0: `<name>_phase2_seed<s>`)."""
+PHASE_SUFFIX = "_phase"
+"""A run's training phase N >= 2 runs in `<name>_phase<N>` (seed s > 0: `<name>_phase<N>_seed<s>`)."""
 
 
 def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:
@@ -59,10 +59,21 @@ def split_seed(run_name: str) -> tuple[str, int]:
     return (base, int(seed)) if base and seed.isdigit() else (run_name, 0)
 
 
-def phase2_run_name(run_name: str) -> str:
-    """The second phase's run of run `run_name`: 'gru_mdp_n10_seed2' -> 'gru_mdp_n10_phase2_seed2'."""
+def phase_run_name(run_name: str, phase: int = 2) -> str:
+    """Training phase `phase` (>= 2) of run `run_name`: 'gru_mdp_n10_seed2' -> 'gru_mdp_n10_phase2_seed2'."""
     base, seed = split_seed(run_name)
-    return run_name_for(base + PHASE2_SUFFIX, seed)
+    head, _, earlier = base.rpartition(PHASE_SUFFIX)
+    cell = head if head and earlier.isdigit() else base  # 'gru_mdp_n10_phase2', 3 -> 'gru_mdp_n10_phase3'
+    return run_name_for(f"{cell}{PHASE_SUFFIX}{phase}", seed)
+
+
+def cell_phase(base: str, cell: str) -> int | None:
+    """Which training phase of table cell `cell` the run group `base` (a name without its seed) holds:
+    1 for `cell` itself, N for `<cell>_phase<N>`, None for any other run (a variant of the recipe)."""
+    if base == cell:
+        return 1
+    suffix = base.removeprefix(cell + PHASE_SUFFIX)
+    return int(suffix) if suffix != base and suffix.isdigit() and int(suffix) >= 2 else None
 
 
 def repo_path(path: str | Path) -> Path:

@@ -4,7 +4,7 @@ matplotlib Figure, and `save_figure` alone writes files (PNG at 200 dpi and PDF,
 in every figure; the papers' numbers are always black dashes ending in a hollow diamond
 (`PAPER_LINE`, `PAPER_MARKER`), which no error bar resembles. Learning curves are `Curve`s, built
 from the runs by `collect_curves`: the main run of each table cell (its run group: every seed and
-both training phases) and, in figures of their own, the ablations. `plot_normalised_learning_curves`
+every training phase) and, in figures of their own, the ablations. `plot_normalised_learning_curves`
 draws [1]'s view of training: returns rescaled so that random play scores 0 and Gittins (bandits) or
 OPSRL (MDPs) scores 1, one panel per row of [1] Tables 1-2.
 References: [1] Duan et al. 2016, "RL^2" Tables 1-2 and its learning curves; [2] Mishra et al. 2018,
@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 
 from rl2lib.baseline_tables import BANDIT_SETTINGS, CEILINGS, MDP_SETTINGS
 from rl2lib.paper import published_learner
-from rl2lib.paths import PHASE2_SUFFIX, default_run_name, figures_dir, split_seed
+from rl2lib.paths import cell_phase, default_run_name, figures_dir, split_seed
 
 METHOD_COLORS = {
     "random": "#7f7f7f",
@@ -482,8 +482,8 @@ def collect_curves(runs: list[dict], results: dict) -> dict[Setting, dict[str, l
     """Sort the runs into curves per setting: the main run of each table cell, and the ablations.
 
     A cell's main run is the run group the tables read (`tables.load_results`): the runs named
-    `paths.default_run_name(...)` or its `_phase2`, every training seed; its first and second
-    phases are segments of one curve, and its evaluated number is the table's. Every other run of
+    `paths.default_run_name(...)` and its `_phase<N>`, every training seed; its phases are
+    segments of one curve, and its evaluated number is the table's. Every other run of
     the setting (a variant of the recipe, the quickstart) is an ablation, labelled by what its name
     adds to the cell's, in a shade of its method's colour, with its own eval.json's number.
 
@@ -505,7 +505,7 @@ def collect_curves(runs: list[dict], results: dict) -> dict[Setting, dict[str, l
         cell = default_run_name(model, task["task"], task["num_actions"], task["num_traj"])
         base, seed = split_seed(run["name"])
         entry = sorted_runs.setdefault(setting, {"main": {}, "ablations": []})
-        if base in (cell, cell + PHASE2_SUFFIX):
+        if cell_phase(base, cell) is not None:
             entry["main"].setdefault(model, []).append((seed, run["metrics"]))
         else:
             entry["ablations"].append((model, cell, run))

@@ -1,8 +1,8 @@
 """The papers' four tables, assembled from saved results, ours beside the published numbers. Ours come
 from the baseline tables (`results/tables/baselines_*.csv`) and from the evaluated training runs
 (`results/runs/*/eval.json`). A learner cell is the run group of the cell's default name
-(`paths.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...), or of its second
-training phase `<name>_phase2` where the cell has one (MDPs); other runs (variants of the recipe)
+(`paths.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...), or of its latest
+training phase `<name>_phase<N>` where the cell has later phases; other runs (variants of the recipe)
 are listed by `seed_markdown` but never fill a table. A group's number is the mean over seeds of the
 per-seed evaluations, its SE the evaluation noise of that mean, with the spread over seeds and the
 best seed beside it (the RL^2 authors kept the best of five). Bold follows the papers' rule over the
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rl2lib import paper
 from rl2lib.baseline_tables import read_rows
-from rl2lib.paths import PHASE2_SUFFIX, default_run_name, split_seed, tables_dir
+from rl2lib.paths import cell_phase, default_run_name, split_seed, tables_dir
 from rl2lib.runs import CONFIRM_FILE, iter_runs, read_config, read_evaluation, read_metrics, runs_dir
 
 LEARNER_COLUMNS = {"RL2": "gru", "LSTM_RL2": "gru", "SNAIL": "snail", "MAML": "maml"}
@@ -95,18 +95,20 @@ def selection_score(run_dir: Path) -> float:
 
 
 def load_results() -> dict[tuple, dict]:
-    """(task, n, k, agent) -> {mean, se, num_trials}; agent 'gru'/'snail' for a cell's run group."""
+    """(task, n, k, agent) -> {mean, se, num_trials}; agent 'gru'/'snail' for a cell's run group (its
+    latest evaluated training phase)."""
     results = {}
     for task in ("bandit", "mdp"):
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             for row in read_rows(path):
                 results[(task, int(row["n"]), int(row["k"]), row["agent"])] = row
-    groups = learner_groups()
-    for base, group in groups.items():
+    latest_phase = {}
+    for base, group in learner_groups().items():
         task, n, k, model = group["key"]
-        cell = default_run_name(model, task, k, n)
-        if (base == cell and cell + PHASE2_SUFFIX not in groups) or base == cell + PHASE2_SUFFIX:
+        phase = cell_phase(base, default_run_name(model, task, k, n))
+        if phase is not None and phase > latest_phase.get(group["key"], 0):
+            latest_phase[group["key"]] = phase
             results[group["key"]] = {**group, "run": base}
     return results
 

@@ -170,6 +170,18 @@ def test_the_agent_list_puts_table_cells_first_then_baselines_then_other_runs(tm
     assert options[0] == ("RL² GRU — table cell", str((phase2 / "best.pt").resolve()))  # the second phase fills it
     assert options[1:-1] == [(f"baseline: {name}", name) for name in BASELINES["mdp"]]
     assert options[-1] == ("RL² GRU — first training phase of the table cell", str((phase1 / "best.pt").resolve()))
+    phase3 = make_run(runs, "gru_mdp_n10_phase3", mdp, best=True)  # training: phase 2 still fills the cell
+    assert agent_options("mdp", 5, 10)[-1] == (
+        "RL² GRU — training phase 3 of the table cell, not evaluated yet",
+        str((phase3 / "best.pt").resolve()),
+    )
+    make_run(runs, "gru_mdp_n10_phase3", mdp, best=True, evaluated=True)
+    options = agent_options("mdp", 5, 10)
+    assert options[0] == ("RL² GRU — table cell", str((phase3 / "best.pt").resolve()))
+    assert options[-2:] == [
+        ("RL² GRU — first training phase of the table cell", str((phase1 / "best.pt").resolve())),
+        ("RL² GRU — training phase 2 of the table cell", str((phase2 / "best.pt").resolve())),
+    ]
 
 
 def drawn_tick_labels(axis) -> list:

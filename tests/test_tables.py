@@ -54,7 +54,7 @@ def test_groups_average_over_seeds_and_only_the_cell_group_fills_tables(tmp_path
     assert "| gru_bandit_k5_n10 | gru | bandit | 5 | 10 | 3 | 6.56 ± 0.04 | 0.06 | 6.56 ± 0.07 (seed 2) |" in text
 
 
-def test_a_cells_second_phase_fills_the_table_in_place_of_its_first(tmp_path, monkeypatch):
+def test_a_cells_latest_phase_fills_the_table_in_place_of_the_earlier(tmp_path, monkeypatch):
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     runs = tmp_path / "runs"
     write_run(runs, "gru_bandit_k5_n10", 6.50, 0.06)
@@ -64,6 +64,9 @@ def test_a_cells_second_phase_fills_the_table_in_place_of_its_first(tmp_path, mo
     cell = tables.load_results()[("bandit", 10, 5, "gru")]
     assert cell["run"] == "gru_bandit_k5_n10_phase2" and cell["mean"] == pytest.approx((6.61 + 6.55) / 2)
     assert set(tables.learner_groups()) == {"gru_bandit_k5_n10", "gru_bandit_k5_n10_phase2"}
+    write_run(runs, "gru_bandit_k5_n10_phase10", 6.70, 0.07)  # by number: phase 10 comes after phase 9
+    write_run(runs, "gru_bandit_k5_n10_phase9", 6.65, 0.07)
+    assert tables.load_results()[("bandit", 10, 5, "gru")]["run"] == "gru_bandit_k5_n10_phase10"
 
 
 def test_the_readme_tables_show_a_learner_cell_with_its_budget(tmp_path, monkeypatch):
@@ -80,12 +83,17 @@ def test_the_readme_tables_show_a_learner_cell_with_its_budget(tmp_path, monkeyp
     assert "| bandit, 10, 5, gru | gru_bandit_k5_n10 | 2 | – | 1.5e+07 | 0:21, 0:29 | 6.56 ± 0.05 |" in text
 
 
-def test_second_phase_names_keep_the_seed_last():
-    from rl2lib.paths import phase2_run_name
+def test_phase_names_keep_the_seed_last_and_name_their_phase():
+    from rl2lib.paths import cell_phase, phase_run_name
 
-    assert phase2_run_name("gru_mdp_n10") == "gru_mdp_n10_phase2"
-    assert phase2_run_name("gru_mdp_n10_seed2") == "gru_mdp_n10_phase2_seed2"
-    assert split_seed(phase2_run_name("gru_mdp_n10_seed2")) == ("gru_mdp_n10_phase2", 2)
+    assert phase_run_name("gru_mdp_n10") == "gru_mdp_n10_phase2"
+    assert phase_run_name("gru_mdp_n10_seed2") == "gru_mdp_n10_phase2_seed2"
+    assert split_seed(phase_run_name("gru_mdp_n10_seed2")) == ("gru_mdp_n10_phase2", 2)
+    assert phase_run_name("gru_mdp_n10_phase2_seed1", 3) == "gru_mdp_n10_phase3_seed1"
+    cell = "gru_bandit_k10_n100"
+    assert [cell_phase(base, cell) for base in (cell, cell + "_phase2", cell + "_phase12")] == [1, 2, 12]
+    for variant in ("gru_bandit_k10_n1000", cell + "_tau0.3", cell + "_phase", cell + "_phase1", cell + "_phase2x"):
+        assert cell_phase(variant, cell) is None, variant
 
 
 def test_the_thirty_learner_cells_their_bars_lineage_and_confirmation(tmp_path, monkeypatch):
