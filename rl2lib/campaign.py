@@ -129,10 +129,25 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # n = 500 from the refined n = 100 parents
     cell("gru", "bandit", 500, 200, k=10, parent="gru_bandit_k10_n100_phase2", **LONGER),
     cell("gru", "bandit", 500, 200, k=50, parent="gru_bandit_k50_n100_phase2", **LONGER),
-    # later phases of the GRU cells whose validation return still rose at their end: k = 10, n = 100 (81.5 -> 82.4
-    # over phase 2's last 100 updates; confirming bar 82.67) and k = 10, n = 500 (427.7 -> 430.7 over its last 100)
+    # later phases of the GRU cells whose validation return still rose at their end, cheapest to close first by
+    # the README's "open cells" table (the slope over each run's last half, per 1e7 steps, and the wall time it
+    # takes): k = 10, n = 100 (+0.32 +- 0.03, 1.04 short), k = 50, n = 10 (+0.0034 +- 0.0008, 0.017 short),
+    # k = 50, n = 100 (+0.25 +- 0.06, 1.34 short), k = 10, n = 500 (+0.58 +- 0.2, 3.35 short), k = 50, n = 500
+    # (+0.81 +- 0.2, 4.94 short, at 0.54 h per 1e7 steps)
     cell("gru", "bandit", 100, 200, k=10, parent="gru_bandit_k10_n100_phase2", name="gru_bandit_k10_n100_phase3"),
+    cell(
+        "gru",
+        "bandit",
+        10,
+        100,
+        k=50,
+        parent="gru_bandit_k50_n10_phase2",
+        name="gru_bandit_k50_n10_phase3",
+        validate_trials=10_000,
+    ),
+    cell("gru", "bandit", 100, 200, k=50, parent="gru_bandit_k50_n100_phase2", name="gru_bandit_k50_n100_phase3"),
     cell("gru", "bandit", 500, 200, k=10, parent="gru_bandit_k10_n500", name="gru_bandit_k10_n500_phase2", **LONGER),
+    cell("gru", "bandit", 500, 200, k=50, parent="gru_bandit_k50_n500", name="gru_bandit_k50_n500_phase2", **LONGER),
     # SNAIL bandits n = 100 from scratch (the recipe), then n = 500 and 1000 from them; k = 5 ended at 77.05
     # (bar 77.55), validating at 77.4-78.1 from update 180: a second phase, as the GRU's n = 100 cells had
     cell("snail", "bandit", 100, 300, k=5, **BF16),

@@ -237,6 +237,103 @@ def confirmation(runs: list[str]) -> dict | None:
     }
 
 
+def standing(key: tuple, group: dict, results: dict) -> tuple[float, dict | None, float]:
+    """(bar, confirmation, shortfall) of learner cell `key` with run group `group`: the bar on its
+    evaluation, its confirming evaluation (None until every seed has one), and by how much it misses
+    the bar on either (<= 0: reached there)."""
+    bar = learner_bar(key, group["se"], results)
+    confirm = confirmation([run["run"] for run in group["per_seed"]])
+    shortfall = bar - group["mean"]
+    if confirm is not None:
+        shortfall = max(shortfall, learner_bar(key, confirm["se"], results) - confirm["mean"])
+    return bar, confirm, shortfall
+
+
+def validation_trend(run_dir: Path, last: float = 0.5) -> dict | None:
+    """How fast a run's validation return rose at the end: the least-squares slope (with its SE) per
+    1e7 environment steps over the `last` fraction of its validations (at least 4 of them), and the
+    wall seconds its training took per 1e7 steps there; None with fewer validations."""
+    rows = [row for row in read_metrics(run_dir) if row.get("validation_return")]
+    rows = rows[-max(4, round(last * len(rows))) :]
+    if len(rows) < 4:
+        return None
+    steps = [float(row["env_steps"]) / 1e7 for row in rows]
+    returns = [float(row["validation_return"]) for row in rows]
+    mean_steps, mean_return = sum(steps) / len(steps), sum(returns) / len(returns)
+    spread = sum((x - mean_steps) ** 2 for x in steps)
+    slope = sum((x - mean_steps) * (y - mean_return) for x, y in zip(steps, returns)) / spread
+    residual = sum((y - mean_return - slope * (x - mean_steps)) ** 2 for x, y in zip(steps, returns))
+    wall = (float(rows[-1]["wall_seconds"]) - float(rows[0]["wall_seconds"])) / (steps[-1] - steps[0])
+    return {
+        "rate": slope,
+        "rate_se": math.sqrt(residual / (len(rows) - 2) / spread),
+        "validations": len(rows),
+        "wall_per_1e7": wall,
+        "updates": f"{rows[0]['update']}-{rows[-1]['update']}",
+    }
+
+
+def latest_phase_run(cell: str) -> Path | None:
+    """The run folder of the latest training phase of table cell `cell` (training seed 0) that has
+    metrics, evaluated or still training; None where it has none."""
+    phases = {}
+    for run_dir in runs_dir().glob(f"{cell}*"):
+        base, seed = split_seed(run_dir.name)
+        phase = cell_phase(base, cell)
+        if phase is not None and seed == 0 and read_metrics(run_dir):
+            phases[phase] = run_dir
+    return phases[max(phases)] if phases else None
+
+
+def open_cells_markdown(results: dict | None = None) -> str:
+    """Every trained learner cell not yet reached and confirmed: how far short it is, how fast the
+    validation return of its latest phase (`latest_phase_run`, training seed 0) rose at the end
+    (`validation_trend`), and what closing the gap at that rate would take (a straight line: the
+    curves bend down, so it is a lower bound)."""
+    results = load_results() if results is None else results
+    lines = [
+        "| cell (task, n, k, model) | short of the bar | latest phase | validation rate per 1e7 steps ± SE (updates) "
+        "| wall per 1e7 steps | at that rate, the bar after |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key in learner_cells():
+        task, n, k, model = key
+        group, latest = results.get(key), latest_phase_run(default_run_name(model, task, k, n))
+        if group is None and latest is None:
+            continue
+        _, confirm, shortfall = standing(key, group, results) if group else (None, None, math.nan)
+        if shortfall <= 0 and confirm is not None:
+            continue
+        trend = None if latest is None else validation_trend(latest)
+        if trend is None or group is None:
+            rate_text = "–" if trend is None else f"{trend['rate']:+.2g} ± {trend['rate_se']:.2g} ({trend['updates']})"
+            wall_text = "–" if trend is None else f"{trend['wall_per_1e7'] / 3600:.2g} h"
+            closing = "–"
+        else:
+            rate, rate_se, wall = trend["rate"], trend["rate_se"], trend["wall_per_1e7"]
+            rate_text = f"{rate:+.2g} ± {rate_se:.2g} ({trend['updates']})"
+            wall_text = f"{wall / 3600:.2g} h"
+            if shortfall <= 0:
+                closing = "reached, not yet confirmed"
+            elif rate > 2 * rate_se:
+                closing = f"{shortfall / rate * 1e7:.2g} steps, {shortfall / rate * wall / 3600:.2g} h"
+            else:
+                closing = "not rising (rate below 2 SE)"
+        evaluated = group is not None and latest is not None and latest.name == group["run"]
+        latest_text = "–" if latest is None else latest.name + ("" if evaluated else " (training)")
+        short_text = "not evaluated" if group is None else f"{max(shortfall, 0):.3g}"
+        lines.append(f"| {task}, {n}, {k}, {model} | {short_text} | {latest_text} | {rate_text} | {wall_text} | {closing} |")
+    lines += [
+        "",
+        "Short of the bar: the cell's evaluated phase, on the evaluation or on the confirming tasks, whichever "
+        "misses by more. Rate: the least-squares slope of the validation return (held-out tasks) of the "
+        "cell's latest phase, evaluated or still training, over the last half of its validations; wall: its "
+        "training time per 1e7 steps there, on the machine it ran on (one torch thread, two runs at a time). "
+        "The last column extrapolates that straight line, a lower bound: the curves bend down.",
+    ]
+    return "\n".join(lines)
+
+
 def budget_markdown(results: dict | None = None) -> str:
     """Every learner cell: its run group and the runs it started from, the budget of its seeds' runs
     (environment steps and wall time, counting the parents'), ours beside the paper's and the bar,
@@ -262,9 +359,8 @@ def budget_markdown(results: dict | None = None) -> str:
                 wall = float(rows[-1]["wall_seconds"])
                 budgets.append((f"{float(rows[-1]['env_steps']):.3g}", f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d}"))
         steps, wall = (", ".join(sorted(set(column))) for column in zip(*budgets)) if budgets else ("–",) * 2
-        bar = learner_bar(key, group["se"], results)
-        confirm = confirmation([run["run"] for run in group["per_seed"]])
-        ok = group["mean"] >= bar and (confirm is None or confirm["mean"] >= learner_bar(key, confirm["se"], results))
+        bar, confirm, shortfall = standing(key, group, results)
+        ok = shortfall <= 0
         reached += ok and confirm is not None
         mark = ("✓" if confirm is not None else "✓ (unconfirmed)") if ok else "✗"
         best = group["best"]
@@ -333,6 +429,7 @@ def paper_tables_markdown(results: dict | None = None) -> str:
         parts
         + [
             "**The learner cells, their budgets and bars**\n\n" + budget_markdown(results),
+            "**The open cells: how fast they rose at the end**\n\n" + open_cells_markdown(results),
             "**The MAML cells (a baseline of SNAIL Tables 3-4)**\n\n" + maml_markdown(results),
         ]
     )

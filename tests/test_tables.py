@@ -127,3 +127,42 @@ def test_the_thirty_learner_cells_their_bars_lineage_and_confirmation(tmp_path, 
     )  # below 401.6 * 0.99
     row = next(line for line in tables.budget_markdown().splitlines() if line.startswith("| bandit, 500, 5, gru |"))
     assert row.endswith("| ✗ | 390.00 ± 0.80 |")
+
+
+def test_an_open_cells_trend_is_the_least_squares_slope_of_its_last_validations(tmp_path, monkeypatch):
+    """`validation_trend` against numpy's polyfit (slope and its SE) on the last half of a noisy curve, the
+    wall time per 1e7 steps by hand; the open-cells table extrapolates the shortfall along that line and
+    leaves out a reached, confirmed cell."""
+    np = pytest.importorskip("numpy")
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    runs = tmp_path / "runs"
+    write_run(runs, "gru_bandit_k10_n100", 80.0, 0.4, num_traj=100, num_actions=10)
+    updates = np.arange(1, 41)
+    steps = 250_000 * updates
+    validation = 78.0 + 2.0 * steps / 1e7 + np.random.default_rng(0).normal(0, 0.1, updates.size)
+    rows = ["update,env_steps,wall_seconds,validation_return"]
+    rows += [
+        f"{u},{s},{12.0 * u},{float(v)!r}" if u % 2 == 0 else f"{u},{s},{12.0 * u},"
+        for u, s, v in zip(updates, steps, validation)
+    ]
+    (runs / "gru_bandit_k10_n100" / "metrics.csv").write_text("\n".join(rows) + "\n")
+    trend = tables.validation_trend(runs / "gru_bandit_k10_n100")
+    x, y = steps[1::2][-10:] / 1e7, validation[1::2][-10:]  # 20 validations (every 2nd update): the last 10
+    (slope, _), cov = np.polyfit(x, y, 1, cov=True)
+    assert trend["rate"] == pytest.approx(slope) and trend["rate_se"] == pytest.approx(math.sqrt(cov[0, 0]))
+    assert trend["wall_per_1e7"] == pytest.approx(12.0 * 1e7 / 250_000) and trend["updates"] == "22-40"
+    assert tables.validation_trend(tmp_path / "missing") is None
+
+    row = next(line for line in tables.open_cells_markdown().splitlines() if line.startswith("| bandit, 100, 10, gru |"))
+    shortfall = tables.learner_bar(("bandit", 100, 10, "gru"), 0.4, {}) - 80.0
+    assert f"| {shortfall:.3g} | gru_bandit_k10_n100 | {trend['rate']:+.2g} ± {trend['rate_se']:.2g} (22-40) |" in row
+    assert row.endswith(f"| {shortfall / trend['rate'] * 1e7:.2g} steps, {shortfall / trend['rate'] * 480 / 3600:.2g} h |")
+    (runs / "gru_bandit_k10_n100_phase2").mkdir()  # a second phase in training: its curve, the first's shortfall
+    (runs / "gru_bandit_k10_n100_phase2" / "metrics.csv").write_text("\n".join(rows[:9]) + "\n")
+    row = next(line for line in tables.open_cells_markdown().splitlines() if line.startswith("| bandit, 100, 10, gru |"))
+    assert f"| {shortfall:.3g} | gru_bandit_k10_n100_phase2 (training) | " in row and "(2-8) |" in row  # at least 4 validations
+    (runs / "gru_bandit_k10_n100" / "eval.json").write_text(json.dumps({"mean": 84.0, "se": 0.4, "num_trials": 1000}))
+    (runs / "gru_bandit_k10_n100" / "confirm.json").write_text(
+        json.dumps({"mean": 84.0, "se": 0.13, "seed": 2000003, "num_trials": 10000})
+    )
+    assert "| bandit, 100, 10, gru |" not in tables.open_cells_markdown()  # reached and confirmed
