@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rl2lib.cli import flag_argv, recipe
 from rl2lib.config import TaskConfig
-from rl2lib.paths import REPO_ROOT, default_run_name, portable_path, results_dir
+from rl2lib.paths import REPO_ROOT, default_run_name, portable_path, results_dir, run_name_for
 from rl2lib.runs import CHECKPOINT_FILE, CONFIRM_FILE, EVAL_FILE, agent_path, trained_updates
 
 CONFIRM_SEED = 2_000_003
@@ -148,6 +148,15 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     cell("gru", "bandit", 100, 200, k=50, parent="gru_bandit_k50_n100_phase2", name="gru_bandit_k50_n100_phase3"),
     cell("gru", "bandit", 500, 200, k=10, parent="gru_bandit_k10_n500", name="gru_bandit_k10_n500_phase2", **LONGER),
     cell("gru", "bandit", 500, 200, k=50, parent="gru_bandit_k50_n500", name="gru_bandit_k50_n500_phase2", **LONGER),
+    # training seeds 1 and 2 of the bandit n = 10 cells that have one phase, with seed 0's recipe and budget: a
+    # cell's number is the mean over its seeds and the best seed (by validation) stands beside it ([1]'s authors
+    # trained five seeds per cell and kept the best)
+    *(
+        cell(model, "bandit", 10, updates, k=k, seed=seed, name=run_name_for(default_run_name(model, "bandit", k, 10), seed))
+        for seed in (1, 2)
+        for model, updates in (("gru", 600), ("snail", 300))
+        for k in (5, 10)
+    ),
     # SNAIL bandits n = 100 from scratch (the recipe), then n = 500 and 1000 from them; k = 5 ended at 77.05
     # (bar 77.55), validating at 77.4-78.1 from update 180: a second phase, as the GRU's n = 100 cells had
     cell("snail", "bandit", 100, 300, k=5, **BF16),
