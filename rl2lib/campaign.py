@@ -139,7 +139,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         "gru",
         "bandit",
         10,
-        100,
+        200,
         k=50,
         parent="gru_bandit_k50_n10_phase2",
         name="gru_bandit_k50_n10_phase3",
