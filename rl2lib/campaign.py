@@ -4,7 +4,9 @@ seed 0 (`eval.json`) and confirmed on 10,000 tasks of another seed (`confirm.jso
 lists the runs in order (cheapest expected gain first, parents before children); a run whose
 parent (`--init_from`, a shorter trial or an earlier phase) is not yet done waits for it. Every run
 trains with `--resume`, so the campaign can be stopped at any time (`--minutes`, Ctrl-C, `kill`) and
-started again, on another machine too, from the committed checkpoints. Nothing here computes:
+started again, on another machine too, from the committed checkpoints; a run that another process
+still trains (the trainer of a campaign killed alone) holds a lane until it stops, and is then
+resumed or evaluated. Nothing here computes:
 training and evaluation are the `rl2-train` and `rl2lib.evaluate` commands, run as subprocesses.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
@@ -23,12 +25,14 @@ from pathlib import Path
 from rl2lib.cli import flag_argv, recipe
 from rl2lib.config import TaskConfig
 from rl2lib.paths import REPO_ROOT, default_run_name, portable_path, results_dir, run_name_for
-from rl2lib.runs import CHECKPOINT_FILE, CONFIRM_FILE, EVAL_FILE, agent_path, trained_updates
+from rl2lib.runs import CHECKPOINT_FILE, CONFIRM_FILE, EVAL_FILE, agent_path, is_training, trained_updates
 
 CONFIRM_SEED = 2_000_003
 """Seed of the confirming evaluation on 10,000 tasks: never the evaluation seed 0, the validation
 seed (`train.VALIDATION_SEED`) or the baselines' small tuning seeds."""
 CONFIRM_TRIALS = 10_000
+POLL_SECONDS = 5.0
+"""How often the campaign looks at its runs."""
 
 FINE_TUNE = {"ent_coef": 0.0, "batch_size": 250_000, "mini_batch_size": 62_500, "validate_every": 5}
 """Settings of a run that starts from a trained parent (a later phase at the same n, or a horizon
@@ -197,7 +201,7 @@ def is_done(run: Run) -> bool:
 def evaluate_argv(run: Run, num_trials: int, seed: int, file: str) -> list[str]:
     return [
         "--agent",
-        portable_path(agent_path(run.run_dir)),
+        portable_path(run.run_dir),  # the evaluation looks up best.pt when it starts, after the training
         "--num_trials",
         str(num_trials),
         "--seed",
@@ -231,6 +235,8 @@ def select(names: list[str] | None) -> list[Run]:
 def status_line(run: Run) -> str:
     if is_done(run):
         state = "done"
+    elif is_training(run.run_dir):
+        state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates, training now"
     elif not parent_ready(run):
         state = f"waits for {run.parent}"
     else:
@@ -257,9 +263,14 @@ def run_campaign(runs: list[Run], lanes: int, minutes: float | None, log_dir: Pa
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     pending = [run for run in runs if not is_done(run)]
     active: dict[str, tuple[subprocess.Popen, list[list[str]]]] = {}
+    elsewhere: dict[str, Run] = {}  # trained by another process (an earlier campaign's trainer): a lane each
     log_dir.mkdir(parents=True, exist_ok=True)
     try:
-        while pending or active:
+        while pending or active or elsewhere:
+            for name, run in list(elsewhere.items()):
+                if not is_training(run.run_dir):
+                    del elsewhere[name]
+                    pending.insert(0, run)  # its other process stopped: resume or evaluate it next
             for name, (process, queue) in list(active.items()):
                 code = process.poll()
                 if code is None:
@@ -275,11 +286,15 @@ def run_campaign(runs: list[Run], lanes: int, minutes: float | None, log_dir: Pa
                     log(f"{name}: done")
                     del active[name]
             for run in list(pending):
-                if len(active) >= lanes:
+                if len(active) + len(elsewhere) >= lanes:
                     break
                 if run.name in active or not parent_ready(run):
                     continue
                 pending.remove(run)
+                if is_training(run.run_dir):
+                    log(f"{run.name}: trained by another process; this campaign takes it over when that stops")
+                    elsewhere[run.name] = run
+                    continue
                 queue = steps(run)
                 if not queue:
                     continue
@@ -288,13 +303,13 @@ def run_campaign(runs: list[Run], lanes: int, minutes: float | None, log_dir: Pa
                     f"log {log_dir / (run.name + '.log')}"
                 )
                 active[run.name] = (start(queue[0], env, log_dir / f"{run.name}.log"), queue)
-            if not active and pending and not any(parent_ready(run) for run in pending):
+            if not active and not elsewhere and pending and not any(parent_ready(run) for run in pending):
                 log("the remaining runs wait for parents that did not finish: " + ", ".join(r.name for r in pending))
                 break
             if deadline is not None and time.monotonic() > deadline:
                 log(f"{minutes} minutes are up: stopping; the checkpoints stand and the next campaign resumes")
                 break
-            time.sleep(5)
+            time.sleep(POLL_SECONDS)
     finally:  # SIGTERM: a background job ignores SIGINT; a run killed between checkpoints resumes from its last
         for name, (process, _) in active.items():
             if process.poll() is None:

@@ -25,7 +25,7 @@ from rl2lib.cli import cli_error, resolve_device
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import TrialEnv, seeded_tasks
 from rl2lib.rollout import collect_trials
-from rl2lib.runs import TrainingError, load_policy
+from rl2lib.runs import TrainingError, agent_path, load_policy
 
 TUNING_SEED_OFFSET = 1_000_000
 
@@ -214,7 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num_actions", type=int, default=None, help="k arms / MDP actions (default 5)")
     parser.add_argument("--num_traj", type=int, default=None, help="n episodes per trial (default 10)")
     parser.add_argument("--traj_len", type=int, default=None, help="episode length (1 for bandits, 10 for MDPs)")
-    parser.add_argument("--agent", required=True, help="a baseline name or a checkpoint path (.pt)")
+    parser.add_argument(
+        "--agent",
+        required=True,
+        help="a baseline name, a checkpoint path (.pt) or a run folder (then what its evaluation plays: "
+        "best.pt when the run validated, else checkpoint.pt, looked up when the evaluation starts)",
+    )
     parser.add_argument(
         "--param",
         type=number,
@@ -240,9 +245,10 @@ def main(argv: list[str] | None = None) -> EvalResult:
         if args.num_trials < 1:
             raise ConfigError(f"num_trials must be >= 1, got {args.num_trials}")
         device = resolve_device(args.device)
-        if args.agent.endswith(".pt"):
+        checkpoint = agent_path(Path(args.agent)) if Path(args.agent).is_dir() else Path(args.agent)
+        if checkpoint.suffix == ".pt":
             result = evaluate_checkpoint(
-                Path(args.agent),
+                checkpoint,
                 args.num_trials,
                 args.seed,
                 args.greedy,
@@ -273,7 +279,7 @@ def main(argv: list[str] | None = None) -> EvalResult:
     )
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        played = {"played": Path(args.agent).name} if args.agent.endswith(".pt") else {}  # eval.json's schema
+        played = {"played": checkpoint.name} if checkpoint.suffix == ".pt" else {}  # eval.json's schema
         args.json.write_text(json.dumps({**result.to_dict(), **played}, indent=2) + "\n")
     return result
 

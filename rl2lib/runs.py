@@ -1,7 +1,8 @@
 """The run folder, the one module that reads and writes it: `results/runs/<name>/` holds config.json
 (the run's config), metrics.csv (one row per update), checkpoint.pt (everything a resume needs,
 written atomically), best.pt (the policy of the best validation return), eval.json (the tables'
-evaluation: 1000 tasks of seed 0) and confirm.json (10,000 tasks of another seed). Checkpoints carry a
+evaluation: 1000 tasks of seed 0) and confirm.json (10,000 tasks of another seed), and, while a process
+trains it, that process's lock on training.lock (`training_lock`). Checkpoints carry a
 format tag, so a foreign file is a one-line `TrainingError`; `load_policy` rebuilds a trained
 GRU or SNAIL from its checkpoint alone (`rl2lib.models.build_policy`), and `agent_path` names the
 file that a run's evaluation, the explorer and the tables play; `load_parent` checks and reads an
@@ -11,9 +12,11 @@ file that a run's evaluation, the explorer and the tables play; `load_parent` ch
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,6 +29,8 @@ from rl2lib.paths import repo_path, results_dir
 
 CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE, BEST_FILE = "config.json", "metrics.csv", "checkpoint.pt", "best.pt"
 EVAL_FILE, CONFIRM_FILE = "eval.json", "confirm.json"
+LOCK_FILE = "training.lock"
+"""Locked (flock) by the process training the run; it holds that process's id. Not committed."""
 CHECKPOINT_FORMAT = "rl2lib-checkpoint-v1"
 """The format tag of the trainer's checkpoints (GRU and SNAIL); MAML's carry their own."""
 METRIC_FIELDS = (
@@ -52,6 +57,51 @@ class TrainingError(RuntimeError):
 
 
 EXTENDABLE_FIELDS = ("num_updates", "checkpoint_every", "validate_every", "validate_trials")
+
+
+@contextmanager
+def training_lock(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder's lock while training it: a second process training the same folder (a
+    campaign started twice, a notebook beside a campaign) stops at once with a one-line TrainingError
+    instead of both writing one checkpoint. The operating system's lock (flock) goes with its process,
+    so a run killed in any way leaves no stale lock behind; a folder it made for a run that stopped
+    before writing anything (a bad --init_from, say) goes again."""
+    made = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / LOCK_FILE, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            raise TrainingError(
+                f"{run_dir} is being trained by another process{f' (pid {holder})' if holder else ''}: "
+                "let it finish or stop it, or train into another --run_dir"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            if made and [path.name for path in run_dir.iterdir()] == [LOCK_FILE]:
+                (run_dir / LOCK_FILE).unlink()
+                run_dir.rmdir()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_training(run_dir: Path) -> bool:
+    """Whether a process holds the run folder's lock (`training_lock`) now."""
+    try:
+        with open(run_dir / LOCK_FILE) as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    except FileNotFoundError:
+        return False
+    except BlockingIOError:
+        return True
+    return False
 
 
 def check_run_dir(run_dir: Path, resume: bool) -> None:

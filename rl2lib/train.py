@@ -36,6 +36,7 @@ from rl2lib.runs import (
     load_parent,
     same_run,
     save_atomic,
+    training_lock,
     write_config,
     write_metrics,
 )
@@ -120,8 +121,15 @@ def train(
     Returns:
         history: one dict per update (the rows of metrics.csv).
     """
-    device = torch.device(device)
     run_dir = Path(run_dir)
+    with training_lock(run_dir):  # one process per run folder
+        return train_locked(config, run_dir, resume, torch.device(device), progress, stop_after)
+
+
+def train_locked(
+    config: TrainConfig, run_dir: Path, resume: bool, device: torch.device, progress: bool, stop_after: int | None
+) -> list[dict]:
+    """`train`, once it holds the run folder's lock."""
     checkpoint_path, metrics_path = run_dir / CHECKPOINT_FILE, run_dir / METRICS_FILE
     policy = build_config_policy(config).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.ppo.learning_rate, eps=config.ppo.adam_eps)

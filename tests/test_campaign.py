@@ -1,15 +1,18 @@
-"""The learner campaign: its runs are valid trainer commands in parent-first order, and a campaign
-stopped at once and started again trains, evaluates and confirms every run, children from parents."""
+"""The learner campaign: its runs are valid trainer commands in parent-first order, a campaign
+stopped at once and started again trains, evaluates and confirms every run, children from parents,
+and a run another process trains is left to it."""
 
 import json
+import os
+import threading
 
 import pytest
 
 from rl2lib import campaign
-from rl2lib.cli import build_parser, config_from_args
+from rl2lib.cli import build_parser, config_from_args, config_from_flags
 from rl2lib.paths import results_dir
-from rl2lib.runs import agent_path, load_checkpoint
-from rl2lib.runs import load_parent
+from rl2lib.runs import agent_path, is_training, load_checkpoint, load_parent, training_lock
+from rl2lib.train import run_cli, train
 
 
 def parse(run: campaign.Run):
@@ -68,9 +71,50 @@ def test_a_stopped_campaign_resumes_and_finishes_every_run(tmp_path, monkeypatch
         evaluation = json.loads((run.run_dir / "eval.json").read_text())
         confirmation = json.loads((run.run_dir / "confirm.json").read_text())
         assert (evaluation["seed"], evaluation["num_trials"]) == (0, 1000)
+        assert evaluation["played"] == confirmation["played"] == "best.pt"  # written during this campaign's training
         assert (confirmation["seed"], confirmation["num_trials"]) == (campaign.CONFIRM_SEED, 50)
     child = json.loads((tmp_path / "runs" / "long" / "config.json").read_text())
     assert child["init_from"] == str(tmp_path / "runs" / "short" / "best.pt")
     assert child["task"]["num_traj"] == 5 and child["ppo"]["learning_rate"] == pytest.approx(1e-3)  # the recipe's / 3
     assert child["ppo"]["ent_coef"] == 0.0
     assert campaign.steps(runs[1]) == []  # nothing left to do
+
+
+@pytest.mark.slow
+def test_a_run_another_process_trains_holds_a_lane_until_that_process_stops(tmp_path, monkeypatch, capsys):
+    """The trainer of a campaign killed alone goes on: a second campaign neither trains that run too
+    (its folder's lock, `runs.training_lock`) nor fills the lane it takes; it evaluates the run once the
+    lock is released. A second trainer on a locked folder stops with a one-line error."""
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    monkeypatch.setattr(campaign, "POLL_SECONDS", 0.1)
+    tiny = {"batch_size": 40, "mini_batch_size": 20, "hidden_size": 8, "ppo_epochs": 1}
+    runs = (campaign.Run("first", None), campaign.Run("second", None))  # trained: only their evaluations are left
+    for run in runs:
+        train(
+            config_from_flags(task="bandit", num_actions=2, num_traj=2, metalearn_epochs=1, **tiny), run.run_dir, progress=False
+        )
+    monkeypatch.setattr(campaign, "CAMPAIGN", runs)
+    monkeypatch.setattr(campaign, "CONFIRM_TRIALS", 50)
+    held, release = threading.Event(), threading.Event()
+
+    def another_trainer() -> None:
+        with training_lock(runs[0].run_dir):
+            held.set()
+            release.wait(60)
+
+    thread = threading.Thread(target=another_trainer)
+    thread.start()
+    held.wait(10)
+    assert is_training(runs[0].run_dir) and "training now" in campaign.status_line(runs[0])
+    with pytest.raises(SystemExit):
+        run_cli(["--run_dir", str(runs[0].run_dir), "--resume", "--metalearn_epochs", "2"])
+    assert f"is being trained by another process (pid {os.getpid()})" in capsys.readouterr().err
+    threading.Timer(1.0, release.set).start()
+    campaign.run_campaign(list(runs), lanes=1, minutes=None, log_dir=tmp_path / "logs")
+    thread.join()
+    events = [line.split("] ", 1)[1] for line in capsys.readouterr().out.splitlines()]
+    waited = events.index("first: trained by another process; this campaign takes it over when that stops")
+    first = next(i for i, event in enumerate(events) if event.startswith("first: starting"))
+    second = next(i for i, event in enumerate(events) if event.startswith("second: starting"))
+    assert waited < first < events.index("first: done") < second  # one lane: the locked run held it
+    assert all(campaign.is_done(run) for run in runs) and not is_training(runs[0].run_dir)

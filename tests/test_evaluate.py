@@ -111,3 +111,25 @@ def test_same_seed_same_numbers():
     b = evaluate_baseline(cfg, "random", num_trials=50, seed=5)
     c = evaluate_baseline(cfg, "random", num_trials=50, seed=6)
     assert a.totals.equal(b.totals) and not a.totals.equal(c.totals)
+
+
+def test_a_run_folder_plays_its_best_policy_looked_up_when_the_evaluation_starts(tmp_path):
+    """`--agent <run folder>` plays `runs.agent_path` of the folder as it is then: best.pt once the run
+    has validated (the campaign names the folder before its run has trained), else checkpoint.pt."""
+    from rl2lib.cli import config_from_flags
+    from rl2lib.train import train
+
+    flags = {"task": "bandit", "num_actions": 2, "num_traj": 3, "batch_size": 60, "mini_batch_size": 30, "hidden_size": 8}
+    run_dir = tmp_path / "run"
+    train(config_from_flags(**flags, metalearn_epochs=2), run_dir, progress=False)
+    first = main(["--agent", str(run_dir), "--num_trials", "50", "--json", str(tmp_path / "a.json")])
+    assert json.loads((tmp_path / "a.json").read_text())["played"] == "checkpoint.pt"
+    assert first.mean == main(["--agent", str(run_dir / "checkpoint.pt"), "--num_trials", "50"]).mean
+    train(
+        config_from_flags(**flags, metalearn_epochs=2, validate_every=1, validate_trials=20),
+        tmp_path / "validated",
+        progress=False,
+    )
+    best = main(["--agent", str(tmp_path / "validated"), "--num_trials", "50", "--json", str(tmp_path / "b.json")])
+    assert json.loads((tmp_path / "b.json").read_text())["played"] == "best.pt"
+    assert best.mean == main(["--agent", str(tmp_path / "validated" / "best.pt"), "--num_trials", "50"]).mean

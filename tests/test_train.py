@@ -15,6 +15,7 @@ import torch
 from rl2lib.cli import build_parser, config_from_args
 from rl2lib.config import ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.evaluate import evaluate_checkpoint
+from rl2lib.runs import is_training
 from rl2lib.train import TrainingError, main, train
 
 TINY = [
@@ -95,8 +96,10 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
         if metrics.exists() and len(metrics.read_text().splitlines()) >= 4:
             break
         time.sleep(0.05)
+    assert is_training(run_dir)  # the trainer holds the folder's lock ...
     process.send_signal(signal.SIGKILL)
     process.wait()
+    assert not is_training(run_dir)  # ... which goes with it, killed as it may be
     rows_when_killed = len((run_dir / "metrics.csv").read_text().splitlines()) - 1
     assert 0 < rows_when_killed < 8, "the run must be cut off mid-way for this test to mean anything"
     resumed = cli(*args, "--run_dir", str(run_dir), "--resume")
