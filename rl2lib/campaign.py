@@ -166,6 +166,24 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     cell("snail", "bandit", 100, 300, k=5, **BF16),
     cell("snail", "bandit", 100, 100, k=5, parent="snail_bandit_k5_n100", name="snail_bandit_k5_n100_phase2", **BF16),
     *(cell("snail", "bandit", 100, 300, k=k, **BF16) for k in (10, 50)),
+    # k = 10 ended at 81.35 (bar 82.16) with its validation return still rising (+1.5 +- 0.16 per 1e7 steps over
+    # its last 150 updates): it goes on at its own settings (100k steps per update, the learning rate 1e-3 and the
+    # entropy bonus where they ended, 0.001 decaying to 0.0001), since k = 5's fine-tune settings held it flat
+    cell(
+        "snail",
+        "bandit",
+        100,
+        150,
+        k=10,
+        parent="snail_bandit_k10_n100",
+        name="snail_bandit_k10_n100_phase2",
+        batch_size=100_000,
+        mini_batch_size=25_000,
+        learning_rate=0.001,
+        ent_coef=0.001,
+        validate_every=10,
+        **BF16,
+    ),
     # SNAIL on MDP n = 10: the recipe's second phase (phase 1 stopped at update 550 of 4000); after the
     # bandit cells, since its validation return stayed at 154.5-155.1 (bar 156.43) for its last 100 updates
     cell("snail", "mdp", 10, 300, parent="snail_mdp_n10", name="snail_mdp_n10_phase2", tau=0.9, checkpoint_every=5, **BF16),
