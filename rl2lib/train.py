@@ -63,6 +63,18 @@ def training_generators(config: TrainConfig, device: torch.device) -> dict[str, 
     }
 
 
+def restore_generator(generator: torch.Generator, state: torch.Tensor, reseed: int) -> None:
+    """Set `generator` to a checkpoint's `state`; a state of another device's generator (a run trained
+    on CUDA, resumed on CPU, or the reverse: CUDA's Philox state has 16 bytes, the CPU's Mersenne
+    twister 5056) cannot be set, so the generator is seeded with `reseed` instead, and the run goes on
+    with other random numbers than it would have drawn on its first device."""
+    if state.numel() == generator.get_state().numel():
+        generator.set_state(state)
+    else:
+        generator.manual_seed(reseed)
+        print(f"note: the checkpoint's generator was on another device; {generator.device} one seeded with {reseed}")
+
+
 def task_pool(config: TrainConfig):
     """The fixed pool of `num_tasks` training tasks (the original project's meaning), or None."""
     if config.num_tasks == 0:
@@ -153,9 +165,9 @@ def train_locked(
         policy.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         normalizer.load_state_dict(checkpoint["normalizer"])
-        for name, state in checkpoint["generators"].items():
-            generators[name].set_state(state)
         history, start = checkpoint["metrics"], checkpoint["update"]
+        for index, (name, state) in enumerate(checkpoint["generators"].items()):
+            restore_generator(generators[name], state, reseed=config.seed + 1000 * start + index)
         best_validation = checkpoint.get("best_validation", -math.inf)
         offsets = checkpoint.get("offsets") or {  # checkpoints written before offsets were saved
             "env_steps": history[-1]["env_steps"] - start * config.steps_per_update if history else 0,

@@ -71,3 +71,28 @@ def test_a_run_trained_on_the_device_resumes_and_evaluates(device, tmp_path):
 def test_auto_device_is_cuda_exactly_when_present():
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert resolve_device("cpu").type == "cpu"
+
+
+def test_a_checkpoint_of_another_device_resumes_with_reseeded_generators(tmp_path, capsys):
+    """A run trained on CUDA goes on on a CPU (the GPU machine's runs come back to be resumed here):
+    a device-side generator state of CUDA's size (16 bytes of Philox seed and offset) cannot be set on
+    a CPU generator, so the trainer seeds it afresh, the same way every time."""
+    config = TrainConfig(
+        task=TASKS[0],
+        model=ModelConfig(hidden_size=8),
+        ppo=PPOConfig(num_trials=8, minibatch_trials=4, update_epochs=1),
+        num_updates=2,
+    )
+    train(config, tmp_path / "first", progress=False)
+    checkpoint = torch.load(tmp_path / "first" / "checkpoint.pt", weights_only=False)
+    checkpoint["generators"].update(env=torch.zeros(16, dtype=torch.uint8), actions=torch.ones(16, dtype=torch.uint8))
+    longer = dataclasses.replace(config, num_updates=3)
+    returns = []
+    for copy in ("a", "b"):
+        (tmp_path / copy).mkdir()
+        torch.save(checkpoint, tmp_path / copy / "checkpoint.pt")
+        history = train(longer, tmp_path / copy, resume=True, progress=False)
+        assert [row["update"] for row in history] == [1, 2, 3]
+        returns.append(history[-1]["mean_trial_return"])
+    assert returns[0] == returns[1]
+    assert capsys.readouterr().out.count("generator was on another device") == 4

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rl2lib import bench, campaign, cli, evaluate, maml_train, reproduce, run_notebook
+from rl2lib import bench, campaign, cli, evaluate, gpu_campaign, maml_train, reproduce, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 PARSERS = {
@@ -18,6 +18,7 @@ PARSERS = {
     "rl2lib.campaign": campaign.build_parser,
     "rl2lib.bench": bench.build_parser,
     "rl2lib.maml_train": maml_train.build_parser,
+    "rl2lib.gpu_campaign": gpu_campaign.build_parser,
 }
 PROGRAMS = ("rl2-train", "rl2-notebook", "rl2-maml", "python", "make", "papermill", "jupyter", "voila", "source")
 

@@ -1,0 +1,60 @@
+"""The campaign's turn on a GPU machine: `slim` leaves only what the chosen runs need and `restore`
+brings every set-aside file back unchanged; a turn (run here on the CPU) trains, packs each run
+into one tar file, and the unpacked run resumes and is evaluated by the CPU campaign."""
+
+import pytest
+
+from rl2lib import campaign, gpu_campaign
+from rl2lib.runs import trained_updates
+from rl2lib.train import train
+from tests.test_campaign import parse
+
+TINY = {"batch_size": 100, "mini_batch_size": 50, "hidden_size": 16, "ppo_epochs": 1, "validate_every": 1, "validate_trials": 20}
+
+
+def snapshot(folder):
+    """Every file under `folder`, by relative path, with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def two_runs(tmp_path, monkeypatch):
+    """A trained parent `short` and its child `long` (not started) in a results folder of their own."""
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path / "results"))
+    runs = (
+        campaign.cell("gru", "bandit", 3, 2, k=2, name="short", **TINY),
+        campaign.cell("gru", "bandit", 5, 2, k=2, parent="short", name="long", **TINY),
+    )
+    monkeypatch.setattr(campaign, "CAMPAIGN", runs)
+    train(parse(runs[0]), runs[0].run_dir, progress=False)
+    return runs
+
+
+def test_slim_keeps_what_the_runs_need_and_restore_brings_the_rest_back(two_runs, tmp_path):
+    runs_dir = tmp_path / "results" / "runs"
+    other = runs_dir / "other"
+    other.mkdir()
+    (other / "eval.json").write_text("{}")
+    before = snapshot(runs_dir)
+    gpu_campaign.slim([two_runs[1]])  # the child has no checkpoint: its parent's policy must travel
+    assert snapshot(runs_dir) == {"short/best.pt": before["short/best.pt"]}
+    with pytest.raises(SystemExit, match="restore"):  # a second slim before the restore
+        gpu_campaign.slim([two_runs[1]])
+    gpu_campaign.restore(None)
+    assert snapshot(runs_dir) == before
+    assert not (tmp_path / gpu_campaign.ASIDE_DIR).exists()
+
+
+@pytest.mark.slow
+def test_a_turn_trains_packs_and_the_unpacked_run_resumes_here(two_runs, tmp_path):
+    short, long = two_runs
+    gpu_campaign.slim([long])
+    out = tmp_path / "out"
+    gpu_campaign.train_on_gpu([long], minutes=5, out=out, device="cpu", bench=False)
+    assert sorted(p.name for p in out.iterdir()) == ["long.tar", "train.log"]
+    gpu_campaign.restore(out)
+    assert trained_updates(long.run_dir) == 2 and (short.run_dir / "checkpoint.pt").exists()
+    extended = campaign.cell("gru", "bandit", 5, 3, k=2, parent="short", name="long", **TINY)
+    history = train(parse(extended), long.run_dir, resume=True, progress=False)
+    assert [row["update"] for row in history] == [1, 2, 3]
+    assert [step[2] for step in campaign.steps(long)] == ["rl2lib.evaluate", "rl2lib.evaluate"]  # evaluated here
