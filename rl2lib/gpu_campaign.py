@@ -63,8 +63,8 @@ def slim(runs: list[campaign.Run]) -> None:
         raise SystemExit(f"error: {aside} exists: an earlier slim was not restored; run `restore` first")
     needed = needed_files(runs)
     for run in runs:
-        if run.parent is not None and run.parent in needed and not (runs_dir() / run.parent / BEST_FILE).exists():
-            raise SystemExit(f"error: {run.name} needs its parent's {BEST_FILE} (results/runs/{run.parent}), which is missing")
+        if not (run.run_dir / CHECKPOINT_FILE).exists() and not campaign.parent_ready(run):
+            raise SystemExit(f"error: {run.name} waits for its parent {run.parent}, not yet done; choose other runs")
     aside.mkdir()
     for folder in sorted(p for p in runs_dir().iterdir() if p.is_dir()):
         files = needed.get(folder.name, set())

@@ -19,7 +19,7 @@ def snapshot(folder):
 
 @pytest.fixture
 def two_runs(tmp_path, monkeypatch):
-    """A trained parent `short` and its child `long` (not started) in a results folder of their own."""
+    """A trained and evaluated parent `short` and its child `long` (not started) in a results folder of their own."""
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path / "results"))
     runs = (
         campaign.cell("gru", "bandit", 3, 2, k=2, name="short", **TINY),
@@ -27,6 +27,8 @@ def two_runs(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(campaign, "CAMPAIGN", runs)
     train(parse(runs[0]), runs[0].run_dir, progress=False)
+    for name in ("eval.json", "confirm.json"):  # the parent is done: its evaluations stand in for real ones
+        (runs[0].run_dir / name).write_text("{}")
     return runs
 
 
@@ -42,6 +44,10 @@ def test_slim_keeps_what_the_runs_need_and_restore_brings_the_rest_back(two_runs
         gpu_campaign.slim([two_runs[1]])
     gpu_campaign.restore(None)
     assert snapshot(runs_dir) == before
+    (two_runs[0].run_dir / "checkpoint.pt").rename(tmp_path / "aside.pt")  # the parent unfinished
+    with pytest.raises(SystemExit, match="waits for its parent short"):
+        gpu_campaign.slim([two_runs[1]])
+    assert not (tmp_path / gpu_campaign.ASIDE_DIR).exists()
     assert not (tmp_path / gpu_campaign.ASIDE_DIR).exists()
 
 
