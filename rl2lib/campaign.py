@@ -166,6 +166,19 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         validate_trials=2000,
         **LONGER,
     ),
+    # its third phase: 429.84 +- 1.85 (bar 426.95), 427.68 +- 0.58 confirming (bar 428.18), validation 430.1-431.2 for
+    # 85 updates, then 432.6-432.7 at updates 90-95: a fourth phase at the same settings
+    cell(
+        "gru",
+        "bandit",
+        500,
+        100,
+        k=10,
+        parent="gru_bandit_k10_n500_phase3",
+        name="gru_bandit_k10_n500_phase4",
+        validate_trials=2000,
+        **LONGER,
+    ),
     # the third phases at n = 100 (k = 10) and n = 10 (k = 50) stayed flat (validation slope within 2 SE of 0),
     # short of the bar: a recipe lever rather than more steps. The RL^2 authors' network size, 256 units with a
     # separate value GRU ([1] launch settings), on the recipe's first phase of k = 10, n = 100, to compare with
