@@ -2,7 +2,9 @@
 
 `RL2LIB_RESULTS` overrides the results folder (tests point it at a temporary directory). A table
 cell's run is `<model>_<task>_k<k>_n<n>` (MDPs: `<model>_mdp_n<n>`), its later training phases
-`<name>_phase2`, `<name>_phase3`, ..., and training seed s > 0 appends `_seed<s>` to any of them.
+`<name>_phase2`, `<name>_phase3`, ..., and training seed s > 0 appends `_seed<s>` to any of them; a
+cell trained with another recipe than the default is filled by the runs of that recipe's line
+(`CELL_LINES`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ PHASE_SUFFIX = "_phase"
 """A run's training phase N >= 2 runs in `<name>_phase<N>` (seed s > 0: `<name>_phase<N>_seed<s>`)."""
 
 
+CELL_LINES = {"gru_bandit_k50_n10": "gru_bandit_k50_n10_h256"}
+"""Table cells filled by a line of runs of another recipe than `rl2lib.cli.recipe`'s: cell -> that
+line's first run (its later phases are `<line>_phase<N>`; the default line's runs become variants).
+Each was chosen on the held-out validation return, never on the evaluation tasks: on bandit k = 50,
+n = 10 the RL^2 authors' 256 units with a separate value GRU validated at 6.708 (15M steps) where the
+recipe's 128 units stayed at 6.663-6.667 through its third phase (88M steps), on the same 10,000
+validation tasks (README, the learner campaign)."""
+
+
 def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:
     """The run folder of a table cell; the tables read the runs of this name (and its seeds)."""
     return f"{model_type}_{task}_k{num_actions}_n{num_traj}" if task == "bandit" else f"{model_type}_mdp_n{num_traj}"
@@ -69,10 +80,12 @@ def phase_run_name(run_name: str, phase: int = 2) -> str:
 
 def cell_phase(base: str, cell: str) -> int | None:
     """Which training phase of table cell `cell` the run group `base` (a name without its seed) holds:
-    1 for `cell` itself, N for `<cell>_phase<N>`, None for any other run (a variant of the recipe)."""
-    if base == cell:
+    1 for the cell's line (`CELL_LINES`, else `cell` itself), N for `<line>_phase<N>`, None for any
+    other run (a variant of the recipe)."""
+    line = CELL_LINES.get(cell, cell)
+    if base == line:
         return 1
-    suffix = base.removeprefix(cell + PHASE_SUFFIX)
+    suffix = base.removeprefix(line + PHASE_SUFFIX)
     return int(suffix) if suffix != base and suffix.isdigit() and int(suffix) >= 2 else None
 
 

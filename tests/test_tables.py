@@ -69,6 +69,23 @@ def test_a_cells_latest_phase_fills_the_table_in_place_of_the_earlier(tmp_path, 
     assert tables.load_results()[("bandit", 10, 5, "gru")]["run"] == "gru_bandit_k5_n10_phase10"
 
 
+def test_a_cell_of_another_recipe_line_is_filled_by_that_line_alone(tmp_path, monkeypatch):
+    from rl2lib import paths
+
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    monkeypatch.setattr(paths, "CELL_LINES", {"gru_bandit_k5_n10": "gru_bandit_k5_n10_h256"})
+    runs = tmp_path / "runs"
+    write_run(runs, "gru_bandit_k5_n10", 6.50, 0.06)
+    write_run(runs, "gru_bandit_k5_n10_phase3", 6.60, 0.06)
+    assert ("bandit", 10, 5, "gru") not in tables.load_results()  # the default line's runs are variants now
+    write_run(runs, "gru_bandit_k5_n10_h256", 6.55, 0.06)
+    assert tables.load_results()[("bandit", 10, 5, "gru")]["run"] == "gru_bandit_k5_n10_h256"
+    write_run(runs, "gru_bandit_k5_n10_h256_phase2", 6.58, 0.06)
+    assert tables.load_results()[("bandit", 10, 5, "gru")]["run"] == "gru_bandit_k5_n10_h256_phase2"
+    assert paths.cell_phase("gru_bandit_k5_n10_phase3", "gru_bandit_k5_n10") is None
+    assert paths.cell_phase("gru_bandit_k10_n10", "gru_bandit_k10_n10") == 1  # other cells keep their default line
+
+
 def test_the_readme_tables_show_a_learner_cell_with_its_budget(tmp_path, monkeypatch):
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     runs = tmp_path / "runs"
