@@ -197,6 +197,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         validate_trials=10_000,
     ),
     cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_h256", hidden_size=256, separate_value=True),
+    # k = 50, n = 10 reached that way (paths.CELL_LINES): the same lever on the other stalled GRU cell at n = 100
+    cell("gru", "bandit", 100, 300, k=50, name="gru_bandit_k50_n100_h256", hidden_size=256, separate_value=True),
     # training seeds 1 and 2 of the bandit n = 10 cells that have one phase, with seed 0's recipe and budget: a
     # cell's number is the mean over its seeds and the best seed (by validation) stands beside it ([1]'s authors
     # trained five seeds per cell and kept the best)
