@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rl2lib.cli import flag_argv, recipe
 from rl2lib.config import TaskConfig
-from rl2lib.paths import REPO_ROOT, default_run_name, portable_path, results_dir, run_name_for
+from rl2lib.paths import REPO_ROOT, default_run_name, phase_run_name, portable_path, results_dir, run_name_for
 from rl2lib.runs import CHECKPOINT_FILE, CONFIRM_FILE, EVAL_FILE, agent_path, is_training, trained_updates
 
 CONFIRM_SEED = 2_000_003
@@ -154,30 +154,22 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     cell("gru", "bandit", 500, 200, k=50, parent="gru_bandit_k50_n500", name="gru_bandit_k50_n500_phase2", **LONGER),
     # k = 10, n = 500 passed its bar on the evaluation tasks (428.83, bar 426.92) but not on the confirming ones (427.09,
     # bar 428.18), with its validation return still rising at its end (+0.42 +- 0.16 per 1e7 steps, best at update 200):
-    # a third phase, validated on 2000 tasks (1000 at n = 500 leave an SE of about 1.9, so best.pt chased noise)
-    cell(
-        "gru",
-        "bandit",
-        500,
-        100,
-        k=10,
-        parent="gru_bandit_k10_n500_phase2",
-        name="gru_bandit_k10_n500_phase3",
-        validate_trials=2000,
-        **LONGER,
-    ),
-    # its third phase: 429.84 +- 1.85 (bar 426.95), 427.68 +- 0.58 confirming (bar 428.18), validation 430.1-431.2 for
-    # 85 updates, then 432.6-432.7 at updates 90-95: a fourth phase at the same settings
-    cell(
-        "gru",
-        "bandit",
-        500,
-        100,
-        k=10,
-        parent="gru_bandit_k10_n500_phase3",
-        name="gru_bandit_k10_n500_phase4",
-        validate_trials=2000,
-        **LONGER,
+    # a third phase, validated on 2000 tasks (1000 at n = 500 leave an SE of about 1.9, so best.pt chased noise); then,
+    # at 429.84 +- 1.85 (bar 426.95) and 427.68 +- 0.58 confirming (bar 428.18), its validation 430.1-431.2 for 85
+    # updates and 432.6-432.7 at updates 90-95, a fourth phase at the same settings
+    *(
+        cell(
+            "gru",
+            "bandit",
+            500,
+            100,
+            k=10,
+            parent=phase_run_name("gru_bandit_k10_n500", phase - 1),
+            name=phase_run_name("gru_bandit_k10_n500", phase),
+            validate_trials=2000,
+            **LONGER,
+        )
+        for phase in (3, 4)
     ),
     # the third phases at n = 100 (k = 10) and n = 10 (k = 50) stayed flat (validation slope within 2 SE of 0),
     # short of the bar: a recipe lever rather than more steps. The RL^2 authors' network size, 256 units with a
