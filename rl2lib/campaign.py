@@ -193,6 +193,10 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     cell(
         "gru", "bandit", 100, 200, k=10, parent="gru_bandit_k10_n100_h256", name="gru_bandit_k10_n100_h256_phase2", **AUTHORS_SIZE
     ),
+    # the authors' ReLU candidate activation ([1] launch settings) at the recipe's 128 units, on the recipe's first
+    # phase of k = 10, n = 100, to compare with gru_bandit_k10_n100 step for step: a tanh state saturates at 1, a ReLU
+    # one can add up the pulls and wins of a long trial
+    cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_relu", nonlinearity="relu"),
     # training seeds 1 and 2 of the bandit n = 10 cells that have one phase, with seed 0's recipe and budget: a
     # cell's number is the mean over its seeds and the best seed (by validation) stands beside it ([1]'s authors
     # trained five seeds per cell and kept the best)

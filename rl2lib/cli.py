@@ -198,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="GRU: LayerNorm on the GRU outputs before the heads (as the best public PyTorch reproduction did)",
     )
     add(
+        "--nonlinearity",
+        default="tanh",
+        help="GRU: the candidate activation, tanh (PyTorch's GRU; default) or relu (the RL^2 authors' code)",
+    )
+    add(
         "--first_dilation",
         type=int,
         help="SNAIL: dilation of each TCBlock's first DenseBlock (2: the paper's "
@@ -270,6 +275,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         hidden_size=value["hidden_size"],
         separate_value=args.separate_value,
         layer_norm=args.layer_norm,
+        nonlinearity=args.nonlinearity,
         first_dilation=value["first_dilation"],
         depth_len=args.depth_len,
     )
@@ -395,6 +401,7 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
         "hidden_size": model.hidden_size,
         "separate_value": model.separate_value or None,
         "layer_norm": model.layer_norm or None,
+        "nonlinearity": model.nonlinearity if model.nonlinearity != "tanh" else None,
         "first_dilation": model.first_dilation if model.model_type == "snail" else None,
         "depth_len": model.depth_len,
         "seed": config.seed,
@@ -423,7 +430,7 @@ def config_from_flags(**flags) -> TrainConfig:
 def config_to_flags(config: TrainConfig) -> dict:
     """The inverse of `config_from_flags`: the shortest flags (by name) whose config is `config`, tried in
     order: the task, model and budget alone; with the extras the recipe would set otherwise (seed,
-    validation, SNAIL's dilation and depth, LayerNorm, --init_from, precision); every flag.
+    validation, SNAIL's dilation and depth, LayerNorm, the GRU's activation, --init_from, precision); every flag.
 
     Raises:
         ConfigError: when no flags give `config` (a config built in code, not from a command line).
@@ -457,6 +464,7 @@ def config_to_flags(config: TrainConfig) -> dict:
         "first_dilation": model["first_dilation"],
         "depth_len": model["depth_len"],
         "layer_norm": model["layer_norm"],
+        "nonlinearity": model["nonlinearity"],
         "init_from": data["init_from"],
         "precision": data["precision"],
     }
@@ -467,6 +475,7 @@ def config_to_flags(config: TrainConfig) -> dict:
         "init_from": None,
         "depth_len": None,
         "layer_norm": False,
+        "nonlinearity": "tanh",
     }
     extras = {name: value for name, value in extras.items() if from_short[name] != value}
     for flags in (short, {**short, **extras}, {**full, **extras}):

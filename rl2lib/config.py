@@ -71,6 +71,7 @@ class TaskConfig:
 
 
 MODEL_TYPES = ("gru", "snail")
+GRU_NONLINEARITIES = ("tanh", "relu")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,9 @@ class ModelConfig:
     layer_norm: bool = False
     """GRU: LayerNorm on each GRU output before its head(s), as the best public PyTorch reproduction
     of [1] did (../shared/paper/README.md); [1]'s own GRU used weight normalisation instead."""
+    nonlinearity: str = "tanh"
+    """GRU: the candidate activation, 'tanh' (PyTorch's GRU) or 'relu' (the RL^2 authors' code,
+    ../shared/paper/README.md)."""
     first_dilation: int = 2
     """SNAIL: dilation of the first DenseBlock of each TCBlock, doubling after. 2 is [2]'s definition
     (2^i from i = 1), under which the convolutions never reach step t - 1; 1 starts at 2^0."""
@@ -103,6 +107,10 @@ class ModelConfig:
             raise ConfigError(f"first_dilation must be 1 or 2, got {self.first_dilation}")
         if self.layer_norm and self.model_type != "gru":
             raise ConfigError("layer_norm is a GRU setting; SNAIL has none")
+        if self.nonlinearity not in GRU_NONLINEARITIES:
+            raise ConfigError(f"unknown nonlinearity {self.nonlinearity!r}; allowed: {', '.join(GRU_NONLINEARITIES)}")
+        if self.nonlinearity != "tanh" and self.model_type != "gru":
+            raise ConfigError("nonlinearity is a GRU setting; SNAIL has none")
         if self.depth_len is not None and (self.model_type != "snail" or self.depth_len < 1):
             raise ConfigError(
                 f"depth_len is SNAIL's TCBlock depth as for trials of that many steps (>= 1); "

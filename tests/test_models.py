@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from rl2lib.models import GRUPolicy, SNAILPolicy
+from rl2lib.models.gru import ACTIVATIONS, gru_sequence
 from rl2lib.models.snail import AttentionBlock, DenseBlock, TCBlock, dense_stack, num_dense_blocks
 
 OBS, ACTIONS = 17, 5  # the MDP input: 10 states + 5 actions + reward + flag
@@ -38,6 +39,8 @@ CASES = [  # kind, T, kwargs, (dtype, tolerance)
     ("gru", 20, {}, F32),
     ("gru", 20, {}, F64),
     ("gru", 20, {"separate_value": True, "layer_norm": True}, F32),
+    ("gru", 20, {"nonlinearity": "relu"}, F64),
+    ("gru", 20, {"nonlinearity": "relu", "separate_value": True}, F32),
     ("snail", 50, {}, F32),  # T not a power of 2
     ("snail", 50, {}, F64),
     ("snail", 100, {}, F32),
@@ -184,6 +187,30 @@ def test_gradient_flows_through_time(kind, T, kwargs):
         (grad,) = torch.autograd.grad(out, obs, retain_graph=True)
         assert grad[0].abs().max() > 0  # the last step's loss reaches the first input
         assert grad.isfinite().all()
+
+
+def test_gru_sequence_equals_torch_gru():
+    """The Python-stepped GRU (the path of the ReLU candidate) with tanh is PyTorch's `nn.GRU`."""
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(OBS, 16).double()
+    obs = torch.randn(30, 4, OBS, dtype=torch.float64)  # (T, B, O)
+    torch.testing.assert_close(gru_sequence(gru, obs, torch.tanh), gru(obs)[0], atol=1e-12, rtol=1e-12)
+
+
+def test_relu_candidate_is_unbounded():
+    """tanh keeps every GRU output inside (-1, 1); the ReLU candidate outputs are >= 0 and can pass 1."""
+    obs = 0.3 * torch.ones(40, 2, OBS)  # (T, B, O): every gate's input share is +-0.3 * 17 = +-5.1
+    outputs = {}
+    for nonlinearity in ("tanh", "relu"):
+        gru = GRUPolicy(OBS, ACTIONS, 40, hidden_size=16, nonlinearity=nonlinearity).policy_gru
+        with torch.no_grad():
+            for weights in (gru.weight_hh_l0, gru.bias_hh_l0, gru.bias_ih_l0):
+                weights.zero_()
+            gru.weight_ih_l0.fill_(1.0)
+            gru.weight_ih_l0[16:32] = -1.0  # update gate z = sigmoid(-5.1): mostly the candidate
+        outputs[nonlinearity] = gru_sequence(gru, obs, ACTIVATIONS[nonlinearity])
+    assert outputs["tanh"].abs().max() < 1
+    assert outputs["relu"].min() >= 0 and outputs["relu"].max() > 2
 
 
 def test_gru_step_keeps_gradient():

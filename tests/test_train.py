@@ -169,6 +169,8 @@ def test_sample_commands_run_unchanged(command, tmp_path):
         (["--validate_every", "5", "--validate_trials", "1"], "validate_trials must be >= 2"),
         (["--model_type", "snail", "--first_dilation", "4"], "first_dilation must be 1 or 2"),
         (["--model_type", "snail", "--layer_norm"], "layer_norm is a GRU setting"),
+        (["--model_type", "snail", "--nonlinearity", "relu"], "nonlinearity is a GRU setting"),
+        (["--nonlinearity", "sigmoid"], "unknown nonlinearity 'sigmoid'; allowed: tanh, relu"),
         (["--depth_len", "100"], "depth_len is SNAIL's TCBlock depth"),
         (["--precision", "fp16"], "unknown precision 'fp16'; allowed: fp32, bf16"),
     ],
@@ -464,7 +466,8 @@ def test_a_snail_played_at_another_trial_length_keeps_its_weights_and_its_causal
 
 
 def test_model_flags_reach_the_network():
-    """--layer_norm and --separate_value build the GRU the RL^2 reproductions used; --depth_len sets
+    """--layer_norm and --separate_value build the GRU the RL^2 reproductions used, --nonlinearity its candidate
+    activation; --depth_len sets
     SNAIL's DenseBlocks per TCBlock (ceil(log2 T')) whatever the trial length."""
     from rl2lib.train import build_config_policy
 
@@ -474,5 +477,6 @@ def test_model_flags_reach_the_network():
     gru = policy("--layer_norm", "--separate_value")
     assert isinstance(gru.policy_norm, torch.nn.LayerNorm) and isinstance(gru.value_norm, torch.nn.LayerNorm)
     assert isinstance(policy().policy_norm, torch.nn.Identity)
+    assert policy("--nonlinearity", "relu").activation is torch.relu and policy().activation is torch.tanh
     snail = policy("--model_type", "snail", "--num_traj", "5", "--depth_len", "100")  # T = 5, depth of T = 100
     assert len(snail.policy_net.tc1.blocks) == 7 and snail.max_len == 5

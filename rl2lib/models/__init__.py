@@ -29,6 +29,7 @@ def build_policy(task: TaskConfig, model: ModelConfig) -> torch.nn.Module:
             hidden_size=model.hidden_size,
             separate_value=model.separate_value,
             layer_norm=model.layer_norm,
+            nonlinearity=model.nonlinearity,
         )
     return SNAILPolicy(
         task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation, depth_len=model.depth_len

@@ -4,7 +4,8 @@
 episode-done flag) to a GRU whose hidden state is kept across the episodes of a trial and starts
 at zero at every trial's start. The authors' code used 256 units and a *separate* GRU of 256
 units as the value baseline (`separate_value=True`); the default shares one trunk between two
-linear heads, which is cheaper and what most reproductions do. Their weight normalisation is not
+linear heads, which is cheaper and what most reproductions do. Their GRU's candidate activation
+was a ReLU (`nonlinearity="relu"`) where PyTorch's is tanh. Their weight normalisation is not
 reproduced; `layer_norm=True` normalises the GRU output before the heads instead (as the public
 PyTorch reproduction did). Heads use orthogonal init, gain 0.01 for the policy head so that the
 first policy is near uniform, gain 1 for the value head (a common PPO practice, e.g. CleanRL).
@@ -25,19 +26,41 @@ def init_heads(policy_head: nn.Linear, value_head: nn.Linear) -> None:
     nn.init.zeros_(value_head.bias)
 
 
-def gru_step(gru: nn.GRU, x: Tensor, h: Tensor, out: Tensor | None = None) -> Tensor:
-    """One step of a single-layer `nn.GRU` with its own weights (PyTorch's GRU equations).
+ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
+"""The GRU's candidate activation by name: PyTorch's tanh, or the ReLU of [1]'s code, whose unbounded
+candidate can add up evidence over a long trial where tanh saturates at 1."""
 
-    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z likewise, n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),
-    h' = (1 - z) * n + z * h. Written out rather than through `nn.GRU` on a length-1 sequence to save
-    its per-call overhead on large batches; `out` (B, H) receives h' if given.
+
+def gru_cell(gru: nn.GRU, gi: Tensor, h: Tensor, activation=torch.tanh, out: Tensor | None = None) -> Tensor:
+    """One step of a single-layer `nn.GRU`'s equations from the input's share gi = W_i x + b_i (B, 3H).
+
+    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z likewise, n = activation(W_in x + b_in + r * (W_hn h + b_hn)),
+    h' = (1 - z) * n + z * h: PyTorch's GRU with tanh, [1]'s with relu. `out` (B, H) receives h' if given.
     """
     H = h.shape[-1]
-    gi = torch.addmm(gru.bias_ih_l0, x, gru.weight_ih_l0.t())  # (B, 3H)
     gh = torch.addmm(gru.bias_hh_l0, h, gru.weight_hh_l0.t())  # (B, 3H)
     rz = torch.sigmoid(gi[:, : 2 * H] + gh[:, : 2 * H])  # (B, 2H) reset and update gates
-    n = torch.tanh(torch.addcmul(gi[:, 2 * H :], rz[:, :H], gh[:, 2 * H :]))  # (B, H)
+    n = activation(torch.addcmul(gi[:, 2 * H :], rz[:, :H], gh[:, 2 * H :]))  # (B, H)
     return torch.lerp(n, h, rz[:, H:], out=out) if out is not None else torch.lerp(n, h, rz[:, H:])
+
+
+def gru_step(gru: nn.GRU, x: Tensor, h: Tensor, out: Tensor | None = None, activation=torch.tanh) -> Tensor:
+    """One step (B, O) -> (B, H) of `gru` written out (`gru_cell`) rather than through `nn.GRU` on a
+    length-1 sequence, to save its per-call overhead on large batches."""
+    return gru_cell(gru, torch.addmm(gru.bias_ih_l0, x, gru.weight_ih_l0.t()), h, activation, out)
+
+
+def gru_sequence(gru: nn.GRU, obs: Tensor, activation=torch.tanh) -> Tensor:
+    """Outputs (T, B, H) of `gru` over obs (T, B, O) from a zero state, step by step in Python: the path
+    of activations `nn.GRU` lacks. The inputs' share of the gates is one matrix product for all T."""
+    T, B, _ = obs.shape
+    gi = torch.addmm(gru.bias_ih_l0, obs.reshape(T * B, -1), gru.weight_ih_l0.t()).view(T, B, -1)  # (T, B, 3H)
+    h = obs.new_zeros(B, gru.hidden_size)  # (B, H)
+    outputs = []
+    for gi_t in gi.unbind(0):  # one backward for all T slices, not a (T, B, 3H) zero tensor per step
+        h = gru_cell(gru, gi_t, h, activation)
+        outputs.append(h)
+    return torch.stack(outputs)  # (T, B, H)
 
 
 class GRUPolicy(nn.Module):
@@ -55,6 +78,8 @@ class GRUPolicy(nn.Module):
         separate_value: a second GRU of H units for the value baseline ([1]'s code) instead of a
             value head on the policy GRU.
         layer_norm: LayerNorm on each GRU output before its head(s).
+        nonlinearity: the candidate activation, "tanh" (`nn.GRU`) or "relu" ([1]'s code; `forward` then
+            steps through the trial in Python, `gru_sequence`).
 
     The state is a tensor (num_trunks, B, H), num_trunks = 2 with `separate_value` (policy trunk
     first), else 1; `initial_state` is all zeros, the start of every trial.
@@ -68,6 +93,7 @@ class GRUPolicy(nn.Module):
         hidden_size: int = 256,
         separate_value: bool = False,
         layer_norm: bool = False,
+        nonlinearity: str = "tanh",
     ):
         super().__init__()
         self.obs_size = obs_size
@@ -75,6 +101,8 @@ class GRUPolicy(nn.Module):
         self.max_len = max_len
         self.hidden_size = hidden_size
         self.separate_value = separate_value
+        self.nonlinearity = nonlinearity
+        self.activation = ACTIVATIONS[nonlinearity]
         self.policy_gru = nn.GRU(obs_size, hidden_size)
         self.value_gru = nn.GRU(obs_size, hidden_size) if separate_value else None
         self.policy_norm = nn.LayerNorm(hidden_size) if layer_norm else nn.Identity()
@@ -105,9 +133,13 @@ class GRUPolicy(nn.Module):
         Returns:
             logits (T, B, A) and values (T, B).
         """
-        h_pi, _ = self.policy_gru(obs)  # (T, B, H), initial hidden state zeros = initial_state
-        h_v = self.value_gru(obs)[0] if self.value_gru is not None else None  # (T, B, H)
+        h_pi = self._trunk(self.policy_gru, obs)  # (T, B, H), from zeros = initial_state
+        h_v = self._trunk(self.value_gru, obs) if self.value_gru is not None else None  # (T, B, H)
         return self._heads(h_pi, h_v)
+
+    def _trunk(self, gru: nn.GRU, obs: Tensor) -> Tensor:
+        """Outputs (T, B, H) of one GRU over obs (T, B, O): one `nn.GRU` call where it has the activation."""
+        return gru(obs)[0] if self.nonlinearity == "tanh" else gru_sequence(gru, obs, self.activation)
 
     def step(self, obs: Tensor, state: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Advance B trials by one step.
@@ -118,12 +150,12 @@ class GRUPolicy(nn.Module):
             logits (B, A), values (B,), the new state (num_trunks, B, H).
         """
         if torch.is_grad_enabled():  # `out=` does not support autograd: build the state by stacking
-            h_pi = gru_step(self.policy_gru, obs, state[0])  # (B, H)
-            h_v = gru_step(self.value_gru, obs, state[1]) if self.value_gru is not None else None
+            h_pi = gru_step(self.policy_gru, obs, state[0], activation=self.activation)  # (B, H)
+            h_v = gru_step(self.value_gru, obs, state[1], activation=self.activation) if self.value_gru is not None else None
             new_state = torch.stack([h_pi] if h_v is None else [h_pi, h_v])  # (n, B, H)
         else:  # sampling: write straight into the new state, no copy
             new_state = torch.empty_like(state)  # (n, B, H)
-            h_pi = gru_step(self.policy_gru, obs, state[0], out=new_state[0])
-            h_v = gru_step(self.value_gru, obs, state[1], out=new_state[1]) if self.value_gru is not None else None
+            h_pi = gru_step(self.policy_gru, obs, state[0], new_state[0], self.activation)
+            h_v = gru_step(self.value_gru, obs, state[1], new_state[1], self.activation) if self.value_gru is not None else None
         logits, values = self._heads(h_pi, h_v)
         return logits, values, new_state
