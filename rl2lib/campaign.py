@@ -195,8 +195,19 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     ),
     # the authors' ReLU candidate activation ([1] launch settings) at the recipe's 128 units, on the recipe's first
     # phase of k = 10, n = 100, to compare with gru_bandit_k10_n100 step for step: a tanh state saturates at 1, a ReLU
-    # one can add up the pulls and wins of a long trial
+    # one can add up the pulls and wins of a long trial; then its second phase at the fine-tune settings, as the
+    # tanh line's
     cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_relu", nonlinearity="relu"),
+    cell(
+        "gru",
+        "bandit",
+        100,
+        200,
+        k=10,
+        parent="gru_bandit_k10_n100_relu",
+        name="gru_bandit_k10_n100_relu_phase2",
+        nonlinearity="relu",
+    ),
     # and on MDP n = 10 from scratch with gru_mdp_n10's command (5000 updates of 40k steps), to compare step for step:
     # k = 10, n = 100 with it validated 76.6 at 10M steps (the tanh run 73.5), and the MDP cells stall below the paper
     cell("gru", "mdp", 10, 5000, name="gru_mdp_n10_relu", nonlinearity="relu"),
