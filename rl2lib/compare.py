@@ -9,6 +9,7 @@ metrics.csv. Nothing here trains or evaluates.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from rl2lib.runs import read_metrics, runs_dir
@@ -37,11 +38,13 @@ def value_at(points: list[tuple[float, float]], steps: float, window: float) -> 
 
 
 def compare_markdown(runs: list[str], every: float = 5e6, column: str = "validation") -> str:
-    """The table: one row per multiple of `every` steps up to the longest run, then "best" and "last"."""
+    """The table: one row per multiple of `every` steps from the earliest run's first validation to the
+    longest run's last, then "best" and "last"."""
     curves = {run: curve(run, column) for run in runs}
+    first = min(points[0][0] for points in curves.values())  # a warm start counts on from its parent's steps
     longest = max(points[-1][0] for points in curves.values())
     lines = [f"| env steps | {' | '.join(runs)} |", "|---" * (len(runs) + 1) + "|"]
-    for multiple in range(1, int(longest // every) + 1):
+    for multiple in range(max(1, math.ceil(first / every)), int(longest // every) + 1):
         values = [value_at(curves[run], multiple * every, every) for run in runs]
         cells = " | ".join("–" if value is None else f"{value:.2f}" for value in values)
         lines.append(f"| {multiple * every:.3g} | {cells} |")

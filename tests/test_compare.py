@@ -59,6 +59,7 @@ def test_table_rows_read_each_run_at_the_same_steps(two_runs):
     ]
     assert lines[6] == "| best (at steps) | 28.00 (8e+06) | 43.00 (6e+06) |"
     assert lines[7] == "| last (at steps) | 28.00 (8e+06) | 43.00 (6e+06) |"
+    assert compare_markdown(["b"], every=1e6).splitlines()[2] == "| 2e+06 | 41.00 |"  # from its first validation
     training = compare_markdown(["a"], every=3e6, column="training").splitlines()
     assert training[2:4] == ["| 3e+06 | 13.00 |", "| 6e+06 | 16.00 |"]
 
