@@ -11,13 +11,18 @@ from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
 from rl2lib.rollout import collect_trials
 from rl2lib.train import build_config_policy
 
+MODELS = {
+    "gru": ["--model_type", "gru"],
+    "gru_relu": ["--model_type", "gru", "--nonlinearity", "relu"],  # stepped in Python, not `nn.GRU`
+    "snail": ["--model_type", "snail"],
+}
 TASKS = {"bandit": TaskConfig(task="bandit", num_actions=5, num_traj=20), "mdp": TaskConfig(task="mdp", num_traj=3)}
 
 
-def first_batch(model_type: str, task: str, num_trials: int = 64):
+def first_batch(model: str, task: str, num_trials: int = 64):
     """A fresh policy of the recipe's size and the trials it samples at the first update (fp32)."""
     config = config_from_args(
-        build_parser().parse_args(["--model_type", model_type, "--task", task, "--num_traj", str(TASKS[task].num_traj)])
+        build_parser().parse_args([*MODELS[model], "--task", task, "--num_traj", str(TASKS[task].num_traj)])
     )
     policy = build_config_policy(config)
     with torch.no_grad():  # a trained-looking policy: the heads' tiny init would make every logit ~0
@@ -27,13 +32,13 @@ def first_batch(model_type: str, task: str, num_trials: int = 64):
     return policy, batch
 
 
-@pytest.mark.parametrize("model_type", ["gru", "snail"])
+@pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("task", ["bandit", "mdp"])
-def test_bf16_forward_gives_the_same_actions_and_close_logits(model_type, task):
+def test_bf16_forward_gives_the_same_actions_and_close_logits(model, task):
     """The whole-trial forward under autocast against fp32 on the first update's trials: logits within
     bf16's resolution (8 bits of mantissa, relative 2^-8 per rounding, compounded over the layers),
     and the Gumbel-max actions drawn with the same noise agree almost everywhere."""
-    policy, batch = first_batch(model_type, task)
+    policy, batch = first_batch(model, task)
     with torch.no_grad():
         logits32, values32 = policy(batch.obs)  # (T, B, A), (T, B)
         with update_autocast("bf16", torch.device("cpu")):
@@ -47,13 +52,13 @@ def test_bf16_forward_gives_the_same_actions_and_close_logits(model_type, task):
     assert same >= 0.98, same
 
 
-@pytest.mark.parametrize("model_type", ["gru", "snail"])
-def test_a_bf16_update_keeps_fp32_state_and_moves_the_weights_as_fp32_does(model_type):
+@pytest.mark.parametrize("model", MODELS)
+def test_a_bf16_update_keeps_fp32_state_and_moves_the_weights_as_fp32_does(model):
     """Parameters, gradients and Adam moments stay fp32; the update's step is the fp32 step up to bf16
     rounding (cosine similarity of the two parameter changes)."""
     steps = {}
     for precision in ("fp32", "bf16"):
-        policy, batch = first_batch(model_type, "bandit")
+        policy, batch = first_batch(model, "bandit")
         before = torch.cat([p.detach().flatten().clone() for p in policy.parameters()])
         optimizer = torch.optim.Adam(policy.parameters(), lr=1e-3, eps=1e-5)
         cfg = PPOConfig(num_trials=64, minibatch_trials=64, update_epochs=1)

@@ -55,7 +55,7 @@ def gru_sequence(gru: nn.GRU, obs: Tensor, activation=torch.tanh) -> Tensor:
     of activations `nn.GRU` lacks. The inputs' share of the gates is one matrix product for all T."""
     T, B, _ = obs.shape
     gi = torch.addmm(gru.bias_ih_l0, obs.reshape(T * B, -1), gru.weight_ih_l0.t()).view(T, B, -1)  # (T, B, 3H)
-    h = obs.new_zeros(B, gru.hidden_size)  # (B, H)
+    h = gi.new_zeros(B, gru.hidden_size)  # (B, H), in the dtype autocast gave gi
     outputs = []
     for gi_t in gi.unbind(0):  # one backward for all T slices, not a (T, B, 3H) zero tensor per step
         h = gru_cell(gru, gi_t, h, activation)
