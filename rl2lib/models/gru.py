@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from rl2lib.config import GRU_NONLINEARITIES
+
 
 def init_heads(policy_head: nn.Linear, value_head: nn.Linear) -> None:
     """Orthogonal init, gain 0.01 (near-uniform first policy) and 1.0 (value); zero biases."""
@@ -26,7 +28,7 @@ def init_heads(policy_head: nn.Linear, value_head: nn.Linear) -> None:
     nn.init.zeros_(value_head.bias)
 
 
-ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
+ACTIVATIONS = {name: getattr(torch, name) for name in GRU_NONLINEARITIES}
 """The GRU's candidate activation by name: PyTorch's tanh, or the ReLU of [1]'s code, whose unbounded
 candidate can add up evidence over a long trial where tanh saturates at 1."""
 
