@@ -101,6 +101,12 @@ AUTHORS_SIZE = {"hidden_size": 256, "separate_value": True}
 separate 256-unit value GRU instead of the recipe's value head on the policy's 128 units. About 7x
 the recipe's time per step on this workbook's CPU; the campaign's `*_h256` lines train with it."""
 
+AUTHORS_UPDATE = {"mini_batch_size": 12_500, "ppo_epochs": 5, "clip_param": 0.1, "target_kl": 0.01}
+"""The RL^2 authors' PPO update ([1] launch settings, ../shared/paper/README.md) on 250k-step batches of
+bandit n = 100 trials: 5 epochs over minibatches of 125 trials (their 128, rounded to 20 per batch), clip
+0.1, and the update stopped at the minibatch whose KL passes 0.01 (theirs: a hard mean-KL limit with
+backtracking): 100 gradient steps per batch where the fine-tune settings take 16."""
+
 EVALUATED = (
     "gru_bandit_k5_n10",
     "gru_bandit_k10_n10",
@@ -211,6 +217,32 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # and on MDP n = 10 from scratch with gru_mdp_n10's command (5000 updates of 40k steps), to compare step for step:
     # k = 10, n = 100 with it validated 76.6 at 10M steps (the tanh run 73.5), and the MDP cells stall below the paper
     cell("gru", "mdp", 10, 5000, name="gru_mdp_n10_relu", nonlinearity="relu"),
+    # k = 10, n = 100's third phase held its validation return at 82.55-82.73 for 100 updates at the fine-tune
+    # settings (16 gradient steps per 250k steps at a constant learning rate): two ways to refine a plateaued
+    # policy from its best, 100 updates each, against that plateau on the same validation tasks. The learning rate
+    # decayed linearly to 0 (`--anneal_lr`), and the RL^2 authors' update ([1] launch settings): 5 epochs over
+    # minibatches of about 128 trials (125: 20 per update, 100 gradient steps), clip 0.1, and the update cut when
+    # its KL passes 0.01 (their hard limit, with backtracking)
+    cell(
+        "gru",
+        "bandit",
+        100,
+        100,
+        k=10,
+        parent="gru_bandit_k10_n100_phase3",
+        name="gru_bandit_k10_n100_phase4_anneal",
+        anneal_lr=True,
+    ),
+    cell(
+        "gru",
+        "bandit",
+        100,
+        100,
+        k=10,
+        parent="gru_bandit_k10_n100_phase3",
+        name="gru_bandit_k10_n100_phase4_authors",
+        **AUTHORS_UPDATE,
+    ),
     # training seeds 1 and 2 of the bandit n = 10 cells that have one phase, with seed 0's recipe and budget: a
     # cell's number is the mean over its seeds and the best seed (by validation) stands beside it ([1]'s authors
     # trained five seeds per cell and kept the best)
