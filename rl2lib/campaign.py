@@ -243,6 +243,12 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         name="gru_bandit_k10_n100_phase4_authors",
         **AUTHORS_UPDATE,
     ),
+    # Played beside Gittins on 2000 tasks, that plateaued policy tries 5.1 of the 10 arms in a trial (Gittins 8.0), and
+    # its phases learned to try more (phase 1: 4.7) as they gained: it under-explores. With GAE lambda 0.9 an untried
+    # arm's pull is credited mostly through the value function within ~10 steps, where the pull costs, while its gain
+    # comes over the rest of the trial; lambda 1 credits it with the whole return-to-go (the recipe's 0.3 -> 0.9 gained
+    # on bandit n = 100 and MDP n = 10's second phase): the fine-tune settings with GAE lambda 1
+    cell("gru", "bandit", 100, 100, k=10, parent="gru_bandit_k10_n100_phase3", name="gru_bandit_k10_n100_phase4_tau1", tau=1.0),
     # training seeds 1 and 2 of the bandit n = 10 cells that have one phase, with seed 0's recipe and budget: a
     # cell's number is the mean over its seeds and the best seed (by validation) stands beside it ([1]'s authors
     # trained five seeds per cell and kept the best)
