@@ -249,6 +249,9 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # comes over the rest of the trial; lambda 1 credits it with the whole return-to-go (the recipe's 0.3 -> 0.9 gained
     # on bandit n = 100 and MDP n = 10's second phase): the fine-tune settings with GAE lambda 1
     cell("gru", "bandit", 100, 100, k=10, parent="gru_bandit_k10_n100_phase3", name="gru_bandit_k10_n100_phase4_tau1", tau=1.0),
+    # and the recipe's first phase with GAE lambda 1, to compare with gru_bandit_k10_n100 (lambda 0.9) step for step:
+    # a fine-tune of a nearly deterministic policy (entropy 0.03 nats) rarely samples the pulls it would credit
+    cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_tau1", tau=1.0),
     # training seeds 1 and 2 of the bandit n = 10 cells that have one phase, with seed 0's recipe and budget: a
     # cell's number is the mean over its seeds and the best seed (by validation) stands beside it ([1]'s authors
     # trained five seeds per cell and kept the best)
