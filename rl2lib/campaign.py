@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rl2lib.cli import flag_argv, recipe
+from rl2lib.cli import flag_argv, recipe, recipe_phase2
 from rl2lib.config import TaskConfig
 from rl2lib.paths import REPO_ROOT, default_run_name, phase_run_name, portable_path, results_dir, run_name_for
 from rl2lib.runs import CHECKPOINT_FILE, CONFIRM_FILE, EVAL_FILE, agent_path, is_training, trained_updates
@@ -252,6 +252,17 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # and the recipe's first phase with GAE lambda 1, to compare with gru_bandit_k10_n100 (lambda 0.9) step for step:
     # a fine-tune of a nearly deterministic policy (entropy 0.03 nats) rarely samples the pulls it would credit
     cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_tau1", tau=1.0),
+    # and MDP n = 10's GRU line, whose second phase (GAE lambda 0.9, up from the first phase's 0.3) gained and then rose
+    # at +0.12 per 1e7 steps: a third phase at its settings with lambda 1
+    cell(
+        "gru",
+        "mdp",
+        10,
+        300,
+        parent="gru_mdp_n10_phase2",
+        name="gru_mdp_n10_phase3_tau1",
+        **{**recipe_phase2(TaskConfig(task="mdp", num_traj=10), "gru"), "metalearn_epochs": 300, "tau": 1.0},
+    ),
     # training seeds 1 and 2 of the bandit n = 10 cells that have one phase, with seed 0's recipe and budget: a
     # cell's number is the mean over its seeds and the best seed (by validation) stands beside it ([1]'s authors
     # trained five seeds per cell and kept the best)
