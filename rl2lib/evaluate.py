@@ -125,6 +125,18 @@ def tune_baseline(
     return _tune(tuning_config, name, agent_class.tuning_trials(tuning_config, num_trials), seed, str(device))
 
 
+def baseline_param(
+    task_config: TaskConfig, name: str, param=None, num_trials: int = 1000, seed: int = 0, device: torch.device | str = "cpu"
+):
+    """`param` checked against baseline `name`'s range, or, when None, the value tuned over its grid on
+    tuning seeds (`tune_baseline`, said on stdout); None for a baseline without a hyper-parameter."""
+    agent = make_baseline(task_config, name, param)  # checks param before any tuning
+    if param is None and agent.param_grid:
+        param, _ = tune_baseline(task_config, name, num_trials, seed, device)
+        print(f"tuned {agent.param_name} = {param} on tuning seeds")
+    return param
+
+
 @lru_cache(maxsize=None)
 def _tune(task_config: TaskConfig, name: str, num_trials: int, seed: int, device: str):
     means = {}
@@ -174,7 +186,20 @@ def evaluate_checkpoint(
     num_actions: int | None = None,
     num_traj: int | None = None,
 ) -> EvalResult:
-    """Evaluate a checkpoint written by `rl2lib.train`. Task settings default to the checkpoint's.
+    """Evaluate a checkpoint written by `rl2lib.train`. Task settings default to the checkpoint's
+    (`load_checked_policy`)."""
+    policy, task_config = load_checked_policy(path, device, task, num_actions, num_traj)
+    return evaluate_policy(policy, task_config, num_trials, seed, greedy, device, name=str(path))
+
+
+def load_checked_policy(
+    path: Path | str,
+    device: torch.device | str = "cpu",
+    task: str | None = None,
+    num_actions: int | None = None,
+    num_traj: int | None = None,
+) -> tuple[torch.nn.Module, TaskConfig]:
+    """The policy of a checkpoint and the task to play it on: the checkpoint's, at `num_traj` if given.
 
     A different task or number of actions than the checkpoint was trained on is a ConfigError; a
     different n is allowed (it asks how the agent generalises; a SNAIL keeps its TCBlock depth).
@@ -191,7 +216,7 @@ def evaluate_checkpoint(
     task_config = trained if num_traj is None else replace(trained, num_traj=num_traj)
     if task_config != trained:  # played at another n: a SNAIL is rebuilt for it at its trained depth
         policy, _ = load_policy(path, device, task=task_config)
-    return evaluate_policy(policy, task_config, num_trials, seed, greedy, device, name=str(path))
+    return policy, task_config
 
 
 def number(text: str) -> int | float:
@@ -264,11 +289,7 @@ def main(argv: list[str] | None = None) -> EvalResult:
                 num_traj=10 if args.num_traj is None else args.num_traj,
                 traj_len=args.traj_len,
             )
-            agent = make_baseline(task_config, args.agent, args.param)  # checks --param before any tuning
-            param = args.param
-            if param is None and agent.param_grid:
-                param, _ = tune_baseline(task_config, args.agent, args.num_trials, args.seed, device)
-                print(f"tuned {agent.param_name} = {param} on tuning seeds")
+            param = baseline_param(task_config, args.agent, args.param, args.num_trials, args.seed, device)
             result = evaluate_baseline(task_config, args.agent, param, args.num_trials, args.seed, device)
     except ConfigError as error:
         cli_error(str(error))

@@ -1,0 +1,108 @@
+"""How bandit agents explore, side by side on the same tasks: each agent (a baseline such as Gittins,
+or a trained run) plays the same seeded bandit trials ([1] Sec. 3.1: k Bernoulli arms with success
+probabilities drawn uniformly, n pulls), and for each we report its expected total (the chosen arms'
+success probabilities summed: the return without the coin flips' noise), its regret against pulling
+the best arm every time, split into the first k pulls, the next 2k and the rest, how many distinct
+arms it has tried by pull k, 2k, n/2 and n, the share of its last 20 pulls on the best arm, and how
+often it switches arms. The README's campaign uses it to show where a policy loses to Gittins; its
+default seed is none of the evaluation, confirmation, validation or tuning seeds.
+References: [1] Duan et al. 2016, "RL^2"; Gittins 1979, "Bandit processes and dynamic allocation indices".
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from rl2lib.cli import cli_error
+from rl2lib.config import ConfigError, TaskConfig
+from rl2lib.evaluate import baseline_param, load_checked_policy, play_baseline, play_policy
+from rl2lib.runs import agent_path
+
+PROFILE_SEED = 5_000_017
+"""The tasks of a profile by default: not the evaluation seed 0, the confirming seed 2,000,003, the
+validation seed 1,000,003, or the baselines' tuning seeds (1,000,000 + the evaluation seed)."""
+LAST_PULLS = 20
+
+
+def exploration_profile(actions: torch.Tensor, arm_probs: torch.Tensor) -> dict[str, float]:
+    """The profile of B trials: actions (T, B) long, the arms pulled; arm_probs (B, k), each task's
+    success probabilities. Each entry is a mean over the B trials, keyed by what it holds."""
+    num_pulls, num_arms = actions.shape[0], arm_probs.shape[1]
+    chosen = arm_probs.gather(1, actions.T)  # (B, T): success probability of each pull
+    regret = arm_probs.max(1, keepdim=True).values - chosen  # (B, T)
+    per_pull = regret.mean(0)  # (T,)
+    tried = torch.nn.functional.one_hot(actions.T, num_arms).cummax(1).values.sum(2)  # (B, T): arms tried by pull t
+    profile = {"expected total": chosen.sum(1).mean().item(), "regret": regret.sum(1).mean().item()}
+    bounds = sorted({0, min(num_arms, num_pulls), min(3 * num_arms, num_pulls), num_pulls})
+    for start, stop in zip(bounds, bounds[1:]):
+        profile[f"regret, pulls {start + 1}-{stop}"] = per_pull[start:stop].sum().item()
+    for pull in sorted({min(num_arms, num_pulls), min(2 * num_arms, num_pulls), max(1, num_pulls // 2), num_pulls}):
+        profile[f"arms tried by pull {pull}"] = tried[:, pull - 1].double().mean().item()
+    last = min(LAST_PULLS, num_pulls)
+    profile[f"best arm, last {last} pulls"] = (actions[-last:] == arm_probs.argmax(1)).double().mean().item()
+    profile["switches"] = (actions[1:] != actions[:-1]).double().sum(0).mean().item()
+    return profile
+
+
+def play_actions(agent: str, sizes: dict, num_trials: int, seed: int):
+    """(task config, actions (T, B), arm_probs (B, k)) of `agent` (a baseline name, a checkpoint or a
+    run folder) on the seeded bandit tasks; `sizes` may fix num_actions and num_traj, else a trained
+    agent plays its own and a baseline 5 arms and 10 pulls."""
+    path = Path(agent)
+    checkpoint = agent_path(path) if path.is_dir() else path
+    if checkpoint.suffix == ".pt":
+        policy, task_config = load_checked_policy(checkpoint, task="bandit", **sizes)
+        tasks, batch = play_policy(policy, task_config, num_trials, seed)
+        return task_config, batch.actions, tasks.arm_probs
+    task_config = TaskConfig(task="bandit", **{"num_actions": 5, "num_traj": 10, **sizes})
+    param = baseline_param(task_config, agent, None, num_trials, seed)
+    _, tasks, record = play_baseline(task_config, agent, param, num_trials, seed)
+    return task_config, record.actions, tasks.arm_probs
+
+
+def profiles_markdown(agents: list[str], sizes: dict, num_trials: int, seed: int) -> str:
+    """The table: one column per agent, one row per entry of `exploration_profile`. Trained agents are
+    played first, so that the first of them fixes k and n where `sizes` does not."""
+    trained_first = sorted(agents, key=lambda agent: not (Path(agent).is_dir() or agent.endswith(".pt")))
+    profiles = {}
+    for agent in trained_first:
+        task_config, actions, arm_probs = play_actions(agent, sizes, num_trials, seed)
+        sizes = {"num_actions": task_config.num_actions, "num_traj": task_config.num_traj}
+        profiles[agent] = exploration_profile(actions, arm_probs.to(torch.float64))
+    lines = [
+        f"bandit k = {sizes['num_actions']}, n = {sizes['num_traj']}: {num_trials} tasks of seed {seed}",
+        "",
+        f"| | {' | '.join(agents)} |",
+        "|---" * (len(agents) + 1) + "|",
+    ]
+    for row in profiles[agents[0]]:
+        lines.append(f"| {row} | {' | '.join(f'{profiles[agent][row]:.2f}' for agent in agents)} |")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rl2lib.behaviour", description=__doc__.split(":")[0] + ".")
+    parser.add_argument("agents", nargs="+", help="baseline names (gittins, ucb1, ...), checkpoints (.pt) or run folders")
+    parser.add_argument("--num_actions", type=int, default=None, help="k arms (default: the first trained agent's, else 5)")
+    parser.add_argument("--num_traj", type=int, default=None, help="n pulls (default: the first trained agent's, else 10)")
+    parser.add_argument("--num_trials", type=int, default=2000, help="trials (= tasks) per agent (default 2000)")
+    parser.add_argument("--seed", type=int, default=PROFILE_SEED, help=f"task seed (default {PROFILE_SEED})")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.num_trials < 1:
+            raise ConfigError(f"num_trials must be >= 1, got {args.num_trials}")
+        sizes = {key: value for key in ("num_actions", "num_traj") if (value := getattr(args, key)) is not None}
+        print(profiles_markdown(args.agents, sizes, args.num_trials, args.seed))
+    except ConfigError as error:
+        cli_error(str(error))
+
+
+if __name__ == "__main__":
+    main()

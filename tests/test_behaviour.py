@@ -1,0 +1,123 @@
+"""rl2lib.behaviour: the exploration profile against naive loops and the closed forms of uniformly
+random pulls, and its command line's one-line errors."""
+
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from rl2lib.behaviour import exploration_profile, main
+
+
+def naive_profile(actions, arm_probs):
+    """The same entries, one trial and one pull at a time (k = 3 arms, n = 12 pulls: bounds 3, 9, 12)."""
+    num_pulls, num_trials = actions.shape
+    totals, regrets, segments, tried, best_share, switches = [], [], [0.0, 0.0, 0.0], {3: [], 6: [], 12: []}, [], []
+    for b in range(num_trials):
+        probs = arm_probs[b].tolist()
+        pulls = actions[:, b].tolist()
+        totals.append(sum(probs[a] for a in pulls))
+        regrets.append(sum(max(probs) - probs[a] for a in pulls))
+        for t, a in enumerate(pulls):
+            segments[0 if t < 3 else 1 if t < 9 else 2] += (max(probs) - probs[a]) / num_trials
+        for pull in tried:
+            tried[pull].append(len(set(pulls[:pull])))
+        best = probs.index(max(probs))
+        best_share.append(sum(a == best for a in pulls[-12:]) / 12)
+        switches.append(sum(pulls[t] != pulls[t - 1] for t in range(1, num_pulls)))
+    mean = lambda values: sum(values) / len(values)  # noqa: E731
+    return {
+        "expected total": mean(totals),
+        "regret": mean(regrets),
+        "regret, pulls 1-3": segments[0],
+        "regret, pulls 4-9": segments[1],
+        "regret, pulls 10-12": segments[2],
+        **{f"arms tried by pull {pull}": mean(values) for pull, values in tried.items()},
+        "best arm, last 12 pulls": mean(best_share),
+        "switches": mean(switches),
+    }
+
+
+def test_profile_equals_a_naive_loop():
+    generator = torch.Generator().manual_seed(3)
+    actions = torch.randint(0, 3, (12, 40), generator=generator)
+    arm_probs = torch.rand(40, 3, generator=generator, dtype=torch.float64)
+    profile = exploration_profile(actions, arm_probs)
+    expected = naive_profile(actions, arm_probs)
+    assert list(profile) == list(expected)
+    for key, value in expected.items():
+        assert profile[key] == pytest.approx(value, abs=1e-12), key
+
+
+def test_always_pulling_the_best_arm_has_no_regret_and_one_arm():
+    arm_probs = torch.rand(25, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    actions = arm_probs.argmax(1).expand(30, 25)  # (T, B)
+    profile = exploration_profile(actions, arm_probs)
+    assert profile["regret"] == 0 and profile["switches"] == 0 and profile["best arm, last 20 pulls"] == 1
+    assert profile["expected total"] == pytest.approx(30 * arm_probs.max(1).values.mean().item())
+    assert all(value == 1 for key, value in profile.items() if key.startswith("arms tried"))
+
+
+def test_random_pulls_match_their_closed_forms(capsys):
+    """Uniformly random pulls of k = 5 arms, n = 10 (probabilities ~ U(0, 1)): distinct arms by pull t
+    k (1 - (1 - 1/k)^t), regret per pull E[max of k uniforms] - 1/2 = k / (k + 1) - 1/2, switches
+    (n - 1)(1 - 1/k), best-arm share 1/k; each within about 4 standard errors of 4000 trials (per-trial
+    standard deviations: arms tried 0.6, regret 1.0, switches 1.2)."""
+    main(["random", "--num_actions", "5", "--num_traj", "10", "--num_trials", "4000", "--seed", "11"])
+    out = capsys.readouterr().out
+    assert out.startswith("bandit k = 5, n = 10: 4000 tasks of seed 11")
+    rows = {line.split(" | ")[0].strip("| "): float(line.split(" | ")[1].strip(" |")) for line in out.splitlines()[4:]}
+    k, n = 5, 10
+    expected = {
+        "arms tried by pull 5": k * (1 - (1 - 1 / k) ** 5),
+        "arms tried by pull 10": k * (1 - (1 - 1 / k) ** 10),
+        "regret": n * (k / (k + 1) - 0.5),
+        "switches": (n - 1) * (1 - 1 / k),
+        "best arm, last 10 pulls": 1 / k,
+    }
+    four_se = {"arms tried by pull 5": 0.04, "arms tried by pull 10": 0.04, "regret": 0.07, "switches": 0.08}
+    four_se["best arm, last 10 pulls"] = 4 * math.sqrt(1 / k * (1 - 1 / k) / (4000 * n))
+    for key, value in expected.items():
+        assert rows[key] == pytest.approx(value, abs=four_se[key]), key
+
+
+def test_a_run_folder_fixes_k_and_n_for_the_baselines(tmp_path, capsys):
+    from rl2lib.cli import config_from_flags
+    from rl2lib.train import train
+
+    flags = {"task": "bandit", "num_actions": 2, "num_traj": 3, "batch_size": 60, "mini_batch_size": 30, "hidden_size": 8}
+    train(config_from_flags(**flags, metalearn_epochs=1), tmp_path / "run", progress=False)
+    main(["random", str(tmp_path / "run"), "--num_trials", "50"])
+    out = capsys.readouterr().out
+    assert "bandit k = 2, n = 3: 50 tasks" in out and f"| | random | {tmp_path / 'run'} |" in out
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "rl2lib.behaviour", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["nope"], "unknown agent 'nope'"),
+        (["random", "--num_trials", "0"], "num_trials must be >= 1"),
+        (["random", "--num_actions", "1"], "at least 2 arms"),
+        (["missing.pt"], "does not exist"),
+    ],
+)
+def test_bad_input_gives_one_line_error(args, fragment):
+    result = run_cli(*args)
+    assert result.returncode == 2 and fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_an_mdp_checkpoint_is_one_line_error(tmp_path):
+    from rl2lib.cli import config_from_flags
+    from rl2lib.train import train
+
+    flags = {"task": "mdp", "num_actions": 2, "num_traj": 2, "batch_size": 40, "mini_batch_size": 20, "hidden_size": 8}
+    train(config_from_flags(**flags, metalearn_epochs=1), tmp_path / "mdp", progress=False)
+    result = run_cli(str(tmp_path / "mdp"))
+    assert result.returncode == 2 and "trained on task 'mdp', not 'bandit'" in result.stderr
