@@ -252,6 +252,22 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # and the recipe's first phase with GAE lambda 1, to compare with gru_bandit_k10_n100 (lambda 0.9) step for step:
     # a fine-tune of a nearly deterministic policy (entropy 0.03 nats) rarely samples the pulls it would credit
     cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_tau1", tau=1.0),
+    # GAE lambda 1 stalled at random play (validation 50.1 over 5M steps; lambda 0.9: 60.8): the credit is too noisy.
+    # A value head that knows the time left instead (`--value_per_step`: it predicts the return per step left, which
+    # the update multiplies back; the RL^2 input has no clock, and the return-to-go of a bandit trial is mostly the
+    # steps left times a reward rate), on the recipe's first phase, to compare with gru_bandit_k10_n100 step for step,
+    # and on the fine-tune of the plateaued third phase
+    cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_value_per_step", value_per_step=True),
+    cell(
+        "gru",
+        "bandit",
+        100,
+        100,
+        k=10,
+        parent="gru_bandit_k10_n100_phase3",
+        name="gru_bandit_k10_n100_phase4_value_per_step",
+        value_per_step=True,
+    ),
     # and MDP n = 10's GRU line, whose second phase (GAE lambda 0.9, up from the first phase's 0.3) gained and then rose
     # at +0.12 per 1e7 steps: a third phase at its settings with lambda 1
     cell(

@@ -184,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="decay the learning rate linearly to 0 over the run (always on with --recipe original, as the original project did)",
     )
+    add(
+        "--value_per_step",
+        action="store_true",
+        help="the value head predicts the return per step left in the trial, multiplied back for GAE "
+        "(the RL^2 input has no clock)",
+    )
     add("--out_file", default=None, help="also write the final checkpoint here (a .pt file)")
     add("--recipe", default="rl2lib", help="defaults for flags left out: rl2lib (learns; default) or original")
     add(
@@ -298,6 +304,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         minibatch_trials=minibatch_trials,
         **hyper,
         anneal_lr=args.anneal_lr or not is_recipe,
+        value_per_step=args.value_per_step,
         ent_coef_final=hyper["ent_coef"] / 10 if is_recipe else None,
         norm_returns=is_recipe,
     )
@@ -402,6 +409,7 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
         "separate_value": model.separate_value or None,
         "layer_norm": model.layer_norm or None,
         "nonlinearity": model.nonlinearity if model.nonlinearity != "tanh" else None,
+        "value_per_step": config.ppo.value_per_step or None,
         "first_dilation": model.first_dilation if model.model_type == "snail" else None,
         "depth_len": model.depth_len,
         "seed": config.seed,
@@ -444,6 +452,7 @@ def config_to_flags(config: TrainConfig) -> dict:
         "model_type": model["model_type"],
         "metalearn_epochs": data["num_updates"],
         "anneal_lr": ppo["anneal_lr"],
+        "value_per_step": ppo["value_per_step"],
     }
     steps = task["num_traj"] * task["traj_len"]
     full = {

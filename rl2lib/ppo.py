@@ -26,6 +26,10 @@ Implementation ledger (detail -> where -> source):
     (`torch.autocast`), as mixed-precision training is usually done.
 13. Heads initialised orthogonally, gain 0.01 for the policy (a near-uniform first policy) and 1 for
     the value, biases zero -> `rl2lib.models.gru` -> CleanRL's PPO.
+14. Optionally, the value head in units of return per step left: its output times the discounted
+    count of steps left (`steps_left`) is the value GAE uses, and the TD(lambda) returns divided by
+    it are its targets -> `ppo_update` -> Pardo et al. 2018, "Time Limits in Reinforcement Learning"
+    (a value function must know the time left; the RL^2 input has no clock).
 
 References: [1] Duan et al. 2016, "RL^2"; [4] Schulman et al. 2017, "Proximal Policy Optimization
 Algorithms"; [5] Schulman et al. 2016, "High-Dimensional Continuous Control Using Generalized
@@ -66,6 +70,14 @@ def compute_gae(rewards: torch.Tensor, values: torch.Tensor, gamma: float, gae_l
         advantages[t] = last_advantage
         next_values = values[t]
     return advantages, advantages + values
+
+
+def steps_left(trial_len: int, gamma: float, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(T,) the discounted count of the steps left at each step of a trial, this one included:
+    sum_{l < T - t} gamma^l, so T - t for gamma 1 (ledger 14)."""
+    left = torch.arange(trial_len, 0, -1, dtype=torch.float64)  # (T,) T - t
+    counts = left if gamma == 1.0 else (1 - gamma**left) / (1 - gamma)
+    return counts.to(device=device, dtype=torch.float32)
 
 
 class ReturnNormalizer:
@@ -175,10 +187,13 @@ def ppo_update(
 
     Raises NonFiniteLoss (before any parameter changes from that minibatch) if a loss is not finite.
     """
-    B = batch.actions.shape[1]
-    advantages, returns = compute_gae(batch.rewards, normalizer.denormalize(batch.values), cfg.gamma, cfg.gae_lambda)
-    normalizer.update(returns)
-    value_targets = normalizer.normalize(returns)  # (T, B)
+    T, B = batch.actions.shape
+    values = normalizer.denormalize(batch.values)  # (T, B) in reward units, per step left with cfg.value_per_step
+    per_step = steps_left(T, cfg.gamma, values.device)[:, None] if cfg.value_per_step else None  # (T, 1), ledger 14
+    advantages, returns = compute_gae(batch.rewards, values if per_step is None else values * per_step, cfg.gamma, cfg.gae_lambda)
+    targets = returns if per_step is None else returns / per_step  # (T, B) in the value head's units
+    normalizer.update(targets)
+    value_targets = normalizer.normalize(targets)  # (T, B)
     old_values = batch.values
     sums, count, epochs_run, stopped = {}, 0, 0, False
     for epoch in range(cfg.update_epochs):

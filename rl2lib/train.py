@@ -107,11 +107,13 @@ def validate(policy: torch.nn.Module, config: TrainConfig, device: torch.device)
     return result.mean, result.se
 
 
-def warm_start_normalizer(state: dict, parent_len: int, trial_len: int) -> dict:
+def warm_start_normalizer(state: dict, parent: TrainConfig, config: TrainConfig) -> dict:
     """The return normaliser a run starts with from its parent's `state`: the parent's own when the
-    trial lengths match (a later phase), else a fresh one, so that the child's first batch of returns
-    sets it (returns-to-go grow with the trial, by a factor that depends on gamma)."""
-    return state if parent_len == trial_len else ReturnNormalizer().state_dict()
+    trial lengths and the value head's units match (a later phase), else a fresh one, so that the
+    child's first batch of targets sets it (returns-to-go grow with the trial, by a factor that depends
+    on gamma; `PPOConfig.value_per_step` divides them by the steps left)."""
+    same_units = parent.ppo.value_per_step == config.ppo.value_per_step
+    return state if parent.task.trial_len == config.task.trial_len and same_units else ReturnNormalizer().state_dict()
 
 
 def train(
@@ -154,8 +156,7 @@ def train_locked(
         parent = load_parent(config)
         policy.load_state_dict(parent["model"])
         optimizer.load_state_dict(parent["optimizer"])
-        parent_len = TrainConfig.from_dict(parent["config"]).task.trial_len
-        normalizer.load_state_dict(warm_start_normalizer(parent["normalizer"], parent_len, config.task.trial_len))
+        normalizer.load_state_dict(warm_start_normalizer(parent["normalizer"], TrainConfig.from_dict(parent["config"]), config))
         if parent["metrics"]:
             offsets = {name: parent["metrics"][-1][name] for name in offsets}
     if resuming:

@@ -1,9 +1,11 @@
 """GAE and the PPO loss against independent references."""
 
+from dataclasses import replace
+
 import torch
 
 from rl2lib.config import PPOConfig
-from rl2lib.ppo import ReturnNormalizer, compute_gae, ppo_loss, ppo_update
+from rl2lib.ppo import ReturnNormalizer, compute_gae, ppo_loss, ppo_update, steps_left
 from rl2lib.rollout import RolloutBatch
 
 
@@ -116,3 +118,42 @@ def test_return_normalizer_matches_batch_statistics():
     assert abs(norm.std - data.std(unbiased=False).item()) < 1e-2
     x = torch.tensor([1.0, 2.0])
     torch.testing.assert_close(norm.denormalize(norm.normalize(x)), x)
+
+
+def test_steps_left_is_the_discounted_count_of_the_remaining_steps():
+    for gamma in (1.0, 0.9):
+        naive = [sum(gamma**lag for lag in range(5 - t)) for t in range(5)]
+        torch.testing.assert_close(steps_left(5, gamma), torch.tensor(naive, dtype=torch.float32))
+
+
+def test_a_value_per_step_left_is_multiplied_back_for_gae_and_its_targets_divided(monkeypatch):
+    """With `value_per_step` the update's GAE sees the value head's output times the steps left, and the
+    head is trained on the TD(lambda) returns divided by them (ledger 14)."""
+    import rl2lib.ppo as ppo
+
+    T, B, gamma, lam = 4, 16, 0.9, 0.8
+    batch = make_batch(T, B)
+    batch.values = torch.randn(T, B, generator=torch.Generator().manual_seed(1))
+    seen = {}
+
+    def spy(logits, values, actions, old_log_probs, old_values, advantages, returns, cfg, ent_coef):
+        seen.update(advantages=advantages, targets=returns)
+        return ppo_loss(logits, values, actions, old_log_probs, old_values, advantages, returns, cfg, ent_coef)
+
+    monkeypatch.setattr(ppo, "ppo_loss", spy)
+    cfg = PPOConfig(num_trials=B, minibatch_trials=B, update_epochs=1, gamma=gamma, gae_lambda=lam, norm_adv=False)
+    normalizer = ReturnNormalizer()  # fresh: the stored values are in reward units
+    order = torch.randperm(B, generator=torch.Generator().manual_seed(0))
+    ppo_update(
+        TinyPolicy(T, 3),
+        torch.optim.Adam(TinyPolicy(T, 3).parameters()),
+        batch,
+        normalizer,
+        replace(cfg, value_per_step=True),
+        0.0,
+        torch.Generator().manual_seed(0),
+    )
+    left = torch.tensor([sum(gamma**lag for lag in range(T - t)) for t in range(T)])[:, None]  # (T, 1)
+    advantages, returns = compute_gae(batch.rewards, batch.values * left, gamma, lam)
+    torch.testing.assert_close(seen["advantages"], advantages[:, order])
+    torch.testing.assert_close(normalizer.denormalize(seen["targets"]), (returns / left)[:, order])
