@@ -282,6 +282,9 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         value_per_step=True,
     ),
     cell("gru", "bandit", 100, 300, k=50, name="gru_bandit_k50_n100_value_per_step", value_per_step=True),
+    # and MDP n = 10's first phase with it, gru_mdp_n10's command otherwise, to compare step for step (a trial of 100
+    # steps whose return-to-go is also mostly the steps left times a reward rate)
+    cell("gru", "mdp", 10, 5000, name="gru_mdp_n10_value_per_step", value_per_step=True),
     # and MDP n = 10's GRU line, whose second phase (GAE lambda 0.9, up from the first phase's 0.3) gained and then rose
     # at +0.12 per 1e7 steps: a third phase at its settings with lambda 1
     cell(
