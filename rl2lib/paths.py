@@ -45,13 +45,18 @@ PHASE_SUFFIX = "_phase"
 """A run's training phase N >= 2 runs in `<name>_phase<N>` (seed s > 0: `<name>_phase<N>_seed<s>`)."""
 
 
-CELL_LINES = {"gru_bandit_k50_n10": "gru_bandit_k50_n10_h256"}
+CELL_LINES = {
+    "gru_bandit_k50_n10": "gru_bandit_k50_n10_h256",
+    "gru_bandit_k10_n100": "gru_bandit_k10_n100_value_per_step",
+}
 """Table cells filled by a line of runs of another recipe than `rl2lib.cli.recipe`'s: cell -> that
 line's first run (its later phases are `<line>_phase<N>`; the default line's runs become variants).
 Each was chosen on the held-out validation return, never on the evaluation tasks: on bandit k = 50,
 n = 10 the RL^2 authors' 256 units with a separate value GRU validated at 6.708 (15M steps) where the
 recipe's 128 units stayed at 6.663-6.667 through its third phase (88M steps), on the same 10,000
-validation tasks (README, the learner campaign)."""
+validation tasks; on bandit k = 10, n = 100 the value head per step left (`--value_per_step`)
+validated at 82.91 in its first phase (30M steps) where the recipe's line peaked at 82.83 in its
+third (126M steps), on the same 1000 validation tasks (README, the learner campaign)."""
 
 
 def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:
