@@ -100,8 +100,11 @@ def test_the_readme_tables_show_a_learner_cell_with_its_budget(tmp_path, monkeyp
     assert "| bandit, 10, 5, gru | gru_bandit_k5_n10 | 2 | – | 1.5e+07 | 0:21, 0:29 | 6.56 ± 0.05 |" in text
 
 
-def test_phase_names_keep_the_seed_last_and_name_their_phase():
+def test_phase_names_keep_the_seed_last_and_name_their_phase(monkeypatch):
+    from rl2lib import paths
     from rl2lib.paths import cell_phase, phase_run_name
+
+    monkeypatch.setattr(paths, "CELL_LINES", {})  # the recipe's line fills every cell
 
     assert phase_run_name("gru_mdp_n10") == "gru_mdp_n10_phase2"
     assert phase_run_name("gru_mdp_n10_seed2") == "gru_mdp_n10_phase2_seed2"
@@ -150,8 +153,11 @@ def test_an_open_cells_trend_is_the_least_squares_slope_of_its_last_validations(
     """`validation_trend` against numpy's polyfit (slope and its SE) on the last half of a noisy curve, the
     wall time per 1e7 steps by hand; the open-cells table extrapolates the shortfall along that line and
     leaves out a reached, confirmed cell."""
+    from rl2lib import paths
+
     np = pytest.importorskip("numpy")
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    monkeypatch.setattr(paths, "CELL_LINES", {})  # the recipe's line fills every cell
     runs = tmp_path / "runs"
     write_run(runs, "gru_bandit_k10_n100", 80.0, 0.4, num_traj=100, num_actions=10)
     updates = np.arange(1, 41)
