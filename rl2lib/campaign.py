@@ -76,6 +76,14 @@ def cell(
     return Run(name or default_run_name(model, task, k, n), {**base, **flags}, parent)
 
 
+def plateau_fine_tune(lever: str, **flags) -> Run:
+    """A 100-update fine-tune of k = 10, n = 100's plateaued third phase from its best, with `flags`
+    over the fine-tune settings: `gru_bandit_k10_n100_phase4_<lever>`."""
+    return cell(
+        "gru", "bandit", 100, 100, k=10, parent="gru_bandit_k10_n100_phase3", name=f"gru_bandit_k10_n100_phase4_{lever}", **flags
+    )
+
+
 LONGER = {"gamma": 0.99, "tau": 0.9}
 """A horizon warm start discounts as the RL^2 authors did in every cell ([1] launch settings): with
 gamma 1 the return-to-go grows with the steps left, which a GRU's value head must count to ~1000 to
@@ -223,32 +231,14 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # decayed linearly to 0 (`--anneal_lr`), and the RL^2 authors' update ([1] launch settings): 5 epochs over
     # minibatches of about 128 trials (125: 20 per update, 100 gradient steps), clip 0.1, and the update cut when
     # its KL passes 0.01 (their hard limit, with backtracking)
-    cell(
-        "gru",
-        "bandit",
-        100,
-        100,
-        k=10,
-        parent="gru_bandit_k10_n100_phase3",
-        name="gru_bandit_k10_n100_phase4_anneal",
-        anneal_lr=True,
-    ),
-    cell(
-        "gru",
-        "bandit",
-        100,
-        100,
-        k=10,
-        parent="gru_bandit_k10_n100_phase3",
-        name="gru_bandit_k10_n100_phase4_authors",
-        **AUTHORS_UPDATE,
-    ),
+    plateau_fine_tune("anneal", anneal_lr=True),
+    plateau_fine_tune("authors", **AUTHORS_UPDATE),
     # Played beside Gittins on 2000 tasks, that plateaued policy tries 5.1 of the 10 arms in a trial (Gittins 8.0), and
     # its phases learned to try more (phase 1: 4.7) as they gained: it under-explores. With GAE lambda 0.9 an untried
     # arm's pull is credited mostly through the value function within ~10 steps, where the pull costs, while its gain
     # comes over the rest of the trial; lambda 1 credits it with the whole return-to-go (the recipe's 0.3 -> 0.9 gained
     # on bandit n = 100 and MDP n = 10's second phase): the fine-tune settings with GAE lambda 1
-    cell("gru", "bandit", 100, 100, k=10, parent="gru_bandit_k10_n100_phase3", name="gru_bandit_k10_n100_phase4_tau1", tau=1.0),
+    plateau_fine_tune("tau1", tau=1.0),
     # and the recipe's first phase with GAE lambda 1, to compare with gru_bandit_k10_n100 (lambda 0.9) step for step:
     # a fine-tune of a nearly deterministic policy (entropy 0.03 nats) rarely samples the pulls it would credit
     cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_tau1", tau=1.0),
@@ -258,16 +248,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # steps left times a reward rate), on the recipe's first phase, to compare with gru_bandit_k10_n100 step for step,
     # and on the fine-tune of the plateaued third phase
     cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_value_per_step", value_per_step=True),
-    cell(
-        "gru",
-        "bandit",
-        100,
-        100,
-        k=10,
-        parent="gru_bandit_k10_n100_phase3",
-        name="gru_bandit_k10_n100_phase4_value_per_step",
-        value_per_step=True,
-    ),
+    plateau_fine_tune("value_per_step", value_per_step=True),
     # the first phase with it validated ahead of the tanh run at every step (69.5 against 65.1 at 6M steps, 81.3
     # against 80.0 at 20M), as fast as the ReLU and 256-unit runs: its second phase at the fine-tune settings, and the
     # same first phase on k = 50, n = 100 (the 128-unit run tried 6.0 of 50 arms, Gittins 9.9), to compare step for step
