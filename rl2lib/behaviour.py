@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from rl2lib.cli import cli_error
+from rl2lib.cli import cli_error, print_output
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.evaluate import baseline_param, load_checked_policy, play_baseline, play_policy
 from rl2lib.runs import agent_path
@@ -99,9 +99,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.num_trials < 1:
             raise ConfigError(f"num_trials must be >= 1, got {args.num_trials}")
         sizes = {key: value for key in ("num_actions", "num_traj") if (value := getattr(args, key)) is not None}
-        print(profiles_markdown(args.agents, sizes, args.num_trials, args.seed))
+        report = profiles_markdown(args.agents, sizes, args.num_trials, args.seed)
     except ConfigError as error:
         cli_error(str(error))
+    print_output(report)
 
 
 if __name__ == "__main__":

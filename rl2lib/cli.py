@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shlex
 import sys
 from dataclasses import replace
@@ -28,6 +29,17 @@ def cli_error(message: str) -> None:
     """One-line error on stderr and exit code 2, no traceback."""
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def print_output(text: str) -> None:
+    """Print a command's report on stdout; when its reader closes the pipe first (`| head`), stop
+    quietly instead of with a BrokenPipeError traceback (the Python docs' recipe, "Note on SIGPIPE"
+    in the `signal` module: stdout is pointed at devnull so that the exit's flush cannot fail again)."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
 
 
 def resolve_device(name: str) -> torch.device:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
+from rl2lib.cli import cli_error, print_output
 from rl2lib.runs import read_metrics, runs_dir
 
 COLUMNS = {"validation": "validation_return", "training": "mean_trial_return"}
@@ -68,9 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.every <= 0:
         parser.error(f"--every must be > 0 environment steps, got {args.every:g}")
     try:
-        print(compare_markdown(args.runs, args.every, args.column))
+        report = compare_markdown(args.runs, args.every, args.column)
     except ValueError as error:
-        sys.exit(f"error: {error}")
+        cli_error(str(error))
+    print_output(report)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""Runs side by side: the values read at each step against the rows written, and the errors."""
+"""Runs side by side: the values read at each step against the rows written, the errors, and a report
+(this one's, behaviour's, the campaign's list) piped into `head`."""
+
+import shlex
+import subprocess
+import sys
 
 import pytest
 
@@ -65,8 +70,19 @@ def test_table_rows_read_each_run_at_the_same_steps(two_runs):
 
 
 def test_bad_input_is_one_line(two_runs, capsys):
-    with pytest.raises(SystemExit, match="run 'missing' has no validation returns"):
+    with pytest.raises(SystemExit) as exit_info:
         main(["a", "missing"])
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2 and error.startswith("error: run 'missing' has no validation returns")
+    assert error.count("\n") == 1
     with pytest.raises(SystemExit) as exit_info:
         main(["a", "--every", "0"])
     assert exit_info.value.code == 2 and "--every must be > 0" in capsys.readouterr().err
+
+
+def test_a_report_piped_into_head_ends_without_a_traceback():
+    # a report far larger than a pipe's buffer, read one line: print_output meets a closed pipe
+    code = "from rl2lib.cli import print_output; print_output('row\\n' * 1_000_000)"
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(code)} | head -1"
+    result = subprocess.run(command, shell=True, capture_output=True, text=True)
+    assert result.stdout == "row\n" and result.stderr == ""
