@@ -305,6 +305,21 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         name="gru_mdp_n10_phase3",
         **{**recipe_phase2(TaskConfig(task="mdp", num_traj=10), "gru"), "metalearn_epochs": 3000, "ent_coef": 0.0001},
     ),
+    # MDP n = 25's warm start (gru_mdp_n25, gamma 0.99 as the long trials' `LONGER`) validated flat at 404-408 for 170
+    # updates, below PSRL's 408.8: gamma 0.99 discounts a reward 10 episodes (100 steps) ahead by 0.37, so an early
+    # exploration earns little credit for the later episodes it pays in. With value per step, gamma 1 no longer asks the value head to count 250 steps: the same warm start
+    # with both, to compare with gru_mdp_n25 step for step
+    cell(
+        "gru",
+        "mdp",
+        25,
+        300,
+        parent="gru_mdp_n10_phase2",
+        name="gru_mdp_n25_value_per_step",
+        gamma=1.0,
+        tau=0.9,
+        value_per_step=True,
+    ),
     # training seeds 1 and 2 of the bandit n = 10 cells that have one phase, with seed 0's recipe and budget: a
     # cell's number is the mean over its seeds and the best seed (by validation) stands beside it ([1]'s authors
     # trained five seeds per cell and kept the best)
