@@ -307,8 +307,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     ),
     # MDP n = 25's warm start (gru_mdp_n25, gamma 0.99 as the long trials' `LONGER`) validated flat at 404-408 for 170
     # updates, below PSRL's 408.8: gamma 0.99 discounts a reward 10 episodes (100 steps) ahead by 0.37, so an early
-    # exploration earns little credit for the later episodes it pays in. With value per step, gamma 1 no longer asks the value head to count 250 steps: the same warm start
-    # with both, to compare with gru_mdp_n25 step for step
+    # exploration earns little credit for the later episodes it pays in. With value per step, gamma 1 no longer asks the
+    # value head to count 250 steps: the same warm start with both, to compare with gru_mdp_n25 step for step
     cell(
         "gru",
         "mdp",
