@@ -263,6 +263,11 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         value_per_step=True,
     ),
     cell("gru", "bandit", 100, 300, k=50, name="gru_bandit_k50_n100_value_per_step", value_per_step=True),
+    # the two levers that each validated above the tanh recipe's first phase at 30M steps, the GRU's ReLU candidate (81.8
+    # against 80.9) and value per step (82.8), together on the same first phase, to compare step for step
+    cell(
+        "gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_relu_value_per_step", nonlinearity="relu", value_per_step=True
+    ),
     # its second phase, played at n = 500 with no retraining, scored 428.1 +- 1.9 on 1000 tasks of seed 4242 (neither
     # the evaluation's nor the confirmation's), where gru_bandit_k10_n500_phase4 scored 426.8 +- 1.9 on the same tasks: a
     # horizon warm start from it, with value per step (its units, a reward rate, carry over to n = 500 and gamma 0.99)
