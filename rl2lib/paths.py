@@ -58,7 +58,7 @@ recipe's 128 units stayed at 6.663-6.667 through its third phase (88M steps), on
 validation tasks; on bandit k = 10, n = 100 the value head per step left (`--value_per_step`)
 validated at 82.91 in its first phase (30M steps) where the recipe's line peaked at 82.83 in its
 third (126M steps), on the same 1000 validation tasks; on bandit k = 10, n = 500 the warm start from
-that line validated at 433.0-434.9 over its last 150 updates where the recipe's line peaked at 432.8
+that line validated at 433.0-434.9 over updates 70-200 where the recipe's line peaked at 432.8
 in its fourth phase, on the same 2000 validation tasks (README, the learner campaign)."""
 
 
