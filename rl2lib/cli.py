@@ -2,8 +2,9 @@
 and meanings, `build_parser`), this workbook's recipes as plain data (`recipe`, `recipe_phase2`) beside
 the original project's defaults, the mapping from flags to a `TrainConfig` (`config_from_args`, and
 `config_from_flags` for keyword arguments, the notebooks' door), a resumed run's config, and the
-rendering of flags back into commands (`flag_argv`, `phase2_command`). Also the one-line error and
-the device choice that every command line of the package shares. Nothing here trains.
+rendering of flags back into commands (`flag_argv`, `phase2_command`). Also the one-line error, the
+print of a report (quiet when its reader closes the pipe) and the device choice that every command
+line of the package shares. Nothing here trains.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
 
