@@ -64,6 +64,12 @@ def sample_actions(logits: torch.Tensor, generator: torch.Generator, greedy: boo
     return (logits + gumbels).argmax(-1)
 
 
+def trial_clock(T: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """The clock a policy with `ModelConfig.clock` reads at each step of a trial of T steps: the
+    fraction of the trial's steps left, (T - t) / T for t = 0..T-1, shape (T,)."""
+    return (T - torch.arange(T, device=device, dtype=torch.float32)) / T
+
+
 class PolicyAgent:
     """A trained policy as an agent; it keeps, per step, what the PPO update needs.
 
@@ -79,7 +85,9 @@ class PolicyAgent:
 
     def start(self, env: TrialEnv, obs: torch.Tensor) -> None:
         T, B, device = env.config.trial_len, env.num_trials, env.device
-        self.obs = torch.zeros(T, B, env.config.obs_size, device=device)  # (T, B, O) the input at each step
+        self.obs = torch.zeros(T, B, self.policy.obs_size, device=device)  # (T, B, O) the input at each step
+        if self.policy.clock:  # the last column: the fraction of the trial's steps left, T/T down to 1/T
+            self.obs[..., -1] = trial_clock(T, device)[:, None]
         self.log_probs = torch.zeros(T, B, device=device)  # (T, B) log pi(a_t | history)
         self.values = torch.zeros(T, B, device=device)  # (T, B) the value head's output
         self.memory = self.policy.initial_state(B, device)  # fresh memory at the trial's start
@@ -88,7 +96,7 @@ class PolicyAgent:
     @torch.no_grad()
     def prepare(self, env: TrialEnv) -> None:
         t = env.step_in_trial
-        self.obs[t] = self.next_obs
+        self.obs[t, :, : self.next_obs.shape[1]] = self.next_obs
         self.logits, self.values[t], self.next_memory = self.policy.step(self.obs[t], self.memory)  # (B, A)
 
     def act(self, env: TrialEnv) -> torch.Tensor:

@@ -342,6 +342,11 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         tau=0.9,
         value_per_step=True,
     ),
+    # The bandit policies under-explore (k = 10, n = 100: 5.55 of 10 arms tried, Gittins 6.69), and how much a pull
+    # is worth exploring depends on the pulls left, which value per step gave the value head but not the policy: the
+    # policy with a clock too (`--clock`, the fraction of the trial's steps left), on the value-per-step first phase
+    # of k = 10, n = 100, to compare with gru_bandit_k10_n100_value_per_step step for step
+    cell("gru", "bandit", 100, 300, k=10, name="gru_bandit_k10_n100_clock", value_per_step=True, clock=True),
     # training seeds 1 and 2 of the bandit n = 10 cells that have one phase, with seed 0's recipe and budget: a
     # cell's number is the mean over its seeds and the best seed (by validation) stands beside it ([1]'s authors
     # trained five seeds per cell and kept the best)

@@ -222,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="GRU: the candidate activation, tanh (PyTorch's GRU; default) or relu (the RL^2 authors' code)",
     )
     add(
+        "--clock",
+        action="store_true",
+        help="the policy also reads the fraction of the trial's steps left (a count it could keep itself; "
+        "the papers' input has no clock)",
+    )
+    add(
         "--first_dilation",
         type=int,
         help="SNAIL: dilation of each TCBlock's first DenseBlock (2: the paper's "
@@ -295,6 +301,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         separate_value=args.separate_value,
         layer_norm=args.layer_norm,
         nonlinearity=args.nonlinearity,
+        clock=args.clock,
         first_dilation=value["first_dilation"],
         depth_len=args.depth_len,
     )
@@ -422,6 +429,7 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
         "separate_value": model.separate_value or None,
         "layer_norm": model.layer_norm or None,
         "nonlinearity": model.nonlinearity if model.nonlinearity != "tanh" else None,
+        "clock": model.clock or None,
         "value_per_step": config.ppo.value_per_step or None,
         "first_dilation": model.first_dilation if model.model_type == "snail" else None,
         "depth_len": model.depth_len,
@@ -451,7 +459,7 @@ def config_from_flags(**flags) -> TrainConfig:
 def config_to_flags(config: TrainConfig) -> dict:
     """The inverse of `config_from_flags`: the shortest flags (by name) whose config is `config`, tried in
     order: the task, model and budget alone; with the extras the recipe would set otherwise (seed,
-    validation, SNAIL's dilation and depth, LayerNorm, the GRU's activation, --init_from, precision); every flag.
+    validation, SNAIL's dilation and depth, LayerNorm, the GRU's activation, the clock, --init_from, precision); every flag.
 
     Raises:
         ConfigError: when no flags give `config` (a config built in code, not from a command line).
@@ -487,6 +495,7 @@ def config_to_flags(config: TrainConfig) -> dict:
         "depth_len": model["depth_len"],
         "layer_norm": model["layer_norm"],
         "nonlinearity": model["nonlinearity"],
+        "clock": model["clock"],
         "init_from": data["init_from"],
         "precision": data["precision"],
     }
@@ -498,6 +507,7 @@ def config_to_flags(config: TrainConfig) -> dict:
         "depth_len": None,
         "layer_norm": False,
         "nonlinearity": "tanh",
+        "clock": False,
     }
     extras = {name: value for name, value in extras.items() if from_short[name] != value}
     for flags in (short, {**short, **extras}, {**full, **extras}):

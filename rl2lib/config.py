@@ -93,6 +93,10 @@ class ModelConfig:
     first_dilation: int = 2
     """SNAIL: dilation of the first DenseBlock of each TCBlock, doubling after. 2 is [2]'s definition
     (2^i from i = 1), under which the convolutions never reach step t - 1; 1 starts at 2^0."""
+    clock: bool = False
+    """The policy's input ends with a clock, the fraction of the trial's steps left, which
+    `rl2lib.agents.PolicyAgent` appends to the RL^2 input: a count the network could keep itself
+    (every step is one input), given so that it need not; [1] and [2] feed no clock."""
     depth_len: int | None = None
     """SNAIL: the trial length T' whose ceil(log2 T') sets each TCBlock's number of DenseBlocks ([2]
     Sec. 3); None: the task's own T. A longer T' builds a short-trial network at a long-trial depth,

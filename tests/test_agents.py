@@ -1,6 +1,7 @@
 """The one trial loop (`rl2lib.agents.play_trials`): the order it calls an agent in, and its record
 against the environment stepped by hand."""
 
+import pytest
 import torch
 
 from rl2lib.agents import BaselineAgent, play_trials, sample_actions
@@ -69,11 +70,14 @@ def test_a_baseline_played_by_the_loop_matches_the_environment_stepped_by_hand()
         assert torch.equal(record.rewards[t], result.rewards.double())
 
 
-def test_a_policy_played_by_the_loop_matches_the_policy_stepped_by_hand():
+@pytest.mark.parametrize("clock", [False, True])
+def test_a_policy_played_by_the_loop_matches_the_policy_stepped_by_hand(clock):
     """`collect_trials` (a PolicyAgent in the loop) against the policy and the environment stepped by
-    hand with the same generators: the same inputs, actions, log-probabilities, values and rewards."""
+    hand with the same generators: the same inputs, actions, log-probabilities, values and rewards; a
+    policy with a clock reads the RL^2 input with the fraction of the trial's steps left appended,
+    counted here by hand; `forward` over the recorded inputs gives the values it played with."""
     torch.manual_seed(0)
-    policy = GRUPolicy(MDP.obs_size, MDP.num_actions, MDP.trial_len, hidden_size=16)
+    policy = GRUPolicy(MDP.obs_size + clock, MDP.num_actions, MDP.trial_len, hidden_size=16, clock=clock)
     with torch.no_grad():
         policy.policy_head.weight.mul_(100)  # far from uniform, so that the sampled actions differ
     tasks = seeded_tasks(MDP, 5, seed=4)
@@ -82,6 +86,8 @@ def test_a_policy_played_by_the_loop_matches_the_policy_stepped_by_hand():
     obs, state = env.reset(), policy.initial_state(5, tasks.device)
     with torch.no_grad():
         for t in range(MDP.trial_len):
+            if clock:
+                obs = torch.cat([obs, torch.full((5, 1), (MDP.trial_len - t) / MDP.trial_len)], 1)  # (B, O + 1)
             logits, values, state = policy.step(obs, state)
             actions = sample_actions(logits, actions_generator)
             log_probs = torch.log_softmax(logits, -1)[torch.arange(5), actions]
@@ -90,3 +96,4 @@ def test_a_policy_played_by_the_loop_matches_the_policy_stepped_by_hand():
             result = env.step(actions)
             assert torch.equal(batch.rewards[t], result.rewards.float())
             obs = result.obs
+        assert torch.allclose(policy(batch.obs)[1], batch.values, atol=1e-6)

@@ -467,7 +467,7 @@ def test_a_snail_played_at_another_trial_length_keeps_its_weights_and_its_causal
 
 def test_model_flags_reach_the_network():
     """--layer_norm and --separate_value build the GRU the RL^2 reproductions used, --nonlinearity its candidate
-    activation; --depth_len sets
+    activation, --clock one more input; --depth_len sets
     SNAIL's DenseBlocks per TCBlock (ceil(log2 T')) whatever the trial length."""
     from rl2lib.train import build_config_policy
 
@@ -478,5 +478,8 @@ def test_model_flags_reach_the_network():
     assert isinstance(gru.policy_norm, torch.nn.LayerNorm) and isinstance(gru.value_norm, torch.nn.LayerNorm)
     assert isinstance(policy().policy_norm, torch.nn.Identity)
     assert policy("--nonlinearity", "relu").activation is torch.relu and policy().activation is torch.tanh
+    for model in ("gru", "snail"):  # --clock: one more input column, which the agent fills
+        assert policy("--model_type", model, "--clock").obs_size == policy("--model_type", model).obs_size + 1
+        assert policy("--model_type", model, "--clock").clock and not policy("--model_type", model).clock
     snail = policy("--model_type", "snail", "--num_traj", "5", "--depth_len", "100")  # T = 5, depth of T = 100
     assert len(snail.policy_net.tc1.blocks) == 7 and snail.max_len == 5

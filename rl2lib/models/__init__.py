@@ -21,16 +21,23 @@ __all__ = ["GRUPolicy", "SNAILPolicy", "SNAILState", "build_policy"]
 
 def build_policy(task: TaskConfig, model: ModelConfig) -> torch.nn.Module:
     """The policy network of `model` for trials of `task`, initialised from torch's global stream."""
+    obs_size = task.obs_size + model.clock  # the clock column, when the agent appends one
     if model.model_type == "gru":
         return GRUPolicy(
-            task.obs_size,
+            obs_size,
             task.num_actions,
             max_len=task.trial_len,
             hidden_size=model.hidden_size,
             separate_value=model.separate_value,
             layer_norm=model.layer_norm,
             nonlinearity=model.nonlinearity,
+            clock=model.clock,
         )
     return SNAILPolicy(
-        task.obs_size, task.num_actions, max_len=task.trial_len, first_dilation=model.first_dilation, depth_len=model.depth_len
+        obs_size,
+        task.num_actions,
+        max_len=task.trial_len,
+        first_dilation=model.first_dilation,
+        depth_len=model.depth_len,
+        clock=model.clock,
     )

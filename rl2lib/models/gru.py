@@ -73,7 +73,7 @@ class GRUPolicy(nn.Module):
     (for sampling) and equals `forward` step by step.
 
     Args:
-        obs_size: width O of the RL^2 input (`TaskConfig.obs_size`).
+        obs_size: width O of the input: the RL^2 input (`TaskConfig.obs_size`), plus one with `clock`.
         num_actions: A, logits per step.
         max_len: trial length T; unused by a GRU, taken so that both models share a constructor.
         hidden_size: H, GRU units (256 in [1]'s code).
@@ -82,6 +82,8 @@ class GRUPolicy(nn.Module):
         layer_norm: LayerNorm on each GRU output before its head(s).
         nonlinearity: the candidate activation, "tanh" (`nn.GRU`) or "relu" ([1]'s code; `forward` then
             steps through the trial in Python, `gru_sequence`).
+        clock: the input's last column is the trial's clock (`ModelConfig.clock`), which
+            `rl2lib.agents.PolicyAgent` appends.
 
     The state is a tensor (num_trunks, B, H), num_trunks = 2 with `separate_value` (policy trunk
     first), else 1; `initial_state` is all zeros, the start of every trial.
@@ -96,9 +98,10 @@ class GRUPolicy(nn.Module):
         separate_value: bool = False,
         layer_norm: bool = False,
         nonlinearity: str = "tanh",
+        clock: bool = False,
     ):
         super().__init__()
-        self.obs_size = obs_size
+        self.obs_size, self.clock = obs_size, clock
         self.num_actions = num_actions
         self.max_len = max_len
         self.hidden_size = hidden_size

@@ -297,7 +297,7 @@ class SNAILPolicy(nn.Module):
     """SNAIL policy and value networks for trials of length `max_len` ([2] Sec. 3 and appendix).
 
     Args:
-        obs_size: width O of the RL^2 input (`TaskConfig.obs_size`).
+        obs_size: width O of the input: the RL^2 input (`TaskConfig.obs_size`), plus one with `clock`.
         num_actions: A, logits per step.
         max_len: trial length T; sets ceil(log2 T) dense blocks per TCBlock and the cache length.
         hidden_size: accepted so that both models share a constructor; SNAIL's widths are below.
@@ -309,6 +309,8 @@ class SNAILPolicy(nn.Module):
         first_dilation: 2 ([2]'s TCBlock) or 1 (every TCBlock starts at dilation 1).
         depth_len: the trial length whose ceil(log2) sets the dense blocks per TCBlock instead of
             `max_len` (a short-trial network at a long-trial depth; `ModelConfig.depth_len`).
+        clock: the input's last column is the trial's clock (`ModelConfig.clock`), which
+            `rl2lib.agents.PolicyAgent` appends.
 
     `step` runs under `torch.no_grad()` (the cache is written in place; it is for sampling);
     gradients go through `forward`. The state is a `SNAILState`.
@@ -325,11 +327,12 @@ class SNAILPolicy(nn.Module):
         value_embed: bool = False,
         first_dilation: int = 2,
         depth_len: int | None = None,
+        clock: bool = False,
     ):
         super().__init__()
         if max_len < 1:
             raise ValueError(f"max_len (the trial length T) must be >= 1, got {max_len}")
-        self.obs_size, self.num_actions, self.max_len = obs_size, num_actions, max_len
+        self.obs_size, self.num_actions, self.max_len, self.clock = obs_size, num_actions, max_len, clock
         self.policy_net = SNAILNet(
             obs_size, max_len, policy_size, policy_size, policy_size, policy_size, first_dilation, depth_len
         )
