@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import torch
@@ -245,13 +245,21 @@ def load_parent(config: TrainConfig) -> dict:
     SNAIL parent must have the same depth."""
     parent = load_checkpoint(repo_path(config.init_from))
     parent_config = TrainConfig.from_dict(parent["config"])
-    same_family = replace(parent_config.task, num_traj=config.task.num_traj) == config.task
-    same_model = replace(parent_config.model, depth_len=None) == replace(config.model, depth_len=None)
-    if not same_family or not same_model or parent_config.task.num_traj > config.task.num_traj:
+    differences = [
+        f"{name} {getattr(parent_part, name)!r} (this run: {getattr(part, name)!r})"
+        for parent_part, part, free in (
+            (parent_config.task, config.task, "num_traj"),
+            (parent_config.model, config.model, "depth_len"),
+        )
+        for name in (field.name for field in fields(part))
+        if name != free and getattr(parent_part, name) != getattr(part, name)
+    ]
+    if parent_config.task.num_traj > config.task.num_traj:
+        differences.append(f"num_traj {parent_config.task.num_traj} (this run: {config.task.num_traj})")
+    if differences:
         raise TrainingError(
-            f"--init_from {config.init_from} holds another task or model "
-            f"({parent_config.model.model_type} on {parent_config.task}); it must hold this run's "
-            f"model on the same task with at most n={config.task.num_traj} episodes per trial"
+            f"--init_from {config.init_from} holds another task or model, {', '.join(differences)}; it must hold "
+            f"this run's model on the same task with at most n={config.task.num_traj} episodes per trial"
         )
     if config.model.model_type == "snail" and tc_depth(parent_config) != tc_depth(config):
         raise TrainingError(

@@ -393,8 +393,9 @@ def test_horizon_warm_start_takes_a_shorter_trial_parent_and_restarts_the_normal
     assert after["count"] == pytest.approx(1e-4 + 200)  # one batch of the child's returns (40 trials x 5)
     shorter = config("--num_traj", "2", "--init_from", str(tmp_path / "n5" / "checkpoint.pt"))
     other_k = config("--num_traj", "5", "--num_actions", "3", "--init_from", str(tmp_path / "n3" / "checkpoint.pt"))
-    for bad in (shorter, other_k):
-        with pytest.raises(TrainingError, match="another task or model"):
+    clock = config("--num_traj", "5", "--clock", "--init_from", str(tmp_path / "n3" / "checkpoint.pt"))
+    for bad, difference in ((shorter, "num_traj 5 (this run: 2)"), (other_k, "num_actions 5 (this run: 3)"), (clock, "clock")):
+        with pytest.raises(TrainingError, match=re.escape(f"another task or model, {difference}")):
             train(bad, tmp_path / "bad", progress=False, stop_after=0)
     snail = ["--model_type", "snail", "--batch_size", "40", "--mini_batch_size", "40"]
     train(config(*snail, "--num_traj", "4"), tmp_path / "snail4", progress=False)  # T = 4: 2 dense blocks
