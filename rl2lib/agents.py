@@ -1,7 +1,8 @@
 """The one trial loop and what it plays: B whole trials of the RL^2 protocol ([1] Sec. 2.2), stepped as tensors.
 
 `play_trials(agent, env)` plays every agent: a trained policy (`PolicyAgent`: a GRU or SNAIL reading
-the RL^2 input, its memory fresh at the trial's start and carried across episode boundaries) and a
+the RL^2 input, with the trial's clock appended when its `clock` is set, its memory fresh at the trial's
+start and carried across episode boundaries) and a
 baseline (`BaselineAgent`, which adapts `rl2lib.baselines.Baseline`'s interface, MAML's agent
 included). An agent satisfies `TrialAgent`: `start` at the trial's start, `prepare` before each
 step (a baseline plans at an episode's start, a policy reads its input), `act`, then `observe` the
@@ -21,6 +22,7 @@ import torch
 
 from rl2lib.baselines import Baseline
 from rl2lib.envs import StepResult, TrialEnv
+from rl2lib.envs.trial import steps_left
 
 
 @dataclass
@@ -67,7 +69,7 @@ def sample_actions(logits: torch.Tensor, generator: torch.Generator, greedy: boo
 def trial_clock(T: int, device: torch.device | str | None = None) -> torch.Tensor:
     """The clock a policy with `ModelConfig.clock` reads at each step of a trial of T steps: the
     fraction of the trial's steps left, (T - t) / T for t = 0..T-1, shape (T,)."""
-    return (T - torch.arange(T, device=device, dtype=torch.float32)) / T
+    return steps_left(T, 1.0, device) / T
 
 
 class PolicyAgent:
@@ -75,7 +77,8 @@ class PolicyAgent:
 
     Args:
         policy: a model with `initial_state(B, device)` and `step(obs (B, O), state)` returning
-            logits (B, A), values (B,) and the next state.
+            logits (B, A), values (B,) and the next state, and `obs_size` O and `clock`: its input is
+            the RL^2 input, then `trial_clock` when `clock` is set.
         generator: the action sampler's randomness.
         greedy: argmax actions instead of sampling (evaluation option).
     """
@@ -85,8 +88,13 @@ class PolicyAgent:
 
     def start(self, env: TrialEnv, obs: torch.Tensor) -> None:
         T, B, device = env.config.trial_len, env.num_trials, env.device
+        if self.policy.obs_size != env.config.obs_size + self.policy.clock:
+            raise ValueError(
+                f"the policy reads {self.policy.obs_size} inputs, the RL^2 input of this task has {env.config.obs_size}"
+                f"{' and the clock 1' if self.policy.clock else ''}: a policy of another task"
+            )
         self.obs = torch.zeros(T, B, self.policy.obs_size, device=device)  # (T, B, O) the input at each step
-        if self.policy.clock:  # the last column: the fraction of the trial's steps left, T/T down to 1/T
+        if self.policy.clock:
             self.obs[..., -1] = trial_clock(T, device)[:, None]
         self.log_probs = torch.zeros(T, B, device=device)  # (T, B) log pi(a_t | history)
         self.values = torch.zeros(T, B, device=device)  # (T, B) the value head's output

@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--value_per_step",
         action="store_true",
         help="the value head predicts the return per step left in the trial, multiplied back for GAE "
-        "(the RL^2 input has no clock)",
+        "(the RL^2 input has no clock; --clock gives the policy one)",
     )
     add("--out_file", default=None, help="also write the final checkpoint here (a .pt file)")
     add("--recipe", default="rl2lib", help="defaults for flags left out: rl2lib (learns; default) or original")

@@ -163,7 +163,8 @@ class PPOConfig:
     """Train the value head on returns normalised by running statistics (denormalised for GAE)."""
     value_per_step: bool = False
     """The value head predicts the return-to-go per (discounted) step left in the trial, which the update
-    multiplies back (`rl2lib.ppo.steps_left`): the RL^2 input has no clock ([1] Sec. 2.2), and a long
+    multiplies back (`rl2lib.envs.trial.steps_left`): the RL^2 input has no clock ([1] Sec. 2.2; `clock` adds one to
+    the policy's), and a long
     trial's return-to-go is mostly the steps left times a reward rate (Pardo et al. 2018, "Time Limits in
     Reinforcement Learning": a value that cannot tell the time left is biased)."""
 

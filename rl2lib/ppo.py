@@ -27,9 +27,10 @@ Implementation ledger (detail -> where -> source):
 13. Heads initialised orthogonally, gain 0.01 for the policy (a near-uniform first policy) and 1 for
     the value, biases zero -> `rl2lib.models.gru` -> CleanRL's PPO.
 14. Optionally, the value head in units of return per step left: its output times the discounted
-    count of steps left (`steps_left`) is the value GAE uses, and the TD(lambda) returns divided by
-    it are its targets -> `ppo_update` -> Pardo et al. 2018, "Time Limits in Reinforcement Learning"
-    (a value function must know the time left; the RL^2 input has no clock).
+    count of steps left (`rl2lib.envs.trial.steps_left`) is the value GAE uses, and the TD(lambda)
+    returns divided by it are its targets -> `ppo_update` -> Pardo et al. 2018, "Time Limits in
+    Reinforcement Learning" (a value function must know the time left; the RL^2 input has no clock,
+    `ModelConfig.clock` gives the policy one).
 
 References: [1] Duan et al. 2016, "RL^2"; [4] Schulman et al. 2017, "Proximal Policy Optimization
 Algorithms"; [5] Schulman et al. 2016, "High-Dimensional Continuous Control Using Generalized
@@ -45,6 +46,7 @@ import torch
 import torch.nn as nn
 
 from rl2lib.config import PPOConfig
+from rl2lib.envs.trial import steps_left
 from rl2lib.rollout import RolloutBatch
 
 
@@ -70,14 +72,6 @@ def compute_gae(rewards: torch.Tensor, values: torch.Tensor, gamma: float, gae_l
         advantages[t] = last_advantage
         next_values = values[t]
     return advantages, advantages + values
-
-
-def steps_left(trial_len: int, gamma: float, device: torch.device | str = "cpu") -> torch.Tensor:
-    """(T,) the discounted count of the steps left at each step of a trial, this one included:
-    sum_{l < T - t} gamma^l, so T - t for gamma 1 (ledger 14)."""
-    left = torch.arange(trial_len, 0, -1, dtype=torch.float64)  # (T,) T - t
-    counts = left if gamma == 1.0 else (1 - gamma**left) / (1 - gamma)
-    return counts.to(device=device, dtype=torch.float32)
 
 
 class ReturnNormalizer:

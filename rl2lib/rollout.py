@@ -22,7 +22,7 @@ from rl2lib.envs import Tasks, TrialEnv
 class RolloutBatch:
     """B whole trials, time-major."""
 
-    obs: torch.Tensor  # (T, B, obs_size) the RL^2 input at each step
+    obs: torch.Tensor  # (T, B, O) the policy's input at each step: the RL^2 input (and its clock, `PolicyAgent`)
     actions: torch.Tensor  # (T, B) long
     log_probs: torch.Tensor  # (T, B) log pi_old(a_t | history)
     values: torch.Tensor  # (T, B) the value head's output (normalised units when returns are)
@@ -48,8 +48,7 @@ def collect_trials(
     """Play one whole trial on each of the B `tasks` with `policy`.
 
     Args:
-        policy: a model with `initial_state(B, device)` and `step(obs (B, O), state)` returning
-            logits (B, A), values (B,) and the next state.
+        policy: a model as `rl2lib.agents.PolicyAgent` plays it.
         tasks: B tasks (BanditTasks or MDPTasks) on the policy's device.
         env_generator / action_generator: the environment's and the action sampler's randomness.
         greedy: argmax actions instead of sampling (evaluation option).

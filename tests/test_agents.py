@@ -9,6 +9,7 @@ from rl2lib.config import TaskConfig
 from rl2lib.envs import TrialEnv, seeded_tasks
 from rl2lib.evaluate import make_baseline
 from rl2lib.models.gru import GRUPolicy
+from rl2lib.models.snail import SNAILPolicy
 from rl2lib.rollout import collect_trials
 
 MDP = TaskConfig(task="mdp", num_actions=5, num_traj=2, traj_len=3)
@@ -70,14 +71,14 @@ def test_a_baseline_played_by_the_loop_matches_the_environment_stepped_by_hand()
         assert torch.equal(record.rewards[t], result.rewards.double())
 
 
-@pytest.mark.parametrize("clock", [False, True])
-def test_a_policy_played_by_the_loop_matches_the_policy_stepped_by_hand(clock):
+@pytest.mark.parametrize("model, clock", [(GRUPolicy, False), (GRUPolicy, True), (SNAILPolicy, True)])
+def test_a_policy_played_by_the_loop_matches_the_policy_stepped_by_hand(model, clock):
     """`collect_trials` (a PolicyAgent in the loop) against the policy and the environment stepped by
     hand with the same generators: the same inputs, actions, log-probabilities, values and rewards; a
     policy with a clock reads the RL^2 input with the fraction of the trial's steps left appended,
     counted here by hand; `forward` over the recorded inputs gives the values it played with."""
     torch.manual_seed(0)
-    policy = GRUPolicy(MDP.obs_size + clock, MDP.num_actions, MDP.trial_len, hidden_size=16, clock=clock)
+    policy = model(MDP.obs_size + clock, MDP.num_actions, MDP.trial_len, hidden_size=16, clock=clock)
     with torch.no_grad():
         policy.policy_head.weight.mul_(100)  # far from uniform, so that the sampled actions differ
     tasks = seeded_tasks(MDP, 5, seed=4)
@@ -97,3 +98,13 @@ def test_a_policy_played_by_the_loop_matches_the_policy_stepped_by_hand(clock):
             assert torch.equal(batch.rewards[t], result.rewards.float())
             obs = result.obs
         assert torch.allclose(policy(batch.obs)[1], batch.values, atol=1e-6)
+
+
+def test_a_policy_of_another_input_width_is_refused():
+    """A policy reads the RL^2 input of its task, plus the clock when it has one: any other width is an error,
+    not a trial played on zero-filled or cut inputs."""
+    tasks = seeded_tasks(MDP, 2, seed=0)
+    for width, clock in ((MDP.obs_size + 1, False), (MDP.obs_size, True), (MDP.obs_size - 1, False)):
+        policy = GRUPolicy(width, MDP.num_actions, MDP.trial_len, hidden_size=8, clock=clock)
+        with pytest.raises(ValueError, match=f"the policy reads {width} inputs, the RL.2 input of this task has"):
+            collect_trials(policy, tasks, MDP, torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))

@@ -5,7 +5,8 @@ from dataclasses import replace
 import torch
 
 from rl2lib.config import PPOConfig
-from rl2lib.ppo import ReturnNormalizer, compute_gae, ppo_loss, ppo_update, steps_left
+from rl2lib.envs.trial import steps_left
+from rl2lib.ppo import ReturnNormalizer, compute_gae, ppo_loss, ppo_update
 from rl2lib.rollout import RolloutBatch
 
 

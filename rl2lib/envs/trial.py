@@ -34,6 +34,14 @@ def seeded_tasks(task_config: TaskConfig, num_tasks: int, seed: int, device: tor
     return sample_tasks(task_config, num_tasks, generator).to(device)
 
 
+def steps_left(trial_len: int, gamma: float, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(T,) the discounted count of the steps left at each step of a trial, this one included:
+    sum_{l < T - t} gamma^l, so T - t for gamma 1 (ledger 14)."""
+    left = torch.arange(trial_len, 0, -1, dtype=torch.float64)  # (T,) T - t
+    counts = left if gamma == 1.0 else (1 - gamma**left) / (1 - gamma)
+    return counts.to(device=device, dtype=torch.float32)
+
+
 @dataclass
 class StepResult:
     """What one synchronous step of all B trials returns."""
