@@ -238,13 +238,32 @@ def tc_depth(config: TrainConfig) -> int:
     return num_dense_blocks(config.model.depth_len or config.task.trial_len)
 
 
+def add_clock_input(parent: dict, parent_config: TrainConfig) -> None:
+    """Widen a GRU checkpoint without a clock to a policy with one (`ModelConfig.clock`, the input's last
+    column): each GRU's input weights, and their Adam moments, get a zero column, so that the policy plays
+    as the parent did until training moves it."""
+    names = [name for name, _ in build_policy(parent_config.task, parent_config.model).named_parameters()]
+    for name in ("policy_gru.weight_ih_l0", "value_gru.weight_ih_l0"):
+        if name not in parent["model"]:
+            continue
+        parent["model"][name] = torch.nn.functional.pad(parent["model"][name], (0, 1))  # (3H, O) -> (3H, O + 1)
+        moments = parent["optimizer"]["state"].get(names.index(name), {})  # Adam's, keyed by parameter order
+        for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            if key in moments:
+                moments[key] = torch.nn.functional.pad(moments[key], (0, 1))
+
+
 def load_parent(config: TrainConfig) -> dict:
     """The `--init_from` checkpoint of `config`: the same model on the same task family, k and episode
     length, with the same or fewer episodes per trial (a horizon warm start, e.g. bandit n = 100 -> 500).
     A GRU's weights do not depend on the trial length; SNAIL's TCBlock depth, ceil(log2 T), does, so a
-    SNAIL parent must have the same depth."""
+    SNAIL parent must have the same depth. A GRU without a clock can start a GRU with one
+    (`add_clock_input`)."""
     parent = load_checkpoint(repo_path(config.init_from))
     parent_config = TrainConfig.from_dict(parent["config"])
+    if config.model.model_type == "gru" and config.model.clock and not parent_config.model.clock:
+        add_clock_input(parent, parent_config)
+        parent_config = replace(parent_config, model=replace(parent_config.model, clock=True))
     differences = [
         f"{name} {getattr(parent_part, name)!r} (this run: {getattr(part, name)!r})"
         for parent_part, part, free in (

@@ -371,6 +371,43 @@ def test_an_mdp_run_prints_its_second_phase_command_which_accepts_the_checkpoint
     assert torch.load(tmp_path / "my runs" / "a_phase2_seed1" / "checkpoint.pt", weights_only=False)["update"] == 1
 
 
+def test_a_gru_without_a_clock_starts_one_with_a_zero_clock_column_and_plays_as_it_did(tmp_path):
+    """`--clock --init_from` a GRU without one: each GRU's input weights and Adam moments get a zero last
+    column and nothing else changes, so the child plays the parent's logits and values on any trial; a run
+    without a clock cannot start from one with it, nor a SNAIL with a clock from one without."""
+    from rl2lib.train import build_config_policy
+
+    def config(*args):
+        return config_from_args(build_parser().parse_args([*TINY, "--metalearn_epochs", "1", "--separate_value", *args]))
+
+    train(config(), tmp_path / "plain", progress=False)
+    child = config("--clock", "--init_from", str(tmp_path / "plain" / "checkpoint.pt"))
+    train(child, tmp_path / "clock", progress=False, stop_after=0)
+    parent = torch.load(tmp_path / "plain" / "checkpoint.pt", weights_only=False)
+    start = torch.load(tmp_path / "clock" / "checkpoint.pt", weights_only=False)
+    names = [name for name, _ in build_config_policy(child).named_parameters()]
+    for index, name in enumerate(names):
+        widened = name.endswith("gru.weight_ih_l0")
+        before, after = parent["model"][name], start["model"][name]
+        assert torch.equal(after[:, :-1] if widened else after, before) and (not widened or not after[:, -1].any()), name
+        for key in ("exp_avg", "exp_avg_sq"):
+            moment = start["optimizer"]["state"][index][key]
+            assert torch.equal(moment[:, :-1] if widened else moment, parent["optimizer"]["state"][index][key]), name
+    played, plain = build_config_policy(child), build_config_policy(config())
+    played.load_state_dict(start["model"]), plain.load_state_dict(parent["model"])
+    obs = torch.rand(5, 3, plain.obs_size)  # (T, B, O)
+    clock = torch.rand(5, 3, 1)  # whatever the clock reads
+    for ours, theirs in zip(played(torch.cat([obs, clock], -1)), plain(obs)):
+        torch.testing.assert_close(ours, theirs)
+    no_clock = config("--init_from", str(tmp_path / "clock" / "checkpoint.pt"))
+    snail = ["--model_type", "snail", "--batch_size", "40", "--mini_batch_size", "40"]
+    train(config(*snail), tmp_path / "snail", progress=False)
+    snail_clock = config(*snail, "--clock", "--init_from", str(tmp_path / "snail" / "checkpoint.pt"))
+    for bad in (no_clock, snail_clock):
+        with pytest.raises(TrainingError, match="another task or model, clock"):
+            train(bad, tmp_path / "bad", progress=False, stop_after=0)
+
+
 def test_horizon_warm_start_takes_a_shorter_trial_parent_and_restarts_the_normaliser(tmp_path):
     """`--init_from` a run with fewer episodes per trial (same task, k and model) starts from its weights
     and Adam state, with a fresh return normaliser that the child's first batch sets; a parent with
@@ -393,8 +430,7 @@ def test_horizon_warm_start_takes_a_shorter_trial_parent_and_restarts_the_normal
     assert after["count"] == pytest.approx(1e-4 + 200)  # one batch of the child's returns (40 trials x 5)
     shorter = config("--num_traj", "2", "--init_from", str(tmp_path / "n5" / "checkpoint.pt"))
     other_k = config("--num_traj", "5", "--num_actions", "3", "--init_from", str(tmp_path / "n3" / "checkpoint.pt"))
-    clock = config("--num_traj", "5", "--clock", "--init_from", str(tmp_path / "n3" / "checkpoint.pt"))
-    for bad, difference in ((shorter, "num_traj 5 (this run: 2)"), (other_k, "num_actions 5 (this run: 3)"), (clock, "clock")):
+    for bad, difference in ((shorter, "num_traj 5 (this run: 2)"), (other_k, "num_actions 5 (this run: 3)")):
         with pytest.raises(TrainingError, match=re.escape(f"another task or model, {difference}")):
             train(bad, tmp_path / "bad", progress=False, stop_after=0)
     snail = ["--model_type", "snail", "--batch_size", "40", "--mini_batch_size", "40"]
