@@ -280,6 +280,21 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         name=phase_run_name("gru_bandit_k50_n100_value_per_step", 3),
         value_per_step=True,
     ),
+    # k = 50, n = 500's warm start from the recipe line (gru_bandit_k50_n500_phase2) validated downwards; played at n = 500
+    # with no retraining on 1000 tasks of seed 4242, k = 50, n = 100's value-per-step second phase scored 429.7 +- 1.8,
+    # level with it there (429.6): the horizon warm start that reached k = 10, n = 500, from this line's third phase
+    cell(
+        "gru",
+        "bandit",
+        500,
+        200,
+        k=50,
+        parent=phase_run_name("gru_bandit_k50_n100_value_per_step", 3),
+        name="gru_bandit_k50_n500_value_per_step",
+        validate_trials=2000,
+        value_per_step=True,
+        **LONGER,
+    ),
     # the two levers that each validated above the tanh recipe's first phase at 30M steps, the GRU's ReLU candidate (81.8
     # against 80.9) and value per step (82.8), together on the same first phase, to compare step for step
     cell(
