@@ -280,6 +280,21 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         name=phase_run_name("gru_bandit_k50_n100_value_per_step", 3),
         value_per_step=True,
     ),
+    # k = 10's second phase held its validation return at 82.8-83.2 over its last 100 updates, and its best.pt, the best
+    # of 40 validations on 1000 tasks (SE 0.4), confirmed 82.24 (bar 82.67): on a plateau, 1000 tasks choose among
+    # policies by their noise. A third phase at the same settings whose validations use 10,000 tasks (SE 0.13), as
+    # k = 50, n = 10's did when it reached its cell
+    cell(
+        "gru",
+        "bandit",
+        100,
+        100,
+        k=10,
+        parent=phase_run_name("gru_bandit_k10_n100_value_per_step"),
+        name=phase_run_name("gru_bandit_k10_n100_value_per_step", 3),
+        value_per_step=True,
+        validate_trials=10_000,
+    ),
     # k = 50, n = 500's warm start from the recipe line (gru_bandit_k50_n500_phase2) validated downwards; played at n = 500
     # with no retraining on 1000 tasks of seed 4242, k = 50, n = 100's value-per-step second phase scored 429.7 +- 1.8,
     # level with it there (429.6): the horizon warm start that reached k = 10, n = 500, from this line's third phase
