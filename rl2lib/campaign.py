@@ -310,6 +310,20 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         value_per_step=True,
         **LONGER,
     ),
+    # it validated at 432.4-436.2 (best at update 135), 437.05 on the evaluation tasks (bar 434.02) and 434.41 confirming
+    # (bar 434.51): a second phase at its settings, from its best, as k = 10, n = 500's recipe line had
+    cell(
+        "gru",
+        "bandit",
+        500,
+        100,
+        k=50,
+        parent="gru_bandit_k50_n500_value_per_step",
+        name=phase_run_name("gru_bandit_k50_n500_value_per_step"),
+        validate_trials=2000,
+        value_per_step=True,
+        **LONGER,
+    ),
     # the two levers that each validated above the tanh recipe's first phase at 30M steps, the GRU's ReLU candidate (81.8
     # against 80.9) and value per step (82.8), together on the same first phase, to compare step for step
     cell(
