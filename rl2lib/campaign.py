@@ -310,8 +310,9 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         value_per_step=True,
         **LONGER,
     ),
-    # it validated at 432.4-436.2 (best at update 135), 437.05 on the evaluation tasks (bar 434.02) and 434.41 confirming
-    # (bar 434.51): a second phase at its settings, from its best, as k = 10, n = 500's recipe line had
+    # it validated at 432.3-436.6 (best at update 65, then 434.8-436.4), 437.05 on the evaluation tasks (bar 434.02)
+    # and 434.41 confirming (bar 434.51): a second phase at its settings, from its best, as k = 10, n = 500's recipe
+    # line had
     cell(
         "gru",
         "bandit",
