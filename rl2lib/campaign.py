@@ -285,7 +285,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # policies by their noise. A third phase at the same settings whose validations use 10,000 tasks (SE 0.13), as
     # k = 50, n = 10's did when it reached its cell; then, at 82.99 +- 0.39 (bar 82.30) and 82.33 +- 0.13 confirming (bar
     # 82.67), its validation still rising at +0.04 +- 0.02 per 1e7 steps (82.48 at its start, 82.63 at update 95), a
-    # fourth phase at the same settings
+    # fourth phase at the same settings; at 82.97 +- 0.39 and 82.52 +- 0.13 confirming, rising at +0.05 +- 0.02 (82.58 at
+    # update 10, 82.69 at 100), a fifth
     *(
         cell(
             "gru",
@@ -298,7 +299,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
             value_per_step=True,
             validate_trials=10_000,
         )
-        for phase in (3, 4)
+        for phase in (3, 4, 5)
     ),
     # k = 50, n = 500's warm start from the recipe line (gru_bandit_k50_n500_phase2) validated downwards; played at n = 500
     # with no retraining on 1000 tasks of seed 4242, k = 50, n = 100's value-per-step second phase scored 429.7 +- 1.8,
