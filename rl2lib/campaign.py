@@ -435,6 +435,13 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         validate_every=10,
         **BF16,
     ),
+    # the phase held at 81.4-82.0 (81.26, confirming 81.40; bar 82.11): the value head per step left, which took
+    # the GRU's k = 10, n = 100 first phase from 80.93 to 82.82 at 30M steps, on SNAIL's recipe from scratch, k = 10
+    # to compare with snail_bandit_k10_n100 step for step, and k = 50 (its recipe run stopped at 40 of 300 updates)
+    *(
+        cell("snail", "bandit", 100, 300, k=k, name=f"snail_bandit_k{k}_n100_value_per_step", value_per_step=True, **BF16)
+        for k in (10, 50)
+    ),
     # SNAIL on MDP n = 10: the recipe's second phase (phase 1 stopped at update 550 of 4000); after the
     # bandit cells, since its validation return stayed at 154.5-155.1 (bar 156.43) for its last 100 updates
     cell("snail", "mdp", 10, 300, parent="snail_mdp_n10", name="snail_mdp_n10_phase2", tau=0.9, checkpoint_every=5, **BF16),
