@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rl2lib import paper
 from rl2lib.baseline_tables import read_rows
+from rl2lib.config import TrainConfig
 from rl2lib.paths import cell_phase, default_run_name, split_seed, tables_dir
 from rl2lib.runs import CONFIRM_FILE, iter_runs, read_config, read_evaluation, read_metrics, runs_dir
 
@@ -212,15 +213,38 @@ def learner_bar(key: tuple, se: float, results: dict) -> float | None:
     return None if target is None else target - max(3 * se, 0.01 * target)
 
 
+def parent_run(run: str) -> str | None:
+    """The run whose checkpoint `run` started from (`--init_from`), or None."""
+    parent = (read_config(runs_dir() / run) or {}).get("init_from")
+    return None if parent is None else Path(parent).parent.name
+
+
 def run_lineage(run: str) -> list[str]:
     """The runs a run started from (`--init_from`), nearest first: its budget counts theirs too."""
     lineage = []
-    while True:
-        parent = (read_config(runs_dir() / run) or {}).get("init_from")
-        if parent is None or len(lineage) > 20:
-            return lineage
-        run = Path(parent).parent.name
+    while (run := parent_run(run)) is not None and len(lineage) <= 20:
         lineage.append(run)
+    return lineage
+
+
+def run_budget(run: str, depth: int = 0) -> tuple[float, float] | None:
+    """(environment steps, wall seconds) a run's policy cost: its own updates and all that its parents
+    trained, None without metrics. A warm start's metrics count on from the parent's snapshot it
+    started from (`best.pt`), so the updates a parent trained past that snapshot are added here."""
+    rows = read_metrics(runs_dir() / run)
+    if not rows:
+        return None
+    steps, wall = float(rows[-1]["env_steps"]), float(rows[-1]["wall_seconds"])
+    parent = parent_run(run)
+    parent_budget = None if parent is None or depth > 20 else run_budget(parent, depth + 1)
+    if parent_budget is None:
+        return steps, wall
+    steps_per_update = TrainConfig.from_dict(read_config(runs_dir() / run)).steps_per_update
+    start = float(rows[0]["env_steps"]) - int(rows[0]["update"]) * steps_per_update  # the snapshot's count
+    snapshot = next((row for row in read_metrics(runs_dir() / parent) if float(row["env_steps"]) == start), None)
+    if snapshot is None:  # the parent's metrics no longer hold the snapshot: its count as recorded
+        return steps, wall
+    return steps - start + parent_budget[0], wall - float(snapshot["wall_seconds"]) + parent_budget[1]
 
 
 def confirmation(runs: list[str]) -> dict | None:
@@ -352,12 +376,10 @@ def budget_markdown(results: dict | None = None) -> str:
         if group is None:
             lines.append(f"| {task}, {n}, {k}, {model} | – | 0 | | | | – | | {target:g} | | ✗ | |")
             continue
-        budgets = []
-        for run in group["per_seed"]:
-            rows = read_metrics(runs_dir() / run["run"])
-            if rows:
-                wall = float(rows[-1]["wall_seconds"])
-                budgets.append((f"{float(rows[-1]['env_steps']):.3g}", f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d}"))
+        budgets = [
+            (f"{steps:.3g}", f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d}")
+            for steps, wall in filter(None, (run_budget(run["run"]) for run in group["per_seed"]))
+        ]
         steps, wall = (", ".join(sorted(set(column))) for column in zip(*budgets)) if budgets else ("–",) * 2
         bar, confirm, shortfall = standing(key, group, results)
         ok = shortfall <= 0

@@ -16,6 +16,7 @@ def write_run(runs, name, mean, se, model="gru", num_traj=10, validation=None, n
     config = {
         "task": {"task": "bandit", "num_actions": num_actions, "num_traj": num_traj, "traj_len": 1, "num_states": 1},
         "model": {"model_type": model},
+        "ppo": {},
         "init_from": init_from,
     }
     (run / "config.json").write_text(json.dumps(config))
@@ -147,6 +148,34 @@ def test_the_thirty_learner_cells_their_bars_lineage_and_confirmation(tmp_path, 
     )  # below 401.6 * 0.99
     row = next(line for line in tables.budget_markdown().splitlines() if line.startswith("| bandit, 500, 5, gru |"))
     assert row.endswith("| ✗ | 390.00 ± 0.80 |")
+
+
+def test_a_cells_budget_counts_all_that_its_parents_trained(tmp_path, monkeypatch):
+    """A warm start's metrics count on from the parent's snapshot it started from; the budget table adds
+    the updates the parent trained past it, so the cell's cost equals the naive sum, over the run and its
+    parents, of each run's updates times its steps per update (and of each run's own wall time)."""
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    runs = tmp_path / "runs"
+
+    def write(name, num_traj, num_trials, rows, init_from=None):
+        write_run(runs, name, 78.0, 0.5, num_traj=num_traj, init_from=init_from)
+        config = json.loads((runs / name / "config.json").read_text())
+        config["ppo"] = {"num_trials": num_trials, "minibatch_trials": num_trials}
+        (runs / name / "config.json").write_text(json.dumps(config))
+        lines = [f"{u},{steps},{wall},6.0,{v}" for u, steps, wall, v in rows]
+        (runs / name / "metrics.csv").write_text(
+            "update,env_steps,wall_seconds,mean_trial_return,validation_return\n" + "\n".join(lines) + "\n"
+        )
+
+    # the parent: 4 updates of 10 trials x 100 steps, 10 s each; best.pt at update 2
+    write("gru_bandit_k5_n100", 100, 10, [(1, 1000, 10.0, 70), (2, 2000, 20.0, 78), (3, 3000, 30.0, 77), (4, 4000, 40.0, "")])
+    # the child starts from update 2's snapshot: 2 updates of 4 trials x 500 steps, 5 s each
+    child_rows = [(1, 4000, 25.0, 390), (2, 6000, 30.0, 400)]
+    write("gru_bandit_k5_n500", 500, 4, child_rows, init_from="results/runs/gru_bandit_k5_n100/best.pt")
+    assert tables.run_budget("gru_bandit_k5_n100") == (4000, 40.0)
+    assert tables.run_budget("gru_bandit_k5_n500") == (4 * 1000 + 2 * 2000, 40.0 + 2 * 5.0)
+    row = next(line for line in tables.budget_markdown().splitlines() if line.startswith("| bandit, 500, 5, gru |"))
+    assert "| 8e+03 | 0:00 |" in row
 
 
 def test_an_open_cells_trend_is_the_least_squares_slope_of_its_last_validations(tmp_path, monkeypatch):
