@@ -301,6 +301,24 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         )
         for phase in (3, 4, 5)
     ),
+    # the fifth held level (82.66-82.77; 82.83 +- 0.40, confirming 82.40 +- 0.13): a sixth that settles the policy,
+    # twice the trials per update (500k steps) and half the learning rate, annealed to 0 over its 100 updates
+    cell(
+        "gru",
+        "bandit",
+        100,
+        100,
+        k=10,
+        parent=phase_run_name("gru_bandit_k10_n100_value_per_step", 5),
+        name=phase_run_name("gru_bandit_k10_n100_value_per_step", 6),
+        value_per_step=True,
+        validate_trials=10_000,
+        validate_every=10,
+        batch_size=500_000,
+        mini_batch_size=125_000,
+        learning_rate=5e-4,
+        anneal_lr=True,
+    ),
     # k = 50, n = 500's warm start from the recipe line (gru_bandit_k50_n500_phase2) validated downwards; played at n = 500
     # with no retraining on 1000 tasks of seed 4242, k = 50, n = 100's value-per-step second phase scored 429.7 +- 1.8,
     # level with it there (429.6): the horizon warm start that reached k = 10, n = 500, from this line's third phase
