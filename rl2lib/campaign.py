@@ -97,6 +97,17 @@ receptive field 2 x 127 steps; the attention still reads the whole trial), so th
 over (`--depth_len`); [2] sizes each TCBlock for the trial, ceil(log2 T). Its updates take minutes,
 hence a checkpoint every 5."""
 
+SNAIL_GOES_ON = {
+    "batch_size": 100_000,
+    "mini_batch_size": 25_000,
+    "learning_rate": 0.001,
+    "ent_coef": 0.001,
+    "validate_every": 10,
+}
+"""A SNAIL bandit line's second phase at the settings its first ended with (100k steps per update, the learning
+rate 1e-3, the entropy bonus 0.001 decaying to 0.0001), not `FINE_TUNE`'s: at those, SNAIL k = 5, n = 100's
+second phase stayed level."""
+
 BF16 = {"precision": "bf16"}
 """SNAIL's campaign runs train their updates under bfloat16 autocast (`--precision bf16`): 2.2-2.3x
 the fp32 update at T = 100 on this workbook's CPU (AVX512-BF16), and trained so, the SNAIL bandit
@@ -436,8 +447,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     cell("snail", "bandit", 100, 100, k=5, parent="snail_bandit_k5_n100", name="snail_bandit_k5_n100_phase2", **BF16),
     *(cell("snail", "bandit", 100, 300, k=k, **BF16) for k in (10, 50)),
     # k = 10 ended at 81.35 (bar 82.16) with its validation return still rising (+1.5 +- 0.16 per 1e7 steps over
-    # its last 150 updates): it goes on at its own settings (100k steps per update, the learning rate 1e-3 and the
-    # entropy bonus where they ended, 0.001 decaying to 0.0001), since k = 5's fine-tune settings held it flat
+    # its last 150 updates): it goes on at its own settings (`SNAIL_GOES_ON`)
     cell(
         "snail",
         "bandit",
@@ -446,11 +456,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         k=10,
         parent="snail_bandit_k10_n100",
         name="snail_bandit_k10_n100_phase2",
-        batch_size=100_000,
-        mini_batch_size=25_000,
-        learning_rate=0.001,
-        ent_coef=0.001,
-        validate_every=10,
+        **SNAIL_GOES_ON,
         **BF16,
     ),
     # the phase held at 81.4-82.0 (81.26, confirming 81.40; bar 82.11): the value head per step left, which took
@@ -459,6 +465,20 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     *(
         cell("snail", "bandit", 100, 300, k=k, name=f"snail_bandit_k{k}_n100_value_per_step", value_per_step=True, **BF16)
         for k in (10, 50)
+    ),
+    # k = 10's validated at 82.22 at 27M steps (the recipe's line: 81.67 at 30M, 82.00 at 39M), 81.72 +- 0.41, confirming
+    # 81.34 +- 0.13 (bar 82.67), its validation still rising at +1.1 +- 0.12 per 1e7 steps over updates 160-300
+    cell(
+        "snail",
+        "bandit",
+        100,
+        150,
+        k=10,
+        parent="snail_bandit_k10_n100_value_per_step",
+        name="snail_bandit_k10_n100_value_per_step_phase2",
+        value_per_step=True,
+        **SNAIL_GOES_ON,
+        **BF16,
     ),
     # SNAIL on MDP n = 10: the recipe's second phase (phase 1 stopped at update 550 of 4000); after the
     # bandit cells, since its validation return stayed at 154.5-155.1 (bar 156.43) for its last 100 updates
