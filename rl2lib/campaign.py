@@ -297,7 +297,9 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # k = 50, n = 10's did when it reached its cell; then, at 82.99 +- 0.39 (bar 82.30) and 82.33 +- 0.13 confirming (bar
     # 82.67), its validation still rising at +0.04 +- 0.02 per 1e7 steps (82.48 at its start, 82.63 at update 95), a
     # fourth phase at the same settings; at 82.97 +- 0.39 and 82.52 +- 0.13 confirming, rising at +0.05 +- 0.02 (82.58 at
-    # update 10, 82.69 at 100), a fifth
+    # update 10, 82.69 at 100), a fifth; the fifth held level (82.66-82.77; 82.83 +- 0.40, confirming 82.40 +- 0.13): a
+    # sixth that settles the policy, twice the trials per update (500k steps) and half the learning rate, annealed to 0
+    # over its 100 updates; it held at 82.76-82.83 (83.03 +- 0.39, confirming 82.48 +- 0.13): the line's plateau
     *(
         cell(
             "gru",
@@ -309,27 +311,21 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
             name=phase_run_name("gru_bandit_k10_n100_value_per_step", phase),
             value_per_step=True,
             validate_trials=10_000,
+            **settings,
         )
-        for phase in (3, 4, 5)
-    ),
-    # the fifth held level (82.66-82.77; 82.83 +- 0.40, confirming 82.40 +- 0.13): a sixth that settles the policy,
-    # twice the trials per update (500k steps) and half the learning rate, annealed to 0 over its 100 updates; it held
-    # at 82.76-82.83 (83.03 +- 0.39, confirming 82.48 +- 0.13): the line's plateau
-    cell(
-        "gru",
-        "bandit",
-        100,
-        100,
-        k=10,
-        parent=phase_run_name("gru_bandit_k10_n100_value_per_step", 5),
-        name=phase_run_name("gru_bandit_k10_n100_value_per_step", 6),
-        value_per_step=True,
-        validate_trials=10_000,
-        validate_every=10,
-        batch_size=500_000,
-        mini_batch_size=125_000,
-        learning_rate=5e-4,
-        anneal_lr=True,
+        for phase, settings in (
+            *((phase, {}) for phase in (3, 4, 5)),
+            (
+                6,
+                {
+                    "validate_every": 10,
+                    "batch_size": 500_000,
+                    "mini_batch_size": 125_000,
+                    "learning_rate": 5e-4,
+                    "anneal_lr": True,
+                },
+            ),
+        )
     ),
     # k = 50, n = 500's warm start from the recipe line (gru_bandit_k50_n500_phase2) validated downwards; played at n = 500
     # with no retraining on 1000 tasks of seed 4242, k = 50, n = 100's value-per-step second phase scored 429.7 +- 1.8,
@@ -447,39 +443,20 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     cell("snail", "bandit", 100, 300, k=5, **BF16),
     cell("snail", "bandit", 100, 100, k=5, parent="snail_bandit_k5_n100", name="snail_bandit_k5_n100_phase2", **BF16),
     *(cell("snail", "bandit", 100, 300, k=k, **BF16) for k in (10, 50)),
-    # k = 10 ended at 81.35 (bar 82.16) with its validation return still rising (+1.5 +- 0.16 per 1e7 steps over
-    # its last 150 updates): it goes on at its own settings (`SNAIL_GOES_ON`)
-    cell(
-        "snail",
-        "bandit",
-        100,
-        150,
-        k=10,
-        parent="snail_bandit_k10_n100",
-        name="snail_bandit_k10_n100_phase2",
-        **SNAIL_GOES_ON,
-        **BF16,
-    ),
-    # the phase held at 81.4-82.0 (81.26, confirming 81.40; bar 82.11): the value head per step left, which took
-    # the GRU's k = 10, n = 100 first phase from 80.93 to 82.82 at 30M steps, on SNAIL's recipe from scratch, k = 10
-    # to compare with snail_bandit_k10_n100 step for step, and k = 50 (its recipe run stopped at 40 of 300 updates)
+    # the value head per step left, which took the GRU's k = 10, n = 100 first phase from 80.93 to 82.82 at 30M steps,
+    # on SNAIL's recipe from scratch, k = 10 to compare with snail_bandit_k10_n100 step for step, and k = 50 (its recipe
+    # run stopped at 40 of 300 updates)
     *(
         cell("snail", "bandit", 100, 300, k=k, name=f"snail_bandit_k{k}_n100_value_per_step", value_per_step=True, **BF16)
         for k in (10, 50)
     ),
-    # k = 10's validated at 82.22 at 27M steps (the recipe's line: 81.67 at 30M, 82.00 at 39M), 81.72 +- 0.41, confirming
-    # 81.34 +- 0.13 (bar 82.67), its validation still rising at +1.1 +- 0.12 per 1e7 steps over updates 160-300
-    cell(
-        "snail",
-        "bandit",
-        100,
-        150,
-        k=10,
-        parent="snail_bandit_k10_n100_value_per_step",
-        name="snail_bandit_k10_n100_value_per_step_phase2",
-        value_per_step=True,
-        **SNAIL_GOES_ON,
-        **BF16,
+    # k = 10's second phases, at the settings each first ended with (`SNAIL_GOES_ON`): the recipe's ended at 81.35 (bar
+    # 82.16) with its validation still rising (+1.5 +- 0.16 per 1e7 steps over its last 150 updates), and held at
+    # 81.4-82.0 (81.26, confirming 81.40); value per step's validated at 82.22 at 27M steps (the recipe's line: 81.67 at
+    # 30M, 82.00 at 39M), 81.72 +- 0.41, confirming 81.34 +- 0.13, still rising at +1.1 +- 0.12 per 1e7 steps
+    *(
+        cell("snail", "bandit", 100, 150, k=10, parent=line, name=phase_run_name(line), **flags, **SNAIL_GOES_ON, **BF16)
+        for line, flags in (("snail_bandit_k10_n100", {}), ("snail_bandit_k10_n100_value_per_step", {"value_per_step": True}))
     ),
     # SNAIL on MDP n = 10: the recipe's second phase (phase 1 stopped at update 550 of 4000); after the
     # bandit cells, since its validation return stayed at 154.5-155.1 (bar 156.43) for its last 100 updates
