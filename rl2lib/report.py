@@ -27,7 +27,7 @@ from rl2lib.maml_train import command_for as maml_command
 from rl2lib.paths import REPO_ROOT, TIMINGS_FILE, notebooks_out_dir, results_dir, tables_dir
 from rl2lib.plots import iter_learning_curve_figures, save_figure
 from rl2lib.runs import METRICS_FILE, iter_runs, read_evaluation, read_metrics
-from rl2lib.tables import learner_bar, load_results, paper_tables_markdown
+from rl2lib.tables import hours_minutes, learner_bar, load_results, paper_tables_markdown
 
 
 def wide_baseline_table(rows: list[dict], agents: tuple[str, ...], ceilings: tuple[str, ...]) -> str:
@@ -111,7 +111,7 @@ def training_table(runs: list[dict]) -> str:
         lines.append(
             f"| {run['name']} | {model} | {task['task']} | {task['num_actions']} | {task['num_traj']} | "
             f"{last.get('update', 0)} / {run['config']['num_updates']} | {steps:.3g} | "
-            f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {played} | "
+            f"{hours_minutes(wall)} | {played} | "
             f"{score} | {'' if bar is None else f'{bar:.2f}'} | {'' if published is None else f'{published:g}'} |"
         )
     lines.append("")

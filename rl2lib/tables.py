@@ -213,6 +213,11 @@ def learner_bar(key: tuple, se: float, results: dict) -> float | None:
     return None if target is None else target - max(3 * se, 0.01 * target)
 
 
+def hours_minutes(seconds: float) -> str:
+    """Wall time as h:mm, e.g. 5580.0 -> '1:33'."""
+    return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}"
+
+
 def parent_run(run: str) -> str | None:
     """The run whose checkpoint `run` started from (`--init_from`), or None."""
     parent = (read_config(runs_dir() / run) or {}).get("init_from")
@@ -377,7 +382,7 @@ def budget_markdown(results: dict | None = None) -> str:
             lines.append(f"| {task}, {n}, {k}, {model} | – | 0 | | | | – | | {target:g} | | ✗ | |")
             continue
         budgets = [
-            (f"{steps:.3g}", f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d}")
+            (f"{steps:.3g}", hours_minutes(wall))
             for steps, wall in filter(None, (run_budget(run["run"]) for run in group["per_seed"]))
         ]
         steps, wall = (", ".join(sorted(set(column))) for column in zip(*budgets)) if budgets else ("–",) * 2
@@ -431,7 +436,7 @@ def maml_markdown(results: dict | None = None) -> str:
         confirm_text = "–" if confirm is None else f"{confirm['mean']:.2f} ± {confirm['se']:.2f}"
         lines.append(
             f"| {task}, {n}, {k} | {group['run']} | {last['update']} | {float(last['env_steps']):.3g} | "
-            f"{int(wall // 3600)}:{int(wall % 3600 // 60):02d} | {group['mean']:.2f} ± {group['se']:.2f} | "
+            f"{hours_minutes(wall)} | {group['mean']:.2f} ± {group['se']:.2f} | "
             f"{shown} | ± {max(3 * group['se'], MAML_TOLERANCE * target):.2f} | {'✓' if ok else '✗'} | "
             f"{confirm_text} |"
         )
