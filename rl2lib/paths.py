@@ -52,6 +52,7 @@ CELL_LINES = {
     "gru_bandit_k50_n100": "gru_bandit_k50_n100_value_per_step",
     "gru_bandit_k50_n500": "gru_bandit_k50_n500_value_per_step",
     "snail_bandit_k10_n100": "snail_bandit_k10_n100_value_per_step",
+    "snail_bandit_k50_n100": "snail_bandit_k50_n100_value_per_step",
 }
 """Table cells filled by a line of runs of another recipe than `rl2lib.cli.recipe`'s: cell -> that
 line's first run (its later phases are `<line>_phase<N>`; the default line's runs become variants).
@@ -68,7 +69,9 @@ second phase and 82.61 in its third, on the same 1000 validation tasks; on bandi
 from that line validated at 434.8-436.6 over updates 45-200 where the recipe's line peaked at 431.5 in its second
 phase, on 2000 and 1000 tasks of the validation seed; on SNAIL bandit k = 10, n = 100 the value head per step left
 validated at 82.22 in its first phase (27M steps) where the recipe's line peaked at 82.00 in its second (39M steps),
-on the same 1000 validation tasks (README, the learner campaign)."""
+on the same 1000 validation tasks; on SNAIL bandit k = 50, n = 100 the value head per step left validated at 76.62
+(30M steps) where the recipe's line, stopped at update 40 of 300, peaked at 60.99 (4M steps; value per step's: 58.66
+at 4M), on the same 1000 validation tasks (README, the learner campaign)."""
 
 
 def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:

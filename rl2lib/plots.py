@@ -376,21 +376,23 @@ def draw_learning_panel(
             )
         x_end = max(x_end, curve_end)
     papers = [curve for curve in curves if curve.paper is not None]
-    for rank, curve in enumerate(sorted(papers, key=lambda c: c.paper)):
-        level, above = rescale(curve.paper), rank == len(papers) - 1  # the highest label above its line
+    levels = sorted({curve.paper for curve in papers})
+    for rank, paper in enumerate(levels):
+        sharing = [curve for curve in papers if curve.paper == paper]  # one line and one label per published number
+        level, above = rescale(paper), rank == len(levels) - 1  # the highest label above its line
         axis.axhline(level, **PAPER_LINE)
         axis.annotate(
-            f"paper: {method_label(curve.method)}",
+            "paper: " + ", ".join(method_label(curve.method) for curve in sharing),
             (x_end, level),
             xytext=(-8, 3 if above else -3),
             textcoords="offset points",
             ha="right",
             va="bottom" if above else "top",
             fontsize=7,
-            color=curve.line_color,
+            color=sharing[0].line_color if len(sharing) == 1 else PAPER_COLOR,
         )
-    if papers:  # one artist holds the panel's paper markers
-        axis.plot([x_end] * len(papers), rescale([curve.paper for curve in papers]), zorder=5, clip_on=False, **PAPER_MARKER)
+    if levels:  # one artist holds the panel's paper markers
+        axis.plot([x_end] * len(levels), rescale(levels), zorder=5, clip_on=False, **PAPER_MARKER)
 
 
 def learning_legend_handles(curves: list[Curve], baselines: dict[str, float] | None) -> list:

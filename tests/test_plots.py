@@ -175,6 +175,21 @@ def test_learning_panel_draws_raw_faint_smoothed_validation_evaluation_and_paper
     np.testing.assert_allclose(marker.get_ydata(), [45.0])
 
 
+def test_models_with_the_same_published_number_share_one_paper_line_label_and_diamond():
+    metrics = run("x", "gru", 10, 100, np.linspace(50, 82, 40))["metrics"]
+    curves = [
+        plots.Curve("RL² (GRU)", "gru", [metrics], paper=83.5),
+        plots.Curve("SNAIL", "snail", [metrics], paper=83.5),
+        plots.Curve("MAML", "maml", [metrics], paper=70.1),
+    ]
+    axis = plots.plot_learning_curves(curves, {}).axes[0]
+    dashed = [line for line in axis.get_lines() if line.get_linestyle() == "--"]
+    assert sorted(line.get_ydata()[0] for line in dashed) == [70.1, 83.5]
+    assert sorted(text.get_text() for text in axis.texts) == ["paper: MAML", "paper: RL² (GRU), SNAIL"]
+    (marker,) = paper_markers(axis)
+    np.testing.assert_allclose(sorted(marker.get_ydata()), [70.1, 83.5])
+
+
 def test_normalised_curves_put_random_at_0_and_the_normaliser_at_1():
     results = results_for(baseline_rows("bandit"))  # n=10: random 5, Gittins 7
     runs = [run("gru_bandit_k5_n10", "gru", 5, 10, [5.0] * 20 + [7.0] * 20)]
