@@ -498,6 +498,25 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
+SET_ASIDE = {
+    "gru_bandit_k50_n100_phase3": "validated at 82.4-82.6 over 88 updates, flat; the cell's line is value per step's",
+    "gru_bandit_k50_n500_phase2": "peaked at 431.5; the warm start from the value-per-step line validated at 434.8-436.6",
+    "gru_bandit_k10_n100_h256_phase2": "validated at 81.92-82.05 at 7x the time per step; value per step's line: 82.9",
+    "gru_bandit_k10_n100_relu_phase2": "validated at 81.80-82.02 over 60 updates, flat; value per step's line: 82.9",
+    "gru_mdp_n10_relu": "fell behind gru_mdp_n10 from 30M steps (training return 121.4 against 126.1 at 40M)",
+    "gru_bandit_k10_n100_phase4_authors": "validated at 82.59-82.78 over 15 updates; value per step's line: 82.9",
+    "gru_bandit_k10_n100_tau1": "stayed at random play (validation 50.1-50.4 over 6M steps)",
+    "gru_mdp_n10_value_per_step": "level with gru_mdp_n10 (training return 126.9 against 128.6 at 45M steps)",
+    "gru_mdp_n10_phase3_tau1": "validated at 150.4-151.3 over 60 updates, level with its parent's line",
+    "gru_mdp_n25_value_per_step": "validated at 398.7-401.1 where gru_mdp_n25 held 404.4-406.8",
+    "gru_mdp_n25": "validated at 404-408 over 170 updates, flat (bar 441.2): it waits for a better n = 10 parent",
+    "snail_bandit_k50_n100": "stopped at update 40 (validation 60.99); the cell's line is value per step's",
+    "snail_bandit_k10_n500": "its parent scored 415.4 at n = 500 with no retraining, value per step's 425.0 (seed 4242)",
+}
+"""Unfinished runs the campaign passes over unless named: each stalled, or lost on validation to the
+line that now fills its cell (`paths.CELL_LINES`; README, the learner campaign). Their checkpoints
+stand, so any of them resumes when named; a run whose parent is set aside waits with it."""
+
 
 def planned_updates(run: Run) -> int:
     return trained_updates(run.run_dir) if run.flags is None else run.flags["metalearn_epochs"]
@@ -535,9 +554,19 @@ def steps(run: Run) -> list[list[str]]:
     return commands
 
 
-def select(names: list[str] | None) -> list[Run]:
+def set_aside(run: Run) -> str | None:
+    """Why the default campaign passes over `run` (`SET_ASIDE`, its own or an ancestor's); None if it trains it."""
+    if run.name in SET_ASIDE:
+        return SET_ASIDE[run.name]
+    parent = next((r for r in CAMPAIGN if r.name == run.parent), None)
+    return None if parent is None or set_aside(parent) is None else f"its parent {parent.name} is set aside"
+
+
+def select(names: list[str] | None, everything: bool = False) -> list[Run]:
+    """The campaign runs named, in the order given; none named: the campaign's, less those set aside
+    (all of them with `everything`)."""
     if not names:
-        return list(CAMPAIGN)
+        return [run for run in CAMPAIGN if everything or set_aside(run) is None]
     known = {run.name: run for run in CAMPAIGN}
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -548,6 +577,8 @@ def select(names: list[str] | None) -> list[Run]:
 def status_line(run: Run) -> str:
     if is_done(run):
         state = "done"
+    elif set_aside(run) is not None and not is_training(run.run_dir):
+        state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates, set aside: {set_aside(run)}"
     elif is_training(run.run_dir):
         state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates, training now"
     elif not parent_ready(run):
@@ -645,7 +676,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rl2lib.campaign", description="Train the learner campaign's runs, resuming whatever was cut off."
     )
-    parser.add_argument("runs", nargs="*", help="campaign runs to work on (default: all, in order)")
+    parser.add_argument(
+        "runs", nargs="*", help="campaign runs to work on (default: all, in order, less those set aside; --list shows why)"
+    )
     parser.add_argument("--lanes", type=int, default=2, help="runs at a time, one torch thread each (default 2)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes (default: never)")
     parser.add_argument("--list", action="store_true", help="print each run's state and command, and exit")
@@ -658,7 +691,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.lanes < 1:
         parser.error(f"--lanes must be >= 1, got {args.lanes}")
-    runs = select(args.runs)
+    runs = select(args.runs, everything=args.list)
     if args.list:
         lines = [
             status_line(run) + ("" if run.flags is None else f"\n    rl2-train {' '.join(run.train_argv())}") for run in runs
