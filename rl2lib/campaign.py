@@ -498,7 +498,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
-SET_ASIDE = {
+SHELVED = {
     "gru_bandit_k50_n100_phase3": "validated at 82.4-82.6 over 88 updates, flat; the cell's line is value per step's",
     "gru_bandit_k50_n500_phase2": "peaked at 431.5; the warm start from the value-per-step line validated at 434.8-436.6",
     "gru_bandit_k10_n100_h256_phase2": "validated at 81.92-82.05 at 7x the time per step; value per step's line: 82.9",
@@ -515,7 +515,7 @@ SET_ASIDE = {
 }
 """Unfinished runs the campaign passes over unless named: each stalled, or lost on validation to the
 line that now fills its cell (`paths.CELL_LINES`; README, the learner campaign). Their checkpoints
-stand, so any of them resumes when named; a run whose parent is set aside waits with it."""
+stand, so any of them resumes when named; a run whose parent is shelved waits with it."""
 
 
 def planned_updates(run: Run) -> int:
@@ -554,19 +554,19 @@ def steps(run: Run) -> list[list[str]]:
     return commands
 
 
-def set_aside(run: Run) -> str | None:
-    """Why the default campaign passes over `run` (`SET_ASIDE`, its own or an ancestor's); None if it trains it."""
-    if run.name in SET_ASIDE:
-        return SET_ASIDE[run.name]
+def shelved(run: Run) -> str | None:
+    """Why the default campaign passes over `run` (`SHELVED`, its own or an ancestor's); None if it trains it."""
+    if run.name in SHELVED:
+        return SHELVED[run.name]
     parent = next((r for r in CAMPAIGN if r.name == run.parent), None)
-    return None if parent is None or set_aside(parent) is None else f"its parent {parent.name} is set aside"
+    return None if parent is None or shelved(parent) is None else f"its parent {parent.name} is shelved"
 
 
 def select(names: list[str] | None, everything: bool = False) -> list[Run]:
-    """The campaign runs named, in the order given; none named: the campaign's, less those set aside
+    """The campaign runs named, in the order given; none named: the campaign's, less those shelved
     (all of them with `everything`)."""
     if not names:
-        return [run for run in CAMPAIGN if everything or set_aside(run) is None]
+        return [run for run in CAMPAIGN if everything or shelved(run) is None]
     known = {run.name: run for run in CAMPAIGN}
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -577,8 +577,8 @@ def select(names: list[str] | None, everything: bool = False) -> list[Run]:
 def status_line(run: Run) -> str:
     if is_done(run):
         state = "done"
-    elif set_aside(run) is not None and not is_training(run.run_dir):
-        state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates, set aside: {set_aside(run)}"
+    elif shelved(run) is not None and not is_training(run.run_dir):
+        state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates, shelved: {shelved(run)}"
     elif is_training(run.run_dir):
         state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates, training now"
     elif not parent_ready(run):
@@ -677,7 +677,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m rl2lib.campaign", description="Train the learner campaign's runs, resuming whatever was cut off."
     )
     parser.add_argument(
-        "runs", nargs="*", help="campaign runs to work on (default: all, in order, less those set aside; --list shows why)"
+        "runs", nargs="*", help="campaign runs to work on (default: all, in order, less those shelved; --list shows why)"
     )
     parser.add_argument("--lanes", type=int, default=2, help="runs at a time, one torch thread each (default 2)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes (default: never)")

@@ -26,9 +26,9 @@ from rl2lib import campaign
 from rl2lib.paths import REPO_ROOT, results_dir
 from rl2lib.runs import BEST_FILE, CHECKPOINT_FILE, LOCK_FILE, trained_updates
 
-GPU_RUNS = ("snail_mdp_n10_phase2", "snail_bandit_k50_n100", "snail_bandit_k10_n500", "gru_mdp_n25")
+GPU_RUNS = ("snail_mdp_n10_phase2", "snail_bandit_k10_n500_value_per_step", "gru_mdp_n10_phase3")
 """The default runs of a GPU turn: the campaign's costliest per step (SNAIL, and MDP trials) that can
-start now; about 50 MiB travel with them."""
+start now and are not shelved (`campaign.SHELVED`)."""
 TREE_LIMIT_MIB = 64
 RETURN_LIMIT_FILES, RETURN_LIMIT_MIB = 8, 16
 ASIDE_DIR = ".runs_aside"

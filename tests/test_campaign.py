@@ -46,10 +46,10 @@ def test_every_run_parses_and_follows_its_parent():
         assert parent_task["num_traj"] <= config.task.num_traj
 
 
-def test_the_default_campaign_passes_over_runs_set_aside_and_their_children(monkeypatch, capsys):
-    """A run set aside, and every run below it, leaves the default campaign but not `--list`, and still
-    trains when named; each entry of `SET_ASIDE` names a campaign run."""
-    assert set(campaign.SET_ASIDE) <= {run.name for run in campaign.CAMPAIGN}
+def test_the_default_campaign_passes_over_shelved_runs_and_their_children(monkeypatch, capsys):
+    """A shelved run, and every run below it, leaves the default campaign but not `--list`, and still
+    trains when named; each entry of `SHELVED` names a campaign run."""
+    assert set(campaign.SHELVED) <= {run.name for run in campaign.CAMPAIGN}
     runs = (
         campaign.cell("gru", "bandit", 10, 2, k=2, name="kept"),
         campaign.cell("gru", "bandit", 10, 2, k=2, name="stalled"),
@@ -57,14 +57,14 @@ def test_the_default_campaign_passes_over_runs_set_aside_and_their_children(monk
         campaign.cell("gru", "bandit", 40, 2, k=2, parent="child", name="grandchild"),
     )
     monkeypatch.setattr(campaign, "CAMPAIGN", runs)
-    monkeypatch.setattr(campaign, "SET_ASIDE", {"stalled": "flat"})
+    monkeypatch.setattr(campaign, "SHELVED", {"stalled": "flat"})
     assert [run.name for run in campaign.select(None)] == ["kept"]
     assert campaign.select(None, everything=True) == list(runs)
     assert [run.name for run in campaign.select(["grandchild", "stalled"])] == ["grandchild", "stalled"]
-    assert campaign.set_aside(runs[3]) == "its parent child is set aside"
+    assert campaign.shelved(runs[3]) == "its parent child is shelved"
     campaign.main(["--list"])
     listed = capsys.readouterr().out
-    assert "set aside: flat" in listed and "set aside: its parent stalled is set aside" in listed
+    assert "shelved: flat" in listed and "shelved: its parent stalled is shelved" in listed
 
 
 @pytest.mark.slow

@@ -32,6 +32,10 @@ def two_runs(tmp_path, monkeypatch):
     return runs
 
 
+def test_a_gpu_turn_by_default_trains_campaign_runs_that_are_not_shelved():
+    assert set(gpu_campaign.GPU_RUNS) <= {run.name for run in campaign.select(None)}
+
+
 def test_slim_keeps_what_the_runs_need_and_restore_brings_the_rest_back(two_runs, tmp_path):
     runs_dir = tmp_path / "results" / "runs"
     other = runs_dir / "other"
