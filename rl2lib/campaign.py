@@ -438,6 +438,21 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         for model, updates in (("gru", 600), ("snail", 300))
         for k in (5, 10)
     ),
+    # and of k = 50's GRU, whose cell is the authors' size in one phase (`paths.CELL_LINES`)
+    *(
+        cell(
+            "gru",
+            "bandit",
+            10,
+            600,
+            k=50,
+            seed=seed,
+            name=run_name_for("gru_bandit_k50_n10_h256", seed),
+            validate_trials=10_000,
+            **AUTHORS_SIZE,
+        )
+        for seed in (1, 2)
+    ),
     # SNAIL bandits n = 100 from scratch (the recipe), then n = 500 and 1000 from them; k = 5 ended at 77.05
     # (bar 77.55), validating at 77.4-78.1 from update 180: a second phase, as the GRU's n = 100 cells had
     cell("snail", "bandit", 100, 300, k=5, **BF16),
