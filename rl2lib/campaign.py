@@ -2,7 +2,8 @@
 trained two at a time (one torch thread each) until each is done, then evaluated on 1000 tasks of
 seed 0 (`eval.json`) and confirmed on 10,000 tasks of another seed (`confirm.json`). `CAMPAIGN`
 lists the runs in order (cheapest expected gain first, parents before children); a run whose
-parent (`--init_from`, a shorter trial or an earlier phase) is not yet done waits for it. Every run
+parent (`--init_from`, a shorter trial or an earlier phase) is not yet done waits for it, and the runs
+that stalled or lost on validation (`SHELVED`) and those below them train only when named. Every run
 trains with `--resume`, so the campaign can be stopped at any time (`--minutes`, Ctrl-C, `kill`) and
 started again, on another machine too, from the committed checkpoints; a run that another process
 still trains (the trainer of a campaign killed alone) holds a lane until it stops, and is then
@@ -490,20 +491,23 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     ),
     cell("snail", "bandit", 1000, 60, k=50, parent="snail_bandit_k50_n100", **LONGER, **SNAIL_DEPTH, **BF16),
     # played at n = 500 with no retraining on 1000 tasks of seed 4242, k = 10's value-per-step second phase scored 425.0
-    # +- 1.9 where the recipe's second phase scored 415.4 +- 2.3: the horizon warm start from it, as the GRU's k = 10,
-    # n = 500 cell was reached from its value-per-step line
-    cell(
-        "snail",
-        "bandit",
-        500,
-        100,
-        k=10,
-        parent="snail_bandit_k10_n100_value_per_step_phase2",
-        name="snail_bandit_k10_n500_value_per_step",
-        value_per_step=True,
-        **LONGER,
-        **SNAIL_DEPTH,
-        **BF16,
+    # +- 1.9 where the recipe's second phase scored 415.4 +- 2.3: the horizon warm starts from the value-per-step lines'
+    # second phases, as the GRU's k = 10, n = 500 cell was reached from its value-per-step line
+    *(
+        cell(
+            "snail",
+            "bandit",
+            n,
+            updates,
+            k=k,
+            parent=phase_run_name(f"snail_bandit_k{k}_n100_value_per_step"),
+            name=f"snail_bandit_k{k}_n{n}_value_per_step",
+            value_per_step=True,
+            **LONGER,
+            **SNAIL_DEPTH,
+            **BF16,
+        )
+        for k, n, updates in ((10, 500, 100), (50, 500, 100), (50, 1000, 60))
     ),
     *(cell("gru", "mdp", n, 300, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
     *(
@@ -514,23 +518,23 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
 SHELVED = {
-    "gru_bandit_k50_n100_phase3": "validated at 82.4-82.6 over 88 updates, flat; the cell's line is value per step's",
+    "gru_bandit_k50_n100_phase3": "validated at 82.4-82.6, flat; the cell's line is value per step's",
     "gru_bandit_k50_n500_phase2": "peaked at 431.5; the warm start from the value-per-step line validated at 434.8-436.6",
-    "gru_bandit_k10_n100_h256_phase2": "validated at 81.92-82.05 at 7x the time per step; value per step's line: 82.9",
-    "gru_bandit_k10_n100_relu_phase2": "validated at 81.80-82.02 over 60 updates, flat; value per step's line: 82.9",
+    "gru_bandit_k10_n100_h256_phase2": "validated at 81.92-82.05 at 7x the time per step; value per step's first phase: 82.91",
+    "gru_bandit_k10_n100_relu_phase2": "validated at 81.80-82.02 over 60 updates, flat; value per step's first phase: 82.91",
     "gru_mdp_n10_relu": "fell behind gru_mdp_n10 from 30M steps (training return 121.4 against 126.1 at 40M)",
-    "gru_bandit_k10_n100_phase4_authors": "validated at 82.59-82.78 over 15 updates; value per step's line: 82.9",
+    "gru_bandit_k10_n100_phase4_authors": "validated at 82.59-82.78 over 15 updates; value per step's first phase: 82.91",
     "gru_bandit_k10_n100_tau1": "stayed at random play (validation 50.1-50.4 over 6M steps)",
     "gru_mdp_n10_value_per_step": "level with gru_mdp_n10 (training return 126.9 against 128.6 at 45M steps)",
     "gru_mdp_n10_phase3_tau1": "validated at 150.4-151.3 over 60 updates, level with its parent's line",
     "gru_mdp_n25_value_per_step": "validated at 398.7-401.1 where gru_mdp_n25 held 404.4-406.8",
     "gru_mdp_n25": "validated at 404-408 over 170 updates, flat (bar 441.2): it waits for a better n = 10 parent",
     "snail_bandit_k50_n100": "stopped at update 40 (validation 60.99); the cell's line is value per step's",
-    "snail_bandit_k10_n500": "its parent scored 415.4 at n = 500 with no retraining, value per step's 425.0 (seed 4242)",
+    "snail_bandit_k10_n500": "at n = 500 with no retraining the recipe's line scored 415.4 (phase 2), value per step's 425.0",
 }
 """Unfinished runs the campaign passes over unless named: each stalled, or lost on validation to the
 line that now fills its cell (`paths.CELL_LINES`; README, the learner campaign). Their checkpoints
-stand, so any of them resumes when named; a run whose parent is shelved waits with it."""
+stand, so any of them resumes when named; the runs below a shelved run are shelved with it."""
 
 
 def planned_updates(run: Run) -> int:
@@ -569,37 +573,47 @@ def steps(run: Run) -> list[list[str]]:
     return commands
 
 
+def campaign_run(name: str | None) -> Run | None:
+    """The campaign's run called `name`; None for none (a committed run outside the campaign, or no parent)."""
+    return next((run for run in CAMPAIGN if run.name == name), None)
+
+
 def shelved(run: Run) -> str | None:
-    """Why the default campaign passes over `run` (`SHELVED`, its own or an ancestor's); None if it trains it."""
+    """Why the default campaign passes over `run`: its `SHELVED` reason, or the shelved run above it;
+    None if it trains it."""
     if run.name in SHELVED:
         return SHELVED[run.name]
-    parent = next((r for r in CAMPAIGN if r.name == run.parent), None)
-    return None if parent is None or shelved(parent) is None else f"its parent {parent.name} is shelved"
+    parent = campaign_run(run.parent)
+    if parent is None or shelved(parent) is None:
+        return None
+    return f"below {parent.name}, which is shelved" if parent.name in SHELVED else shelved(parent)
 
 
 def select(names: list[str] | None, everything: bool = False) -> list[Run]:
     """The campaign runs named, in the order given; none named: the campaign's, less those shelved
-    (all of them with `everything`)."""
+    (a shelved run another process still trains stays, to hold its lane; `everything`: all of them)."""
     if not names:
-        return [run for run in CAMPAIGN if everything or shelved(run) is None]
-    known = {run.name: run for run in CAMPAIGN}
-    unknown = [name for name in names if name not in known]
+        return [run for run in CAMPAIGN if everything or shelved(run) is None or is_training(run.run_dir)]
+    unknown = [name for name in names if campaign_run(name) is None]
     if unknown:
-        raise SystemExit(f"error: unknown campaign run(s) {', '.join(unknown)}; allowed: {', '.join(known)}")
-    return [known[name] for name in names]
+        allowed = ", ".join(run.name for run in CAMPAIGN)
+        raise SystemExit(f"error: unknown campaign run(s) {', '.join(unknown)}; allowed: {allowed}")
+    return [campaign_run(name) for name in names]
 
 
 def status_line(run: Run) -> str:
+    """`run`'s name and state: done, waiting for its parent, or its updates so far, training now or shelved and why."""
+    progress, why = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates", shelved(run)
     if is_done(run):
         state = "done"
-    elif shelved(run) is not None and not is_training(run.run_dir):
-        state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates, shelved: {shelved(run)}"
     elif is_training(run.run_dir):
-        state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates, training now"
+        state = f"{progress}, training now"
+    elif why is not None:
+        state = f"{progress}, shelved: {why}"
     elif not parent_ready(run):
         state = f"waits for {run.parent}"
     else:
-        state = f"{trained_updates(run.run_dir)}/{planned_updates(run)} updates"
+        state = progress
     return f"{run.name:32s} {state}"
 
 
@@ -607,8 +621,8 @@ def parent_ready(run: Run) -> bool:
     """A run may start once its parent is done (a parent outside the campaign must hold a policy)."""
     if run.parent is None:
         return True
-    in_campaign = [r for r in CAMPAIGN if r.name == run.parent]
-    return is_done(in_campaign[0]) if in_campaign else agent_path(results_dir() / "runs" / run.parent).exists()
+    parent = campaign_run(run.parent)
+    return is_done(parent) if parent is not None else agent_path(results_dir() / "runs" / run.parent).exists()
 
 
 def log(message: str) -> None:

@@ -304,7 +304,7 @@ def validation_trend(run_dir: Path, last: float = 0.5) -> dict | None:
 
 def latest_phase_run(cell: str) -> Path | None:
     """The run folder of the latest training phase of table cell `cell` (training seed 0) that has
-    metrics, evaluated or still training; None where it has none."""
+    metrics, evaluated or not yet finished; None where it has none."""
     phases = {}
     for run_dir in runs_dir().glob(f"{cell}*"):
         base, seed = split_seed(run_dir.name)
@@ -349,14 +349,14 @@ def open_cells_markdown(results: dict | None = None) -> str:
             else:
                 closing = "not rising (rate below 2 SE)"
         evaluated = group is not None and latest is not None and latest.name == group["run"]
-        latest_text = "–" if latest is None else latest.name + ("" if evaluated else " (training)")
+        latest_text = "–" if latest is None else latest.name + ("" if evaluated else " (unfinished)")
         short_text = "not evaluated" if group is None else f"{max(shortfall, 0):.3g}"
         lines.append(f"| {task}, {n}, {k}, {model} | {short_text} | {latest_text} | {rate_text} | {wall_text} | {closing} |")
     lines += [
         "",
         "Short of the bar: the cell's evaluated phase, on the evaluation or on the confirming tasks, whichever "
         "misses by more. Rate: the least-squares slope of the validation return (held-out tasks) of the "
-        "cell's latest phase, evaluated or still training, over the last half of its validations; wall: its "
+        "cell's latest phase, evaluated or not yet finished, over the last half of its validations; wall: its "
         "training time per 1e7 steps there, on the machine it ran on (one torch thread, two runs at a time). "
         "The last column extrapolates that straight line, a lower bound: the curves bend down.",
     ]

@@ -46,10 +46,12 @@ def test_every_run_parses_and_follows_its_parent():
         assert parent_task["num_traj"] <= config.task.num_traj
 
 
-def test_the_default_campaign_passes_over_shelved_runs_and_their_children(monkeypatch, capsys):
+def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_path, monkeypatch, capsys):
     """A shelved run, and every run below it, leaves the default campaign but not `--list`, and still
-    trains when named; each entry of `SHELVED` names a campaign run."""
+    trains when named; one that another process trains stays, to hold its lane. Each entry of
+    `SHELVED` names a campaign run."""
     assert set(campaign.SHELVED) <= {run.name for run in campaign.CAMPAIGN}
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     runs = (
         campaign.cell("gru", "bandit", 10, 2, k=2, name="kept"),
         campaign.cell("gru", "bandit", 10, 2, k=2, name="stalled"),
@@ -61,10 +63,13 @@ def test_the_default_campaign_passes_over_shelved_runs_and_their_children(monkey
     assert [run.name for run in campaign.select(None)] == ["kept"]
     assert campaign.select(None, everything=True) == list(runs)
     assert [run.name for run in campaign.select(["grandchild", "stalled"])] == ["grandchild", "stalled"]
-    assert campaign.shelved(runs[3]) == "its parent child is shelved"
+    assert campaign.shelved(runs[2]) == campaign.shelved(runs[3]) == "below stalled, which is shelved"
     campaign.main(["--list"])
     listed = capsys.readouterr().out
-    assert "shelved: flat" in listed and "shelved: its parent stalled is shelved" in listed
+    assert "0/2 updates, shelved: flat" in listed and "shelved: below stalled, which is shelved" in listed
+    with training_lock(runs[1].run_dir):
+        assert [run.name for run in campaign.select(None)] == ["kept", "stalled"]
+        assert "training now" in campaign.status_line(runs[1])
 
 
 @pytest.mark.slow

@@ -212,7 +212,7 @@ def test_an_open_cells_trend_is_the_least_squares_slope_of_its_last_validations(
     (runs / "gru_bandit_k10_n100_phase2").mkdir()  # a second phase in training: its curve, the first's shortfall
     (runs / "gru_bandit_k10_n100_phase2" / "metrics.csv").write_text("\n".join(rows[:9]) + "\n")
     row = next(line for line in tables.open_cells_markdown().splitlines() if line.startswith("| bandit, 100, 10, gru |"))
-    assert f"| {shortfall:.3g} | gru_bandit_k10_n100_phase2 (training) | " in row and "(2-8) |" in row  # at least 4 validations
+    assert f"| {shortfall:.3g} | gru_bandit_k10_n100_phase2 (unfinished) | " in row and "(2-8) |" in row  # at least 4 validations
     (runs / "gru_bandit_k10_n100" / "eval.json").write_text(json.dumps({"mean": 84.0, "se": 0.4, "num_trials": 1000}))
     (runs / "gru_bandit_k10_n100" / "confirm.json").write_text(
         json.dumps({"mean": 84.0, "se": 0.13, "seed": 2000003, "num_trials": 10000})
