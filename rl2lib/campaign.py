@@ -479,6 +479,20 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
             (50, "snail_bandit_k50_n100_value_per_step", {"value_per_step": True}),
         )
     ),
+    # k = 50's second phase validated at 77.6-80.6, still rising over its last half: 80.55 +- 0.45, confirming 80.18 +-
+    # 0.14 (paper 85.1); a third at the same settings
+    cell(
+        "snail",
+        "bandit",
+        100,
+        150,
+        k=50,
+        parent=phase_run_name("snail_bandit_k50_n100_value_per_step"),
+        name=phase_run_name("snail_bandit_k50_n100_value_per_step", 3),
+        value_per_step=True,
+        **SNAIL_GOES_ON,
+        **BF16,
+    ),
     # SNAIL on MDP n = 10: the recipe's second phase (phase 1 stopped at update 550 of 4000); after the
     # bandit cells, since its validation return stayed at 154.5-155.1 (bar 156.43) for its last 100 updates
     cell("snail", "mdp", 10, 300, parent="snail_mdp_n10", name="snail_mdp_n10_phase2", tau=0.9, checkpoint_every=5, **BF16),
