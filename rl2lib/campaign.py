@@ -470,13 +470,15 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # 82.16) with its validation still rising (+1.5 +- 0.16 per 1e7 steps over its last 150 updates), and held at
     # 81.4-82.0 (81.26, confirming 81.40); value per step's validated at 82.22 at 27M steps (the recipe's line: 81.67 at
     # 30M, 82.00 at 39M), 81.72 +- 0.41, confirming 81.34 +- 0.13, still rising at +1.1 +- 0.12 per 1e7 steps, and
-    # held at 82.1-82.9 (82.36, confirming 81.64). k = 50 value per step ended at 77.51, confirming 76.91 (paper 85.1)
+    # held at 82.1-82.9 (82.36, confirming 81.64). k = 50 value per step ended at 77.51, confirming 76.91 (paper 85.1);
+    # k = 5's at 77.63 (bar 77.54), confirming 77.72 (bar 78.31), validating at 78.2-78.6 over its last 100 updates
     *(
         cell("snail", "bandit", 100, 150, k=k, parent=line, name=phase_run_name(line), **flags, **SNAIL_GOES_ON, **BF16)
         for k, line, flags in (
             (10, "snail_bandit_k10_n100", {}),
             (10, "snail_bandit_k10_n100_value_per_step", {"value_per_step": True}),
             (50, "snail_bandit_k50_n100_value_per_step", {"value_per_step": True}),
+            (5, "snail_bandit_k5_n100_value_per_step", {"value_per_step": True}),
         )
     ),
     # k = 50's second phase validated at 77.6-80.6, still rising over its last half: 80.55 +- 0.45, confirming 80.18 +-
@@ -505,8 +507,10 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     ),
     cell("snail", "bandit", 1000, 60, k=50, parent="snail_bandit_k50_n100", **LONGER, **SNAIL_DEPTH, **BF16),
     # played at n = 500 with no retraining on 1000 tasks of seed 4242, k = 10's value-per-step second phase scored 425.0
-    # +- 1.9 where the recipe's second phase scored 415.4 +- 2.3: the horizon warm starts from the value-per-step lines'
-    # second phases, as the GRU's k = 10, n = 500 cell was reached from its value-per-step line
+    # +- 1.9 where the recipe's second phase scored 415.4 +- 2.3 (k = 50: 402.4 from the first phase, 418.2 from the
+    # second; k = 5: 403.4 from the first, where the recipe's second phase scored 402.2 and its n = 500 run 399.9): the
+    # horizon warm starts from the value-per-step lines' second phases, as the GRU's k = 10, n = 500 cell was reached
+    # from its value-per-step line
     *(
         cell(
             "snail",
@@ -521,7 +525,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
             **SNAIL_DEPTH,
             **BF16,
         )
-        for k, n, updates in ((10, 500, 100), (50, 500, 100), (50, 1000, 60))
+        for k, n, updates in ((10, 500, 100), (50, 500, 100), (50, 1000, 60), (5, 500, 100))
     ),
     *(cell("gru", "mdp", n, 300, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
     *(
