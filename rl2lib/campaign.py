@@ -527,6 +527,21 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         )
         for k, n, updates in ((10, 500, 100), (50, 500, 100), (50, 1000, 60), (5, 500, 100))
     ),
+    # k = 10's validated at 428.1-431.3 (+0.65 +- 0.47 per 1e7 steps over its last half): 430.20 +- 1.78 (bar 427.07),
+    # confirming 425.83 +- 0.60 (bar 428.08); a second phase from its best at the same settings
+    cell(
+        "snail",
+        "bandit",
+        500,
+        100,
+        k=10,
+        parent="snail_bandit_k10_n500_value_per_step",
+        name=phase_run_name("snail_bandit_k10_n500_value_per_step"),
+        value_per_step=True,
+        **LONGER,
+        **SNAIL_DEPTH,
+        **BF16,
+    ),
     *(cell("gru", "mdp", n, 300, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
     *(
         cell("snail", "mdp", n, 100, parent=f"snail_mdp_n{parent}", **LONGER, **SNAIL_DEPTH, **BF16)
