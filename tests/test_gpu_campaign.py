@@ -32,8 +32,11 @@ def two_runs(tmp_path, monkeypatch):
     return runs
 
 
-def test_a_gpu_turn_by_default_trains_campaign_runs_that_are_not_shelved():
+def test_a_gpu_turn_by_default_trains_campaign_runs_that_are_not_shelved_and_can_start_now():
     assert set(gpu_campaign.GPU_RUNS) <= {run.name for run in campaign.select(None)}
+    for run in campaign.select(list(gpu_campaign.GPU_RUNS)):
+        assert not campaign.is_done(run), f"{run.name} is done: a GPU turn would have nothing to train"
+        assert campaign.parent_ready(run), f"{run.name} waits for {run.parent}"
 
 
 def test_slim_keeps_what_the_runs_need_and_restore_brings_the_rest_back(two_runs, tmp_path):
