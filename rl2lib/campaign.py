@@ -77,6 +77,11 @@ def cell(
     return Run(name or default_run_name(model, task, k, n), {**base, **flags}, parent)
 
 
+def previous_phase(line: str, phase: int) -> str:
+    """The run that training phase `phase` (>= 2) of `line` starts from: `line` itself, then `<line>_phase<phase - 1>`."""
+    return line if phase == 2 else phase_run_name(line, phase - 1)
+
+
 def plateau_fine_tune(lever: str, **flags) -> Run:
     """A 100-update fine-tune of k = 10, n = 100's plateaued third phase from its best, with `flags`
     over the fine-tune settings: `gru_bandit_k10_n100_phase4_<lever>`."""
@@ -500,7 +505,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
             100,
             150,
             k=k,
-            parent=phase_run_name(f"snail_bandit_k{k}_n100_value_per_step", phase - 1),
+            parent=previous_phase(f"snail_bandit_k{k}_n100_value_per_step", phase),
             name=phase_run_name(f"snail_bandit_k{k}_n100_value_per_step", phase),
             value_per_step=True,
             **SNAIL_GOES_ON,
@@ -546,18 +551,22 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         )
     ),
     # k = 10's validated at 428.2-431.4 (+0.65 +- 0.47 per 1e7 steps over its last half): 430.20 +- 1.78 (bar 427.07),
-    # confirming 425.83 +- 0.60 (bar 428.08); its second phase at its n = 100 parents' gamma 1 (`PER_STEP_LONGER`)
-    cell(
-        "snail",
-        "bandit",
-        500,
-        100,
-        k=10,
-        parent="snail_bandit_k10_n500_value_per_step",
-        name=phase_run_name("snail_bandit_k10_n500_value_per_step"),
-        **PER_STEP_LONGER,
-        **SNAIL_DEPTH,
-        **BF16,
+    # confirming 425.83 +- 0.60 (bar 428.08); its second phase, at its n = 100 parents' gamma 1 (`PER_STEP_LONGER`),
+    # at 430.2-434.1: 430.63 +- 1.79, confirming 428.00 +- 0.59 (bar 428.08); a third at the same settings
+    *(
+        cell(
+            "snail",
+            "bandit",
+            500,
+            100,
+            k=10,
+            parent=previous_phase("snail_bandit_k10_n500_value_per_step", phase),
+            name=phase_run_name("snail_bandit_k10_n500_value_per_step", phase),
+            **PER_STEP_LONGER,
+            **SNAIL_DEPTH,
+            **BF16,
+        )
+        for phase in (2, 3)
     ),
     *(cell("gru", "mdp", n, 300, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
     *(
@@ -577,6 +586,7 @@ SHELVED = {
     "gru_bandit_k10_n100_tau1": "stayed at random play (validation 50.1-50.4 over 6M steps)",
     "gru_mdp_n10_value_per_step": "level with gru_mdp_n10 (training return 126.9 against 128.6 at 45M steps)",
     "gru_mdp_n10_phase3_tau1": "validated at 150.4-151.3 over 60 updates, level with its parent's line",
+    "gru_mdp_n10_phase3": "validated at 150.7-151.9 over updates 1000-1985 (+0.007 +- 0.005 per 1e7 steps); evaluated there",
     "gru_mdp_n25_value_per_step": "validated at 398.7-401.1 where gru_mdp_n25 held 404.4-406.8",
     "gru_mdp_n25": "validated at 404-408 over 170 updates, flat (bar 441.2): it waits for a better n = 10 parent",
     "snail_bandit_k50_n100": "stopped at update 40 (validation 60.99); the cell's line is value per step's",

@@ -4,6 +4,7 @@ and a run another process trains is left to it."""
 
 import json
 import os
+import re
 import threading
 
 import pytest
@@ -44,6 +45,16 @@ def test_every_run_parses_and_follows_its_parent():
         assert {**parent_task, "num_traj": config.task.num_traj} == config.task.to_dict(), run.name
         assert parent_model.model_type == config.model.model_type and parent_model.hidden_size == config.model.hidden_size
         assert parent_task["num_traj"] <= config.task.num_traj
+
+
+def test_a_later_phase_starts_from_the_phase_before_it():
+    """`<line>_phase<N>` starts from `<line>_phase<N-1>`, phase 2 from `<line>`: the tables join a cell's
+    phases into one curve and budget by these names."""
+    later_phases = [run for run in campaign.CAMPAIGN if run.flags is not None and re.fullmatch(r".+_phase\d+", run.name)]
+    assert len(later_phases) >= 20
+    for run in later_phases:
+        line, phase = re.fullmatch(r"(.+)_phase(\d+)", run.name).groups()
+        assert run.parent == (line if phase == "2" else f"{line}_phase{int(phase) - 1}"), run.name
 
 
 def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_path, monkeypatch, capsys):
