@@ -484,20 +484,23 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # 30M, 82.00 at 39M), 81.72 +- 0.41, confirming 81.34 +- 0.13, still rising at +1.1 +- 0.12 per 1e7 steps, and
     # held at 82.1-82.9 (82.36, confirming 81.64). k = 50 value per step ended at 77.51, confirming 76.91 (paper 85.1);
     # k = 5's at 77.63 (bar 77.54), confirming 77.72 (bar 78.31), validating at 78.2-78.6 over its last 100 updates
-    *(
-        cell("snail", "bandit", 100, 150, k=k, parent=line, name=phase_run_name(line), **flags, **SNAIL_GOES_ON, **BF16)
-        for k, line, flags in (
-            (10, "snail_bandit_k10_n100", {}),
-            (10, "snail_bandit_k10_n100_value_per_step", {"value_per_step": True}),
-            (50, "snail_bandit_k50_n100_value_per_step", {"value_per_step": True}),
-            (5, "snail_bandit_k5_n100_value_per_step", {"value_per_step": True}),
-        )
+    cell(
+        "snail",
+        "bandit",
+        100,
+        150,
+        k=10,
+        parent="snail_bandit_k10_n100",
+        name="snail_bandit_k10_n100_phase2",
+        **SNAIL_GOES_ON,
+        **BF16,
     ),
-    # later phases at the same settings: k = 50's second validated at 77.6-80.6, still rising over its last half
-    # (80.55 +- 0.45, confirming 80.18 +- 0.14; paper 85.1), its third at 80.28-81.14, rising at +0.64 +- 0.22 per 1e7
-    # steps over its last half (81.68 +- 0.43, confirming 81.24 +- 0.13); k = 5's second at 78.06-78.73, rising at +0.91
-    # +- 0.18 (77.52 +- 0.52, bar 77.55; confirming 77.84 +- 0.17, bar 78.31), its third at 78.23-78.87, best at its
-    # last two validations (77.43 +- 0.52; confirming 77.96 +- 0.17: +0.12 a phase on the confirming tasks)
+    # the value-per-step lines' second phases, then later ones at the same settings: k = 50's second validated at
+    # 77.6-80.6, still rising over its last half (80.55 +- 0.45, confirming 80.18 +- 0.14; paper 85.1), its third at
+    # 80.28-81.14, rising at +0.64 +- 0.22 per 1e7 steps over its last half (81.68 +- 0.43, confirming 81.24 +- 0.13);
+    # k = 5's second at 78.06-78.73, rising at +0.91 +- 0.18 (77.52 +- 0.52, bar 77.55; confirming 77.84 +- 0.17, bar
+    # 78.31), its third at 78.23-78.87, best at its last two validations (77.43 +- 0.52; confirming 77.96 +- 0.17: +0.12
+    # a phase on the confirming tasks)
     *(
         cell(
             "snail",
@@ -511,7 +514,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
             **SNAIL_GOES_ON,
             **BF16,
         )
-        for k, phase in ((50, 3), (5, 3), (5, 4), (50, 4))
+        for k, phase in ((10, 2), (50, 2), (5, 2), (50, 3), (5, 3), (5, 4), (50, 4))
     ),
     # SNAIL on MDP n = 10: the recipe's second phase (phase 1 stopped at update 550 of 4000); after the
     # bandit cells, since its validation return stayed at 154.5-155.1 (bar 156.43) for its last 100 updates
