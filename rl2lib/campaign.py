@@ -596,7 +596,7 @@ SHELVED = {
     "snail_bandit_k10_n500": "at n = 500 with no retraining the recipe's line scored 415.4 (phase 2), value per step's 425.0",
 }
 """Unfinished runs the campaign passes over unless named: each stalled, or lost on validation to the
-line that now fills its cell (`paths.CELL_LINES`; README, the learner campaign). Their checkpoints
+line that now fills its cell (`paths.CELL_LINES`; docs/campaign_log.md). Their checkpoints
 stand, so any of them resumes when named; the runs below a shelved run are shelved with it."""
 
 

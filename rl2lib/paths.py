@@ -77,7 +77,7 @@ at 4M), on the same 1000 validation tasks; on SNAIL bandit k = 5, n = 100 the va
 78.57 (28M steps) where the recipe's line peaked at 78.25 in its second phase (35M steps), on the same 1000 validation
 tasks; SNAIL bandit k = 10, n = 500 has one line, the warm start from that cell's value-per-step line, whose second
 phase played at n = 500 with no retraining scored 425.0 where the recipe's line scored 415.4, on 1000 tasks of seed
-4242 (README, the learner campaign)."""
+4242 (docs/campaign_log.md)."""
 
 
 def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:

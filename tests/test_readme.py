@@ -1,6 +1,6 @@
-"""Every command the README gives names an existing entry point, and its flags parse (the trainer's
-also make a valid config): a command written in the README works as written in the project's
-environment (`source .venv/bin/activate`, which the README says to run first)."""
+"""Every command the README and its campaign log (docs/campaign_log.md) give names an existing entry
+point, and its flags parse (the trainer's also make a valid config): a command written there works as
+written in the project's environment (`source .venv/bin/activate`, which the README says to run first)."""
 
 import re
 import shlex
@@ -25,9 +25,12 @@ PARSERS = {
 PROGRAMS = ("rl2-train", "rl2-notebook", "rl2-maml", "python", "make", "papermill", "jupyter", "voila", "source")
 
 
+DOCUMENTS = ("README.md", "docs/campaign_log.md")
+
+
 def readme_commands() -> list[str]:
-    """Commands in the README's code blocks (one per line) and inline code spans."""
-    text = (ROOT / "README.md").read_text()
+    """Commands in the code blocks (one per line) and inline code spans of the README and its campaign log."""
+    text = "\n".join((ROOT / document).read_text() for document in DOCUMENTS)
     blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
     lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
     spans = [" ".join(span.split()) for span in re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S))]
