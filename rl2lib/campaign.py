@@ -500,7 +500,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # 80.28-81.14, rising at +0.64 +- 0.22 per 1e7 steps over its last half (81.68 +- 0.43, confirming 81.24 +- 0.13);
     # k = 5's second at 78.06-78.73, rising at +0.91 +- 0.18 (77.52 +- 0.52, bar 77.55; confirming 77.84 +- 0.17, bar
     # 78.31), its third at 78.23-78.87, best at its last two validations (77.43 +- 0.52; confirming 77.96 +- 0.17: +0.12
-    # a phase on the confirming tasks)
+    # a phase on the confirming tasks), its fourth at 78.41-78.83, flat (77.47 +- 0.53, bar 77.52; confirming 77.93 +-
+    # 0.17): the line's plateau, 0.69 below Gittins on the confirming tasks where the bar asks for 0.31
     *(
         cell(
             "snail",
