@@ -497,7 +497,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     ),
     # the value-per-step lines' second phases, then later ones at the same settings: k = 50's second validated at
     # 77.6-80.6, still rising over its last half (80.55 +- 0.45, confirming 80.18 +- 0.14; paper 85.1), its third at
-    # 80.28-81.14, rising at +0.64 +- 0.22 per 1e7 steps over its last half (81.68 +- 0.43, confirming 81.24 +- 0.13);
+    # 80.28-81.14, rising at +0.64 +- 0.22 per 1e7 steps over its last half (81.68 +- 0.43, confirming 81.24 +- 0.13), its
+    # fourth at 81.27-81.98, flat (-0.11 +- 0.22; 81.81 +- 0.42, confirming 81.42 +- 0.13): the line's plateau;
     # k = 5's second at 78.06-78.73, rising at +0.91 +- 0.18 (77.52 +- 0.52, bar 77.55; confirming 77.84 +- 0.17, bar
     # 78.31), its third at 78.23-78.87, best at its last two validations (77.43 +- 0.52; confirming 77.96 +- 0.17: +0.12
     # a phase on the confirming tasks), its fourth at 78.41-78.83, flat (77.47 +- 0.53, bar 77.52; confirming 77.93 +-
@@ -534,6 +535,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # horizon warm starts from the value-per-step lines' third phases (k = 50's third: 81.68 +- 0.43, confirming
     # 81.24 +- 0.13; k = 5's third), as the GRU's k = 10, n = 500 cell was reached from its value-per-step line; k =
     # 10's at `LONGER`'s gamma 0.99, the later ones at `PER_STEP_LONGER`'s 1
+    # (k = 50's fourth phase, flat, played 426.1 +- 1.8 at n = 500 on those tasks, level with the third's 426.7 +- 1.8:
+    # the k = 50 warm starts keep the third)
     *(
         cell(
             "snail",
