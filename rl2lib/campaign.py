@@ -559,7 +559,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     ),
     # k = 10's validated at 428.2-431.4 (+0.65 +- 0.47 per 1e7 steps over its last half): 430.20 +- 1.78 (bar 427.07),
     # confirming 425.83 +- 0.60 (bar 428.08); its second phase, at its n = 100 parents' gamma 1 (`PER_STEP_LONGER`),
-    # at 430.2-434.1: 430.63 +- 1.79, confirming 428.00 +- 0.59 (bar 428.08); a third at the same settings
+    # at 430.2-434.1: 430.63 +- 1.79, confirming 428.00 +- 0.59 (bar 428.08); a third at the same settings, at
+    # 431.0-433.8: 432.48 +- 1.72, confirming 429.22 +- 0.58 (bar 428.08): the cell reached
     *(
         cell(
             "snail",
