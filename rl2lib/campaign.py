@@ -566,21 +566,24 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # k = 10's validated at 428.2-431.4 (+0.65 +- 0.47 per 1e7 steps over its last half): 430.20 +- 1.78 (bar 427.07),
     # confirming 425.83 +- 0.60 (bar 428.08); its second phase, at its n = 100 parents' gamma 1 (`PER_STEP_LONGER`),
     # at 430.2-434.1: 430.63 +- 1.79, confirming 428.00 +- 0.59 (bar 428.08); a third at the same settings, at
-    # 431.0-433.8: 432.48 +- 1.72, confirming 429.22 +- 0.58 (bar 428.08): the cell reached
+    # 431.0-433.8: 432.48 +- 1.72, confirming 429.22 +- 0.58 (bar 428.08): the cell reached. k = 5's validated at
+    # 404.8-408.1, still rising at its end (+1.48 +- 0.24 per 1e7 steps over its last half): 402.26 +- 2.40 (bar
+    # 400.89), confirming 404.05 +- 0.78 (bar 404.02), reached by 0.03; a second phase at the same settings, to hold
+    # the cell with a margin that another 10,000 tasks will not take away
     *(
         cell(
             "snail",
             "bandit",
             500,
             100,
-            k=10,
-            parent=previous_phase("snail_bandit_k10_n500_value_per_step", phase),
-            name=phase_run_name("snail_bandit_k10_n500_value_per_step", phase),
+            k=k,
+            parent=previous_phase(f"snail_bandit_k{k}_n500_value_per_step", phase),
+            name=phase_run_name(f"snail_bandit_k{k}_n500_value_per_step", phase),
             **PER_STEP_LONGER,
             **SNAIL_DEPTH,
             **BF16,
         )
-        for phase in (2, 3)
+        for k, phase in ((10, 2), (10, 3), (5, 2))
     ),
     *(cell("gru", "mdp", n, 300, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
     *(
