@@ -605,7 +605,7 @@ SHELVED = {
     "gru_mdp_n10_phase3_tau1": "validated at 150.4-151.3 over 60 updates, level with its parent's line",
     "gru_mdp_n10_phase3": "validated at 150.7-151.9 over updates 1000-1985 (+0.007 +- 0.005 per 1e7 steps); evaluated there",
     "gru_mdp_n25_value_per_step": "validated at 398.7-401.1 where gru_mdp_n25 held 404.4-406.8",
-    "gru_mdp_n25": "validated at 404-408 over 170 updates, flat (bar 441.2): it waits for a better n = 10 parent",
+    "gru_mdp_n25": "validated at 404-408 over 170 updates, flat (bar 441.2), evaluated there: it waits for a better parent",
     "snail_bandit_k50_n100": "stopped at update 40 (validation 60.99); the cell's line is value per step's",
     "snail_bandit_k10_n500": "at n = 500 with no retraining the recipe's line scored 415.4 (phase 2), value per step's 425.0",
 }
