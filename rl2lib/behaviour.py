@@ -1,11 +1,14 @@
-"""How bandit agents explore, side by side on the same tasks: each agent (a baseline such as Gittins,
-or a trained run) plays the same seeded bandit trials ([1] Sec. 3.1: k Bernoulli arms with success
-probabilities drawn uniformly, n pulls), and for each we report its expected total (the chosen arms'
-success probabilities summed: the return without the coin flips' noise), its regret against pulling
-the best arm every time, split into the first k pulls, the next 2k and the rest, how many distinct
-arms it has tried by pull k, 2k, n/2 and n, the share of its last 20 pulls on the best arm, and how
-often it switches arms. The README's campaign uses it to show where a policy loses to Gittins; its
-default seed is none of the evaluation, confirmation, validation or tuning seeds.
+"""How agents explore, side by side on the same tasks: each agent (a baseline such as Gittins or BEB,
+or a trained run) plays the same seeded trials. On bandits ([1] Sec. 3.1: k Bernoulli arms with
+success probabilities drawn uniformly, n pulls) we report its expected total (the chosen arms' success
+probabilities summed: the return without the coin flips' noise), its regret against pulling the best
+arm every time, split into the first k pulls, the next 2k and the rest, how many distinct arms it has
+tried by pull k, 2k, n/2 and n, the share of its last 20 pulls on the best arm, and how often it switches
+arms. On tabular MDPs ([1] Sec. 3.2: n episodes of 10 steps in one random MDP) we report the mean
+return of episodes 1, 2, 5, 10, 25, 50, 75 and 100 (those within n) beside the total: how fast an
+agent turns what it has seen into return, which the oracle's episodes, all alike, bound. The
+README's campaign uses it to show where a policy loses to Gittins, BEB or OPSRL; its default seed is
+none of the evaluation, confirmation, validation or tuning seeds.
 References: [1] Duan et al. 2016, "RL^2"; Gittins 1979, "Bandit processes and dynamic allocation indices".
 """
 
@@ -25,6 +28,8 @@ PROFILE_SEED = 5_000_017
 """The tasks of a profile by default: not the evaluation seed 0, the confirming seed 2,000,003, the
 validation seed 1,000,003, or the baselines' tuning seeds (1,000,000 + the evaluation seed)."""
 LAST_PULLS = 20
+PROFILED_EPISODES = (1, 2, 5, 10, 25, 50, 75, 100)
+"""The episodes of an MDP profile, those within the trial's n (and the last)."""
 
 
 def exploration_profile(actions: torch.Tensor, arm_probs: torch.Tensor) -> dict[str, float]:
@@ -47,33 +52,50 @@ def exploration_profile(actions: torch.Tensor, arm_probs: torch.Tensor) -> dict[
     return profile
 
 
-def play_actions(agent: str, sizes: dict, num_trials: int, seed: int):
-    """(task config, actions (T, B), arm_probs (B, k)) of `agent` (a baseline name, a checkpoint or a
-    run folder) on the seeded bandit tasks; `sizes` may fix num_actions and num_traj, else a trained
-    agent plays its own and a baseline 5 arms and 10 pulls."""
+def episode_profile(rewards: torch.Tensor, num_traj: int) -> dict[str, float]:
+    """The profile of B trials of `num_traj` equal episodes: rewards (T, B), T = num_traj x the episode
+    length. Each entry is a mean over the B trials: the total, then the return of each profiled episode."""
+    per_episode = rewards.double().reshape(num_traj, -1, rewards.shape[1]).sum(1).mean(1)  # (n,)
+    episodes = sorted({episode for episode in PROFILED_EPISODES if episode <= num_traj} | {num_traj})
+    return {"total": per_episode.sum().item(), **{f"episode {e}": per_episode[e - 1].item() for e in episodes}}
+
+
+def play_agent(agent: str, task: str | None, sizes: dict, num_trials: int, seed: int):
+    """(task config, tasks, actions (T, B), rewards (T, B)) of `agent` (a baseline name, a checkpoint or
+    a run folder) on the seeded tasks: a trained agent plays its own task, k and n where `task` and
+    `sizes` leave them open (another task or k is a ConfigError), a baseline bandits of 5 arms and 10
+    pulls, or MDPs of 10 episodes."""
     path = Path(agent)
     checkpoint = agent_path(path) if path.is_dir() else path
     if checkpoint.suffix == ".pt":
-        policy, task_config = load_checked_policy(checkpoint, task="bandit", **sizes)
+        policy, task_config = load_checked_policy(checkpoint, task=task, **sizes)
         tasks, batch = play_policy(policy, task_config, num_trials, seed)
-        return task_config, batch.actions, tasks.arm_probs
-    task_config = TaskConfig(task="bandit", **{"num_actions": 5, "num_traj": 10, **sizes})
+        return task_config, tasks, batch.actions, batch.rewards
+    task_config = TaskConfig(task=task or "bandit", **{"num_actions": 5, "num_traj": 10, **sizes})
     param = baseline_param(task_config, agent, None, num_trials, seed)
     _, tasks, record = play_baseline(task_config, agent, param, num_trials, seed)
-    return task_config, record.actions, tasks.arm_probs
+    return task_config, tasks, record.actions, record.rewards
 
 
-def profiles_markdown(agents: list[str], sizes: dict, num_trials: int, seed: int) -> str:
-    """The table: one column per agent, one row per entry of `exploration_profile`. Trained agents are
-    played first, so that the first of them fixes k and n where `sizes` does not."""
+def profiles_markdown(agents: list[str], task: str | None, sizes: dict, num_trials: int, seed: int) -> str:
+    """The table: one column per agent, one row per entry of `exploration_profile` (bandits) or
+    `episode_profile` (MDPs). Trained agents are played first, so that the first of them fixes the task,
+    k and n where `task` and `sizes` do not."""
     trained_first = sorted(agents, key=lambda agent: not (Path(agent).is_dir() or agent.endswith(".pt")))
     profiles = {}
     for agent in trained_first:
-        task_config, actions, arm_probs = play_actions(agent, sizes, num_trials, seed)
-        sizes = {"num_actions": task_config.num_actions, "num_traj": task_config.num_traj}
-        profiles[agent] = exploration_profile(actions, arm_probs.to(torch.float64))
+        task_config, tasks, actions, rewards = play_agent(agent, task, sizes, num_trials, seed)
+        task, sizes = task_config.task, {"num_actions": task_config.num_actions, "num_traj": task_config.num_traj}
+        if task == "bandit":
+            profiles[agent] = exploration_profile(actions, tasks.arm_probs.to(torch.float64))
+        else:
+            profiles[agent] = episode_profile(rewards, task_config.num_traj)
+    if task == "bandit":
+        setting = f"bandit k = {sizes['num_actions']}, n = {sizes['num_traj']}"
+    else:
+        setting = f"mdp ({task_config.num_states} states, {sizes['num_actions']} actions), n = {sizes['num_traj']}"
     lines = [
-        f"bandit k = {sizes['num_actions']}, n = {sizes['num_traj']}: {num_trials} tasks of seed {seed}",
+        f"{setting}: {num_trials} tasks of seed {seed}",
         "",
         f"| | {' | '.join(agents)} |",
         "|---" * (len(agents) + 1) + "|",
@@ -85,9 +107,14 @@ def profiles_markdown(agents: list[str], sizes: dict, num_trials: int, seed: int
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rl2lib.behaviour", description=__doc__.split(":")[0] + ".")
-    parser.add_argument("agents", nargs="+", help="baseline names (gittins, ucb1, ...), checkpoints (.pt) or run folders")
-    parser.add_argument("--num_actions", type=int, default=None, help="k arms (default: the first trained agent's, else 5)")
-    parser.add_argument("--num_traj", type=int, default=None, help="n pulls (default: the first trained agent's, else 10)")
+    parser.add_argument("agents", nargs="+", help="baseline names (gittins, ucb1, beb, ...), checkpoints (.pt) or run folders")
+    parser.add_argument("--task", default=None, help="bandit or mdp (default: the first trained agent's, else bandit)")
+    parser.add_argument(
+        "--num_actions", type=int, default=None, help="k arms or actions (default: the first trained agent's, else 5)"
+    )
+    parser.add_argument(
+        "--num_traj", type=int, default=None, help="n pulls or episodes (default: the first trained agent's, else 10)"
+    )
     parser.add_argument("--num_trials", type=int, default=2000, help="trials (= tasks) per agent (default 2000)")
     parser.add_argument("--seed", type=int, default=PROFILE_SEED, help=f"task seed (default {PROFILE_SEED})")
     return parser
@@ -98,8 +125,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.num_trials < 1:
             raise ConfigError(f"num_trials must be >= 1, got {args.num_trials}")
+        if args.task is not None:
+            TaskConfig(task=args.task)  # an unknown task is a ConfigError
         sizes = {key: value for key in ("num_actions", "num_traj") if (value := getattr(args, key)) is not None}
-        report = profiles_markdown(args.agents, sizes, args.num_trials, args.seed)
+        report = profiles_markdown(args.agents, args.task, sizes, args.num_trials, args.seed)
     except ConfigError as error:
         cli_error(str(error))
     print_output(report)
