@@ -4,12 +4,13 @@ success probabilities drawn uniformly, n pulls) we report its expected total (th
 probabilities summed: the return without the coin flips' noise), its regret against pulling the best
 arm every time, split into the first k pulls, the next 2k and the rest, how many distinct arms it has
 tried by pull k, 2k, n/2 and n, the share of its last 20 pulls on the best arm, and how often it switches
-arms. On tabular MDPs ([1] Sec. 3.2: n episodes of 10 steps in one random MDP) we report the mean
-return of episodes 1, 2, 5, 10, 25, 50, 75 and 100 (those within n) beside the total: how fast an
-agent turns what it has seen into return, which the oracle's episodes, all alike, bound. The
-README's campaign uses it to show where a policy loses to Gittins, BEB or OPSRL; its default seed is
-none of the evaluation, confirmation, validation or tuning seeds.
-References: [1] Duan et al. 2016, "RL^2"; Gittins 1979, "Bandit processes and dynamic allocation indices".
+arms. On tabular MDPs ([1] Sec. 3.2: n episodes of 10 steps in one random MDP) we report the total
+and the mean return of episodes 1, 2, 5, 10, 25, 50, 75 and 100 (those within n) and of the last: how
+fast an agent turns what it has seen into return, against the oracle, which knows the MDP and earns
+the same in every episode. The README's campaign uses it to show where a policy loses to Gittins or
+BEB; its default seed is none of the evaluation, confirmation, validation or tuning seeds.
+References: [1] Duan et al. 2016, "RL^2"; Gittins 1979, "Bandit processes and dynamic allocation
+indices"; BEB: Kolter and Ng 2009, "Near-Bayesian exploration in polynomial time".
 """
 
 from __future__ import annotations
@@ -60,18 +61,28 @@ def episode_profile(rewards: torch.Tensor, num_traj: int) -> dict[str, float]:
     return {"total": per_episode.sum().item(), **{f"episode {e}": per_episode[e - 1].item() for e in episodes}}
 
 
-def play_agent(agent: str, task: str | None, sizes: dict, num_trials: int, seed: int):
+def play_agent(agent: str, played: TaskConfig | None, task: str | None, sizes: dict, num_trials: int, seed: int):
     """(task config, tasks, actions (T, B), rewards (T, B)) of `agent` (a baseline name, a checkpoint or
-    a run folder) on the seeded tasks: a trained agent plays its own task, k and n where `task` and
-    `sizes` leave them open (another task or k is a ConfigError), a baseline bandits of 5 arms and 10
-    pulls, or MDPs of 10 episodes."""
+    a run folder) on the seeded tasks. `played`, the task an earlier trained agent fixed, is what every
+    later agent plays (a trained one with other episodes or states is a ConfigError); before it, a
+    trained agent plays its own task, k and n where `task` and `sizes` leave them open (another task or k
+    is a ConfigError), and a baseline bandits of 5 arms and 10 pulls, or MDPs of 10 episodes."""
     path = Path(agent)
     checkpoint = agent_path(path) if path.is_dir() else path
     if checkpoint.suffix == ".pt":
+        if played is not None:  # the same task, k and n as the agents before it
+            task, sizes = played.task, {"num_actions": played.num_actions, "num_traj": played.num_traj}
         policy, task_config = load_checked_policy(checkpoint, task=task, **sizes)
+        if played is not None and task_config != played:
+            differ = [
+                f"{name} {getattr(task_config, name)}"
+                for name in ("traj_len", "num_states")
+                if getattr(task_config, name) != getattr(played, name)
+            ]
+            raise ConfigError(f"{agent} plays {', '.join(differ)}, unlike the agent before it")
         tasks, batch = play_policy(policy, task_config, num_trials, seed)
         return task_config, tasks, batch.actions, batch.rewards
-    task_config = TaskConfig(task=task or "bandit", **{"num_actions": 5, "num_traj": 10, **sizes})
+    task_config = played or TaskConfig(task=task or "bandit", **{"num_actions": 5, "num_traj": 10, **sizes})
     param = baseline_param(task_config, agent, None, num_trials, seed)
     _, tasks, record = play_baseline(task_config, agent, param, num_trials, seed)
     return task_config, tasks, record.actions, record.rewards
@@ -79,21 +90,21 @@ def play_agent(agent: str, task: str | None, sizes: dict, num_trials: int, seed:
 
 def profiles_markdown(agents: list[str], task: str | None, sizes: dict, num_trials: int, seed: int) -> str:
     """The table: one column per agent, one row per entry of `exploration_profile` (bandits) or
-    `episode_profile` (MDPs). Trained agents are played first, so that the first of them fixes the task,
-    k and n where `task` and `sizes` do not."""
+    `episode_profile` (MDPs). Trained agents are played first, so that the first of them fixes the task
+    every agent plays (its episode length and states too) where `task` and `sizes` leave it open."""
     trained_first = sorted(agents, key=lambda agent: not (Path(agent).is_dir() or agent.endswith(".pt")))
-    profiles = {}
+    profiles, played = {}, None
     for agent in trained_first:
-        task_config, tasks, actions, rewards = play_agent(agent, task, sizes, num_trials, seed)
-        task, sizes = task_config.task, {"num_actions": task_config.num_actions, "num_traj": task_config.num_traj}
-        if task == "bandit":
+        played, tasks, actions, rewards = play_agent(agent, played, task, sizes, num_trials, seed)
+        if played.task == "bandit":
             profiles[agent] = exploration_profile(actions, tasks.arm_probs.to(torch.float64))
         else:
-            profiles[agent] = episode_profile(rewards, task_config.num_traj)
-    if task == "bandit":
-        setting = f"bandit k = {sizes['num_actions']}, n = {sizes['num_traj']}"
+            profiles[agent] = episode_profile(rewards, played.num_traj)
+    k, n = played.num_actions, played.num_traj
+    if played.task == "bandit":
+        setting = f"bandit k = {k}, n = {n}"
     else:
-        setting = f"mdp ({task_config.num_states} states, {sizes['num_actions']} actions), n = {sizes['num_traj']}"
+        setting = f"mdp ({played.num_states} states, {k} actions, episodes of {played.traj_len} steps), n = {n}"
     lines = [
         f"{setting}: {num_trials} tasks of seed {seed}",
         "",

@@ -78,9 +78,9 @@ at 4M), on the same 1000 validation tasks; on SNAIL bandit k = 5, n = 100 the va
 78.57 (28M steps) where the recipe's line peaked at 78.25 in its second phase (35M steps), on the same 1000 validation
 tasks; SNAIL bandit k = 10, n = 500 has one line, the warm start from that cell's value-per-step line, whose second
 phase played at n = 500 with no retraining scored 425.0 where the recipe's line scored 415.4, on 1000 tasks of seed
-4242; on SNAIL bandit k = 5, n = 500 the warm start from that cell's value-per-step line validated at 404.8-408.1 over
-its 100 updates where the recipe's warm start held 395.8-399.1 over its 100, on the same 1000 validation tasks
-(docs/campaign_log.md)."""
+4242; on SNAIL bandit k = 5, n = 500 the warm start from the k = 5, n = 100 value-per-step line's third phase
+validated at 404.8-408.1 over its 100 updates where the recipe's warm start held 395.8-399.1 over its 100, on the
+same 1000 validation tasks (docs/campaign_log.md)."""
 
 
 def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:

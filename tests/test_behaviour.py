@@ -68,7 +68,7 @@ def test_random_pulls_match_their_closed_forms(capsys):
     main(["random", "--num_actions", "5", "--num_traj", "10", "--num_trials", "4000", "--seed", "11"])
     out = capsys.readouterr().out
     assert out.startswith("bandit k = 5, n = 10: 4000 tasks of seed 11")
-    rows = {line.split(" | ")[0].strip("| "): float(line.split(" | ")[1].strip(" |")) for line in out.splitlines()[4:]}
+    rows = {name: values[0] for name, values in table_rows(out).items()}
     k, n = 5, 10
     expected = {
         "arms tried by pull 5": k * (1 - (1 - 1 / k) ** 5),
@@ -83,12 +83,23 @@ def test_random_pulls_match_their_closed_forms(capsys):
         assert rows[key] == pytest.approx(value, abs=four_se[key]), key
 
 
-def test_a_run_folder_fixes_k_and_n_for_the_baselines(tmp_path, capsys):
+def train_tiny(run_dir, task, **flags):
+    """A one-update run of a tiny network: what a run folder hands the profile (its task and sizes)."""
     from rl2lib.cli import config_from_flags
     from rl2lib.train import train
 
-    flags = {"task": "bandit", "num_actions": 2, "num_traj": 3, "batch_size": 60, "mini_batch_size": 30, "hidden_size": 8}
-    train(config_from_flags(**flags, metalearn_epochs=1), tmp_path / "run", progress=False)
+    sizes = {"num_actions": 2, "num_traj": 3, "batch_size": 60, "mini_batch_size": 30, "hidden_size": 8, **flags}
+    train(config_from_flags(task=task, **sizes, metalearn_epochs=1), run_dir, progress=False)
+
+
+def table_rows(out):
+    """The printed table's rows: name -> one number per agent column."""
+    rows = (line.strip(" |").split(" | ") for line in out.splitlines()[4:])
+    return {row[0]: [float(x) for x in row[1:]] for row in rows}
+
+
+def test_a_run_folder_fixes_k_and_n_for_the_baselines(tmp_path, capsys):
+    train_tiny(tmp_path / "run", "bandit")
     main(["random", str(tmp_path / "run"), "--num_trials", "50"])
     out = capsys.readouterr().out
     assert "bandit k = 2, n = 3: 50 tasks" in out and f"| | random | {tmp_path / 'run'} |" in out
@@ -105,6 +116,9 @@ def run_cli(*args):
         (["random", "--num_trials", "0"], "num_trials must be >= 1"),
         (["random", "--num_actions", "1"], "at least 2 arms"),
         (["missing.pt"], "does not exist"),
+        (["random", "--task", "maze"], "unknown task 'maze'; allowed: bandit, mdp"),
+        (["gittins", "--task", "mdp"], "unknown agent 'gittins' for task 'mdp'"),
+        (["random", "--task", "mdp", "--num_traj", "0"], "num_traj (episodes per trial) must be >= 1"),
     ],
 )
 def test_bad_input_gives_one_line_error(args, fragment):
@@ -113,21 +127,11 @@ def test_bad_input_gives_one_line_error(args, fragment):
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
-def train_tiny_mdp(run_dir):
-    from rl2lib.cli import config_from_flags
-    from rl2lib.train import train
-
-    flags = {"task": "mdp", "num_actions": 2, "num_traj": 2, "batch_size": 40, "mini_batch_size": 20, "hidden_size": 8}
-    train(config_from_flags(**flags, metalearn_epochs=1), run_dir, progress=False)
-
-
 def test_an_mdp_checkpoint_played_as_a_bandit_is_one_line_error(tmp_path):
-    train_tiny_mdp(tmp_path / "mdp")
+    train_tiny(tmp_path / "mdp", "mdp", num_traj=2, batch_size=40, mini_batch_size=20)
     result = run_cli(str(tmp_path / "mdp"), "--task", "bandit")
     assert result.returncode == 2 and "trained on task 'mdp', not 'bandit'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    result = run_cli("random", "--task", "maze")
-    assert result.returncode == 2 and "unknown task 'maze'" in result.stderr
 
 
 def test_episode_profile_equals_a_naive_loop():
@@ -142,10 +146,10 @@ def test_episode_profile_equals_a_naive_loop():
 
 
 def test_random_play_earns_ten_per_mdp_episode():
-    """Uniformly random actions earn E[mu] = 1 per step whatever the state ([1] Sec. 3.2: mu ~ N(1, 1)),
-    so 10 in every episode of 10 steps, whatever was seen before: each profiled episode within 4 standard
-    errors of 10 over 2000 tasks."""
-    _, _, _, rewards = play_agent("random", "mdp", {"num_traj": 5}, 2000, 11)
+    """The MDP play path against a closed form: uniformly random actions earn E[mu] = 1 per step in
+    any state ([1] Sec. 3.2: mu ~ N(1, 1)), so 10 per episode of 10 steps; each profiled episode within
+    4 standard errors of 10 over 2000 tasks (how the steps group into episodes is the naive loop's test)."""
+    _, _, _, rewards = play_agent("random", None, "mdp", {"num_traj": 5}, 2000, 11)
     per_episode = rewards.double().reshape(5, 10, -1).sum(1)  # (n, B)
     profile = episode_profile(rewards, 5)
     for episode in (1, 2, 5):
@@ -153,14 +157,23 @@ def test_random_play_earns_ten_per_mdp_episode():
         assert profile[f"episode {episode}"] == pytest.approx(10, abs=4 * se), episode
 
 
-def test_an_mdp_run_folder_fixes_the_task_and_n_for_the_baselines(tmp_path, capsys):
-    train_tiny_mdp(tmp_path / "mdp")
-    main(["oracle", str(tmp_path / "mdp"), "--num_trials", "50"])
+def test_an_mdp_run_folder_fixes_the_whole_task_for_the_baselines(tmp_path, capsys):
+    """A run trained on episodes of 5 steps makes the oracle play episodes of 5 steps: its episodes are
+    alike (it knows the MDP), each between 5 and 15 (the 10-step episodes of 2 actions earn more)."""
+    train_tiny(tmp_path / "mdp", "mdp", traj_len=5, num_traj=2, batch_size=40, mini_batch_size=20)
+    main(["oracle", str(tmp_path / "mdp"), "--num_trials", "200"])
     out = capsys.readouterr().out
-    assert "mdp (10 states, 2 actions), n = 2: 50 tasks" in out and f"| | oracle | {tmp_path / 'mdp'} |" in out
-    rows = {
-        line.split(" | ")[0].strip("| "): [float(x) for x in line.strip(" |").split(" | ")[1:]] for line in out.splitlines()[4:]
-    }
+    assert "mdp (10 states, 2 actions, episodes of 5 steps), n = 2: 200 tasks" in out
+    assert f"| | oracle | {tmp_path / 'mdp'} |" in out
+    rows = table_rows(out)
     assert list(rows) == ["total", "episode 1", "episode 2"]
-    for column in range(2):
-        assert rows["total"][column] == pytest.approx(rows["episode 1"][column] + rows["episode 2"][column], abs=0.011)
+    assert rows["episode 1"][0] == pytest.approx(rows["episode 2"][0], rel=0.1)
+    assert 5 < rows["episode 1"][0] < 15
+
+
+def test_a_second_run_with_other_episodes_is_one_line_error(tmp_path):
+    train_tiny(tmp_path / "five", "mdp", traj_len=5, num_traj=2, batch_size=40, mini_batch_size=20)
+    train_tiny(tmp_path / "ten", "mdp", num_traj=2, batch_size=40, mini_batch_size=20)
+    result = run_cli(str(tmp_path / "five"), str(tmp_path / "ten"), "--num_trials", "20")
+    assert result.returncode == 2 and "plays traj_len 10, unlike the agent before it" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
