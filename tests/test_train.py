@@ -81,7 +81,8 @@ def replace_num_tasks(config, num_tasks):
 
 
 def test_kill_and_resume_gives_identical_metrics(tmp_path):
-    args = TINY + ["--metalearn_epochs", "8", "--checkpoint_every", "1"]
+    # 40 updates: on an idle machine a tiny run wrote all of 8 between the poll that saw 3 and the kill
+    args = TINY + ["--metalearn_epochs", "40", "--checkpoint_every", "1"]
     reference = cli(*args, "--run_dir", str(tmp_path / "ref"))
     assert reference.returncode == 0, reference.stderr
     run_dir = tmp_path / "cut"
@@ -101,7 +102,7 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
     process.wait()
     assert not is_training(run_dir)  # ... which goes with it, killed as it may be
     rows_when_killed = len((run_dir / "metrics.csv").read_text().splitlines()) - 1
-    assert 0 < rows_when_killed < 8, "the run must be cut off mid-way for this test to mean anything"
+    assert 0 < rows_when_killed < 40, "the run must be cut off mid-way for this test to mean anything"
     resumed = cli(*args, "--run_dir", str(run_dir), "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert metrics_without_time(run_dir / "metrics.csv") == metrics_without_time(tmp_path / "ref" / "metrics.csv")
