@@ -569,10 +569,11 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # confirming 425.83 +- 0.60 (bar 428.08); its second phase, at its n = 100 parents' gamma 1 (`PER_STEP_LONGER`),
     # at 430.2-434.1: 430.63 +- 1.79, confirming 428.00 +- 0.59 (bar 428.08); a third at the same settings, at
     # 431.0-433.8: 432.48 +- 1.72, confirming 429.22 +- 0.58 (bar 428.08): the cell reached. k = 5's validated at
-    # 404.8-408.1, still rising at its end (+1.48 +- 0.24 per 1e7 steps over its last half): 402.26 +- 2.40 (bar
-    # 400.89), confirming 404.05 +- 0.78 (bar 404.02), reached by 0.03; a second phase at the same settings, to hold
-    # the cell with a margin that another 10,000 tasks will not take away. k = 50's validated at 422.1-427.7, still rising:
-    # 429.99 +- 1.85, confirming 428.24 +- 0.57 (paper 442.6); a second phase at the same settings
+    # 404.8-408.1, still rising at its end (+1.45 +- 0.30 per 1e7 steps over updates 55-100,
+    # `tables.validation_trend`): 402.26 +- 2.40 (bar 400.89), confirming 404.05 +- 0.78 (bar 404.02), reached by 0.03;
+    # a second phase at the same settings, to hold the cell with a margin that another 10,000 tasks will not take
+    # away. k = 50's validated at 422.1-427.7, still rising: 429.99 +- 1.85, confirming 428.24 +- 0.57 (paper 442.6);
+    # a second phase at the same settings
     *(
         cell(
             "snail",
