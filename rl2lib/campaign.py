@@ -562,8 +562,22 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
             (10, 500, 100, 2, {"value_per_step": True, **LONGER}),
             (5, 500, 100, 3, PER_STEP_LONGER),
             (50, 500, 100, 3, PER_STEP_LONGER),
-            (50, 1000, 60, 3, PER_STEP_LONGER),
         )
+    ),
+    # k = 50, n = 1000 goes on from the n = 500 line (n = 100 -> 500 -> 1000): played at n = 1000 with no retraining on
+    # 1000 tasks of seed 4242, its first run scored 864.6 +- 3.3 where the n = 100 line's third phase scored 859.2 +-
+    # 3.4 (paper 889.8)
+    cell(
+        "snail",
+        "bandit",
+        1000,
+        60,
+        k=50,
+        parent="snail_bandit_k50_n500_value_per_step",
+        name="snail_bandit_k50_n1000_value_per_step",
+        **PER_STEP_LONGER,
+        **SNAIL_DEPTH,
+        **BF16,
     ),
     # k = 10's validated at 428.2-431.4 (+0.65 +- 0.47 per 1e7 steps over its last half): 430.20 +- 1.78 (bar 427.07),
     # confirming 425.83 +- 0.60 (bar 428.08); its second phase, at its n = 100 parents' gamma 1 (`PER_STEP_LONGER`),
