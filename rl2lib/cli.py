@@ -249,6 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
         "warm start from a run of the same model and task with fewer episodes per trial (SNAIL: the same "
         "ceil(log2 T)); steps and wall seconds count on from it",
     )
+    add(
+        "--init_temperature",
+        type=float,
+        default=1.0,
+        help="with --init_from: divide the parent policy's logits by this (above 1: a nearly deterministic "
+        "parent samples other actions again; default 1 keeps its policy)",
+    )
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--device", default="auto", help="cpu, cuda or auto (default auto: cuda when present)")
     add(
@@ -340,6 +347,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         validate_trials=args.validate_trials,
         init_from=None if args.init_from is None else portable_path(args.init_from),
         precision=args.precision,
+        init_temperature=args.init_temperature,
     )
 
 
@@ -498,12 +506,14 @@ def config_to_flags(config: TrainConfig) -> dict:
         "clock": model["clock"],
         "init_from": data["init_from"],
         "precision": data["precision"],
+        "init_temperature": data["init_temperature"],
     }
     from_short = config_from_flags(**short, checkpoint_every=data["checkpoint_every"]).to_dict()
     from_short = {
         **from_short,
         "first_dilation": from_short["model"]["first_dilation"],
         "init_from": None,
+        "init_temperature": 1.0,
         "depth_len": None,
         "layer_norm": False,
         "nonlinearity": "tanh",

@@ -222,6 +222,10 @@ class TrainConfig:
     precision: str = "fp32"
     """fp32, or bf16: the PPO update's forward and backward passes run under bfloat16 autocast, while
     sampling, the loss, GAE, the Adam state and the checkpoints stay fp32 (`rl2lib.ppo.update_autocast`)."""
+    init_temperature: float = 1.0
+    """The `init_from` policy's temperature when this run starts from it: its logits divided by it (the policy head's
+    weights and bias), so that a parent that has come to play nearly deterministically samples the other actions
+    again and PPO can learn from them; 1 keeps the parent's policy."""
 
     def __post_init__(self) -> None:
         if self.num_updates < 1:
@@ -236,6 +240,10 @@ class TrainConfig:
             raise ConfigError(f"validate_trials must be >= 2, got {self.validate_trials}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"unknown precision {self.precision!r}; allowed: {', '.join(PRECISIONS)}")
+        if not self.init_temperature > 0:
+            raise ConfigError(f"init_temperature must be > 0 (1 keeps the parent's policy), got {self.init_temperature}")
+        if self.init_temperature != 1 and self.init_from is None:
+            raise ConfigError("init_temperature applies to a warm start: give --init_from too, or leave it at 1")
 
     @property
     def steps_per_update(self) -> int:

@@ -21,7 +21,7 @@ from rl2lib.config import ConfigError, TrainConfig
 from rl2lib.envs import sample_tasks
 from rl2lib.evaluate import evaluate_policy
 from rl2lib.loop import UpdateLog
-from rl2lib.models import build_policy
+from rl2lib.models import build_policy, set_temperature
 from rl2lib.paths import default_run_name, results_dir, run_name_for
 from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
@@ -155,6 +155,7 @@ def train_locked(
     if config.init_from is not None and not resuming:
         parent = load_parent(config)
         policy.load_state_dict(parent["model"])
+        set_temperature(policy, config.init_temperature)
         optimizer.load_state_dict(parent["optimizer"])
         normalizer.load_state_dict(warm_start_normalizer(parent["normalizer"], TrainConfig.from_dict(parent["config"]), config))
         if parent["metrics"]:

@@ -409,6 +409,46 @@ def test_a_gru_without_a_clock_starts_one_with_a_zero_clock_column_and_plays_as_
             train(bad, tmp_path / "bad", progress=False, stop_after=0)
 
 
+def test_init_temperature_divides_the_parent_logits_and_keeps_its_values(tmp_path):
+    """`--init_temperature 3 --init_from` a run: on any trial the child's logits are the parent's divided by 3 (so its
+    entropy is higher) and its values the parent's; the Adam state is the parent's; without --init_from, or at 0,
+    it is a one-line error that writes nothing."""
+    from rl2lib.train import build_config_policy
+
+    def config(*args):
+        return config_from_args(build_parser().parse_args([*TINY, "--metalearn_epochs", "2", *args]))
+
+    train(config(), tmp_path / "parent", progress=False)
+    child = config("--init_from", str(tmp_path / "parent" / "checkpoint.pt"), "--init_temperature", "3")
+    train(child, tmp_path / "child", progress=False, stop_after=0)
+    parent = torch.load(tmp_path / "parent" / "checkpoint.pt", weights_only=False)
+    start = torch.load(tmp_path / "child" / "checkpoint.pt", weights_only=False)
+    assert start["config"]["init_temperature"] == 3
+    played, plain = build_config_policy(child), build_config_policy(config())
+    played.load_state_dict(start["model"]), plain.load_state_dict(parent["model"])
+    obs = torch.rand(5, 4, plain.obs_size)  # (T, B, O)
+    (logits, values), (parent_logits, parent_values) = played(obs), plain(obs)
+    torch.testing.assert_close(logits * 3, parent_logits)
+    torch.testing.assert_close(values, parent_values)
+    entropy = torch.distributions.Categorical(logits=logits).entropy()
+    assert (entropy > torch.distributions.Categorical(logits=parent_logits).entropy()).all()
+    for moments, parent_moments in zip(start["optimizer"]["state"].values(), parent["optimizer"]["state"].values()):
+        assert torch.equal(moments["exp_avg_sq"], parent_moments["exp_avg_sq"])
+    alone = cli(*TINY, "--init_temperature", "3", "--run_dir", str(tmp_path / "alone"))
+    frozen = cli(
+        *TINY,
+        "--init_from",
+        str(tmp_path / "parent" / "checkpoint.pt"),
+        "--init_temperature",
+        "0",
+        "--run_dir",
+        str(tmp_path / "f"),
+    )
+    for result, words in ((alone, "give --init_from"), (frozen, "must be > 0")):
+        assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "alone").exists()
+
+
 def test_horizon_warm_start_takes_a_shorter_trial_parent_and_restarts_the_normaliser(tmp_path):
     """`--init_from` a run with fewer episodes per trial (same task, k and model) starts from its weights
     and Adam state, with a fresh return normaliser that the child's first batch sets; a parent with

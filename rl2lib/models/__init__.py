@@ -16,7 +16,7 @@ from rl2lib.config import ModelConfig, TaskConfig
 from rl2lib.models.gru import GRUPolicy
 from rl2lib.models.snail import SNAILPolicy, SNAILState
 
-__all__ = ["GRUPolicy", "SNAILPolicy", "SNAILState", "build_policy"]
+__all__ = ["GRUPolicy", "SNAILPolicy", "SNAILState", "build_policy", "set_temperature"]
 
 
 def build_policy(task: TaskConfig, model: ModelConfig) -> torch.nn.Module:
@@ -41,3 +41,11 @@ def build_policy(task: TaskConfig, model: ModelConfig) -> torch.nn.Module:
         depth_len=model.depth_len,
         clock=model.clock,
     )
+
+
+@torch.no_grad()
+def set_temperature(policy: torch.nn.Module, temperature: float) -> None:
+    """Divide `policy`'s logits by `temperature`, in place: its policy head's weights and bias, so that it
+    samples from softmax(logits / temperature) on every input and its values are unchanged."""
+    policy.policy_head.weight.div_(temperature)
+    policy.policy_head.bias.div_(temperature)
