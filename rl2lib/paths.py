@@ -47,7 +47,7 @@ PHASE_SUFFIX = "_phase"
 
 CELL_LINES = {
     "gru_bandit_k50_n10": "gru_bandit_k50_n10_h256",
-    "gru_bandit_k10_n100": "gru_bandit_k10_n100_value_per_step",
+    "gru_bandit_k10_n100": "gru_bandit_k10_n100_entropy",
     "gru_bandit_k10_n500": "gru_bandit_k10_n500_value_per_step",
     "gru_bandit_k50_n100": "gru_bandit_k50_n100_value_per_step",
     "gru_bandit_k50_n500": "gru_bandit_k50_n500_value_per_step",
@@ -65,7 +65,9 @@ n = 10 the RL^2 authors' 256 units with a separate value GRU validated at 6.708 
 recipe's 128 units stayed at 6.663-6.667 through its third phase (88M steps), on the same 10,000
 validation tasks; on bandit k = 10, n = 100 the value head per step left (`--value_per_step`)
 validated at 82.91 in its first phase (30M steps) where the recipe's line peaked at 82.83 in its
-third (126M steps), on the same 1000 validation tasks; on bandit k = 10, n = 500 the warm start from
+third (126M steps), on the same 1000 validation tasks, and then the same line with three times the entropy bonus
+(`gru_bandit_k10_n100_entropy`) validated at 83.30 in its second phase (54M steps) where the value-per-step line
+peaked at 82.83 in its sixth (205M steps), on the same 10,000 validation tasks; on bandit k = 10, n = 500 the warm start from
 that line validated at 433.0-434.9 over updates 70-200 where the recipe's line peaked at 432.8
 in its fourth phase, on the same 2000 validation tasks; on bandit k = 50, n = 100 the value-per-step
 line's second phase validated at 82.93 (79M steps) where the recipe's line peaked at 82.69 in its
