@@ -461,7 +461,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # from where the first phase's ended (0.003, decaying to 0.0003); and the same first phase on k = 50, n = 100
     # The second phase validated at 82.77-83.30 on 10,000 tasks, still rising at its end (the value-per-step line's
     # phases 3-6 held 82.48-82.83 on the same tasks): 83.01 +- 0.38 (bar 82.37), confirming 83.00 +- 0.12 (bar
-    # 82.67), the cell reached (`paths.CELL_LINES`); a third at the same settings, for a margin
+    # 82.67), the cell reached (`paths.CELL_LINES`); a third at the same settings, for a margin: it validated at
+    # 83.26-83.41, 83.21 +- 0.37, confirming 83.15 +- 0.12
     *(
         cell(
             "gru",
