@@ -90,6 +90,24 @@ def plateau_fine_tune(lever: str, **flags) -> Run:
     )
 
 
+def gru_plateau_phase(line: str, k: int, phase: int, **flags) -> Run:
+    """Training phase `phase` (>= 2) of the GRU bandit n = 100 value-per-step line `line` (k arms) from the previous
+    phase's best: 100 updates at the fine-tune settings, validated on 10,000 tasks (SE 0.13, where 1000 tasks choose
+    among the policies of a plateau by their noise), with `flags` over them."""
+    return cell(
+        "gru",
+        "bandit",
+        100,
+        100,
+        k=k,
+        parent=previous_phase(line, phase),
+        name=phase_run_name(line, phase),
+        value_per_step=True,
+        validate_trials=10_000,
+        **flags,
+    )
+
+
 LONGER = {"gamma": 0.99, "tau": 0.9}
 """A horizon warm start discounts as the RL^2 authors did in every cell ([1] launch settings): with
 gamma 1 the return-to-go grows with the steps left, which a GRU's value head must count to ~1000 to
@@ -314,18 +332,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # sixth that settles the policy, twice the trials per update (500k steps) and half the learning rate, annealed to 0
     # over its 100 updates; it held at 82.76-82.83 (83.03 +- 0.39, confirming 82.48 +- 0.13): the line's plateau
     *(
-        cell(
-            "gru",
-            "bandit",
-            100,
-            100,
-            k=10,
-            parent=phase_run_name("gru_bandit_k10_n100_value_per_step", phase - 1),
-            name=phase_run_name("gru_bandit_k10_n100_value_per_step", phase),
-            value_per_step=True,
-            validate_trials=10_000,
-            **settings,
-        )
+        gru_plateau_phase("gru_bandit_k10_n100_value_per_step", 10, phase, **settings)
         for phase, settings in (
             *((phase, {}) for phase in (3, 4, 5)),
             (
@@ -463,37 +470,12 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # phases 3-6 held 82.48-82.83 on the same tasks): 83.01 +- 0.38 (bar 82.37), confirming 83.00 +- 0.12 (bar
     # 82.67), the cell reached (`paths.CELL_LINES`); a third at the same settings, for a margin: it validated at
     # 83.26-83.41, 83.21 +- 0.37, confirming 83.15 +- 0.12
-    *(
-        cell(
-            "gru",
-            "bandit",
-            100,
-            100,
-            k=10,
-            parent=previous_phase("gru_bandit_k10_n100_entropy", phase),
-            name=phase_run_name("gru_bandit_k10_n100_entropy", phase),
-            value_per_step=True,
-            validate_trials=10_000,
-            ent_coef=0.003,
-        )
-        for phase in (2, 3)
-    ),
+    *(gru_plateau_phase("gru_bandit_k10_n100_entropy", 10, phase, ent_coef=0.003) for phase in (2, 3)),
     cell("gru", "bandit", 100, 300, k=50, name="gru_bandit_k50_n100_entropy", value_per_step=True, ent_coef=0.03),
     # On k = 50 the bonus slowed the first phase (validation 78.70 at 30M steps against value per step's 80.94; 78.60
     # +- 0.45, confirming 78.54 +- 0.14, against 81.00 and 80.25), its entropy still 0.19 nats per pull and its
     # validation rising by 0.7 every 10 updates at its end: a second phase as k = 10's
-    cell(
-        "gru",
-        "bandit",
-        100,
-        100,
-        k=50,
-        parent="gru_bandit_k50_n100_entropy",
-        name=phase_run_name("gru_bandit_k50_n100_entropy"),
-        value_per_step=True,
-        validate_trials=10_000,
-        ent_coef=0.003,
-    ),
+    gru_plateau_phase("gru_bandit_k50_n100_entropy", 50, 2, ent_coef=0.003),
     # A bonus barely moves a policy that has already become nearly deterministic (k = 50, n = 500's second phase with
     # one, below). The line's plateau instead from a softened start: phase 6's best policy at temperature 2 (its logits
     # halved; on 1000 tasks of seed 4242 it scores 82.36 +- 0.41 there, 82.86 +- 0.41 at 1, 79.85 at 3), trained as
