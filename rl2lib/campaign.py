@@ -478,9 +478,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     gru_plateau_phase("gru_bandit_k50_n100_entropy", 50, 2, ent_coef=0.003),
     # A bonus barely moves a policy that has already become nearly deterministic (k = 50, n = 500's second phase with
     # one, below). The line's plateau instead from a softened start: phase 6's best policy at temperature 2 (its logits
-    # halved; on 1000 tasks of seed 4242 it scores 82.36 +- 0.41 there, 82.86 +- 0.41 at 1, 79.85 at 3), trained as
-    # the fifth phase was (100 updates of 250k steps, validated on 10,000 tasks: 82.66-82.77), against phase 6's
-    # 82.76-82.83
+    # halved), trained as the fifth phase was (100 updates of 250k steps, validated on 10,000 tasks: 82.66-82.77),
+    # against phase 6's 82.76-82.83
     cell(
         "gru",
         "bandit",
