@@ -565,6 +565,12 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # decaying to 0.0003), validated on 10,000 tasks as the GRU's plateau phases (SE 0.17 against 1000 tasks' 0.55,
     # for 12% more time per update)
     *(snail_plateau_phase(f"snail_bandit_k{k}_n100_entropy", k, 2, ent_coef=0.003, validate_trials=10_000) for k in (5, 10, 50)),
+    # k = 5's second phase validated at 77.91-78.19 on 10,000 tasks, flat from its first validation (77.52 +- 0.53,
+    # confirming 77.89 +- 0.17): on the same 10,000 validation tasks its best plays 78.19 and the value-per-step line's
+    # fourth phase 78.22 (`python -m rl2lib.evaluate --agent <run> --num_trials 10000 --seed 1000003`), so the cell
+    # keeps that line; both lines stand at about 78.2 there and 77.9 on the confirming tasks (bar 78.31). k = 10's first
+    # phase validated 0.2-1.0 below value per step's up to 26M steps and level from 28M (82.10 against 82.02 at 30M),
+    # still rising, its entropy 0.056 nats per pull (0.037): 81.18 +- 0.43, confirming 81.35 +- 0.14 (81.72 and 81.34)
     # second phases, at the settings each first ended with (`SNAIL_GOES_ON`). k = 10: the recipe's ended at 81.35 (bar
     # 82.16) with its validation still rising (+1.5 +- 0.16 per 1e7 steps over its last 150 updates), and held at
     # 81.4-82.0 (81.26, confirming 81.40); value per step's validated at 82.22 at 27M steps (the recipe's line: 81.67 at
