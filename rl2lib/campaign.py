@@ -90,22 +90,17 @@ def plateau_fine_tune(lever: str, **flags) -> Run:
     )
 
 
+def bandit_n100_phase(model: str, line: str, k: int, phase: int, updates: int, **flags) -> Run:
+    """Training phase `phase` (>= 2) of `model`'s bandit n = 100 value-per-step line `line` (k arms) from the previous
+    phase's best, for `updates` updates at the fine-tune settings with `flags` over them."""
+    parent, name = previous_phase(line, phase), phase_run_name(line, phase)
+    return cell(model, "bandit", 100, updates, k=k, parent=parent, name=name, value_per_step=True, **flags)
+
+
 def gru_plateau_phase(line: str, k: int, phase: int, **flags) -> Run:
-    """Training phase `phase` (>= 2) of the GRU bandit n = 100 value-per-step line `line` (k arms) from the previous
-    phase's best: 100 updates at the fine-tune settings, validated on 10,000 tasks (SE 0.13, where 1000 tasks choose
-    among the policies of a plateau by their noise), with `flags` over them."""
-    return cell(
-        "gru",
-        "bandit",
-        100,
-        100,
-        k=k,
-        parent=previous_phase(line, phase),
-        name=phase_run_name(line, phase),
-        value_per_step=True,
-        validate_trials=10_000,
-        **flags,
-    )
+    """A later phase of a GRU line (`bandit_n100_phase`): 100 updates, validated on 10,000 tasks (SE 0.13, where 1000
+    tasks choose among the policies of a plateau by their noise), with `flags` over them."""
+    return bandit_n100_phase("gru", line, k, phase, 100, **{"validate_trials": 10_000, **flags})
 
 
 LONGER = {"gamma": 0.99, "tau": 0.9}
@@ -148,20 +143,9 @@ covers only part of a budget."""
 
 
 def snail_plateau_phase(line: str, k: int, phase: int, **flags) -> Run:
-    """Training phase `phase` (>= 2) of the SNAIL bandit n = 100 value-per-step line `line` (k arms) from the previous
-    phase's best: 150 updates at the settings a first phase ends with (`SNAIL_GOES_ON`), in bf16, with `flags` over
-    them."""
-    return cell(
-        "snail",
-        "bandit",
-        100,
-        150,
-        k=k,
-        parent=previous_phase(line, phase),
-        name=phase_run_name(line, phase),
-        value_per_step=True,
-        **{**SNAIL_GOES_ON, **BF16, **flags},
-    )
+    """A later phase of a SNAIL line (`bandit_n100_phase`): 150 updates at the settings a first phase ends with
+    (`SNAIL_GOES_ON`), in bf16, with `flags` over them."""
+    return bandit_n100_phase("snail", line, k, phase, 150, **{**SNAIL_GOES_ON, **BF16, **flags})
 
 
 AUTHORS_SIZE = {"hidden_size": 256, "separate_value": True}
