@@ -555,6 +555,8 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # keeps that line; both lines stand at about 78.2 there and 77.9 on the confirming tasks (bar 78.31). k = 10's first
     # phase validated 0.2-1.0 below value per step's up to 26M steps and level from 28M (82.10 against 82.02 at 30M),
     # still rising, its entropy 0.056 nats per pull (0.037): 81.18 +- 0.43, confirming 81.35 +- 0.14 (81.72 and 81.34)
+    # Its second phase validated at 81.54-82.08, level from update 110 (81.86 +- 0.41, confirming 81.74 +- 0.13); value per
+    # step's second phase, which fills the cell, plays 82.03 on the same validation tasks: a tie, the cell keeps its line
     # second phases, at the settings each first ended with (`SNAIL_GOES_ON`). k = 10: the recipe's ended at 81.35 (bar
     # 82.16) with its validation still rising (+1.5 +- 0.16 per 1e7 steps over its last 150 updates), and held at
     # 81.4-82.0 (81.26, confirming 81.40); value per step's validated at 82.22 at 27M steps (the recipe's line: 81.67 at
