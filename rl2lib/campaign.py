@@ -626,21 +626,6 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
             (50, 500, 100, 3, PER_STEP_LONGER),
         )
     ),
-    # k = 50, n = 1000 goes on from the n = 500 line (n = 100 -> 500 -> 1000): played at n = 1000 with no retraining on
-    # 1000 tasks of seed 4242, its first run scored 864.6 +- 3.3 where the n = 100 line's third phase scored 859.2 +-
-    # 3.4 (paper 889.8)
-    cell(
-        "snail",
-        "bandit",
-        1000,
-        60,
-        k=50,
-        parent="snail_bandit_k50_n500_value_per_step",
-        name="snail_bandit_k50_n1000_value_per_step",
-        **PER_STEP_LONGER,
-        **SNAIL_DEPTH,
-        **BF16,
-    ),
     # k = 10's validated at 428.2-431.4 (+0.65 +- 0.47 per 1e7 steps over its last half): 430.20 +- 1.78 (bar 427.07),
     # confirming 425.83 +- 0.60 (bar 428.08); its second phase, at its n = 100 parents' gamma 1 (`PER_STEP_LONGER`),
     # at 430.2-434.1: 430.63 +- 1.79, confirming 428.00 +- 0.59 (bar 428.08); a third at the same settings, at
@@ -664,6 +649,22 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
             **BF16,
         )
         for k, phase in ((10, 2), (10, 3), (5, 2), (50, 2))
+    ),
+    # k = 50, n = 1000 goes on from the n = 500 line (n = 100 -> 500 -> 1000): played at n = 1000 with no retraining on
+    # 1000 tasks of seed 4242, its first run scored 864.6 +- 3.3 where the n = 100 line's third phase scored 859.2 +-
+    # 3.4 (paper 889.8); it starts from the n = 500 line's second phase (validation 429.2-431.0 over its updates 51-80,
+    # where the first phase's best held 427.7)
+    cell(
+        "snail",
+        "bandit",
+        1000,
+        60,
+        k=50,
+        parent="snail_bandit_k50_n500_value_per_step_phase2",
+        name="snail_bandit_k50_n1000_value_per_step",
+        **PER_STEP_LONGER,
+        **SNAIL_DEPTH,
+        **BF16,
     ),
     # k = 50's second phase rose slowly (validation 428.1-429.2 over its first 45 updates), and the line plays nearly
     # deterministically (0.013-0.018 nats per pull): on 500 tasks it tried 7.1 of the 50 arms in 500 pulls where
