@@ -6,12 +6,14 @@ import json
 import os
 import re
 import threading
+from dataclasses import replace
 
 import pytest
 
 from rl2lib import campaign
 from rl2lib.cli import build_parser, config_from_args, config_from_flags
-from rl2lib.paths import results_dir
+from rl2lib.config import TrainConfig
+from rl2lib.paths import results_dir, run_name_for, split_seed
 from rl2lib.runs import agent_path, is_training, load_checkpoint, load_parent, training_lock
 from rl2lib.train import run_cli, train
 
@@ -50,11 +52,31 @@ def test_every_run_parses_and_follows_its_parent():
 def test_a_later_phase_starts_from_the_phase_before_it():
     """`<line>_phase<N>` starts from `<line>_phase<N-1>`, phase 2 from `<line>`: the tables join a cell's
     phases into one curve and budget by these names."""
-    later_phases = [run for run in campaign.CAMPAIGN if run.flags is not None and re.fullmatch(r".+_phase\d+", run.name)]
-    assert len(later_phases) >= 20
-    for run in later_phases:
-        line, phase = re.fullmatch(r"(.+)_phase(\d+)", run.name).groups()
-        assert run.parent == (line if phase == "2" else f"{line}_phase{int(phase) - 1}"), run.name
+    later_phases = [
+        (run, *split_seed(run.name))
+        for run in campaign.CAMPAIGN
+        if run.flags is not None and re.fullmatch(r".+_phase\d+", split_seed(run.name)[0])
+    ]
+    assert len(later_phases) >= 20 and any(seed > 0 for _, _, seed in later_phases)
+    for run, base, seed in later_phases:
+        line, phase = re.fullmatch(r"(.+)_phase(\d+)", base).groups()
+        assert run.parent == run_name_for(line if phase == "2" else f"{line}_phase{int(phase) - 1}", seed), run.name
+
+
+def test_a_training_seed_repeats_its_committed_seed_0_run_but_for_the_seed():
+    """Every campaign run `<name>_seed<s>` trains as the committed `<name>` did (its config.json: task, model,
+    update, budget, validations where it had them), with seed s, from its parent's run of seed s."""
+    seeded = [(run, *split_seed(run.name)) for run in campaign.CAMPAIGN if run.flags is not None and split_seed(run.name)[1]]
+    assert len({base for _, base, _ in seeded if "_n100" in base}) == sum(campaign.SEEDED_LINES.values())  # every phase
+    for run, base, seed in seeded:
+        config = parse(run)
+        committed = TrainConfig.from_dict(json.loads((results_dir() / "runs" / base / "config.json").read_text()))
+        assert config.seed == seed and committed.seed == 0, run.name
+        if committed.validate_every == 0:  # seed 0 trained before the trainer validated: its seeds validate, to pick best.pt
+            config = replace(config, validate_every=0, validate_trials=committed.validate_trials)
+        assert replace(config, seed=0, init_from=committed.init_from) == committed, run.name
+        if run.parent is not None:
+            assert split_seed(run.parent)[1] == seed and config.init_from.startswith(f"results/runs/{run.parent}/"), run.name
 
 
 def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_path, monkeypatch, capsys):
