@@ -687,7 +687,9 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # over 25 updates, the second phase 428.1-429.2). A softened start fell back to its plateau on the GRU
     # (gru_bandit_k10_n100_value_per_step_temperature), where the bonus from the first update on did better
     # (gru_bandit_k10_n100_entropy): SNAIL's bonus goes to its n = 100 first phases (snail_bandit_k{k}_n100_entropy)
-    *(cell("gru", "mdp", n, 300, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
+    # the GRU's MDP n = 50, 75 and 100 warm starts, 100 updates (25M steps) each: gru_mdp_n25 validated at 403.1 after
+    # 5 updates and at 403-408 over the 170 it trained, so its evaluated checkpoint is their first parent
+    *(cell("gru", "mdp", n, 100, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
     *(
         cell("snail", "mdp", n, 100, parent=f"snail_mdp_n{parent}", **LONGER, **SNAIL_DEPTH, **BF16)
         for n, parent in ((50, 25), (75, 50), (100, 75))
@@ -742,7 +744,7 @@ SHELVED = {
     "gru_mdp_n10_phase3_tau1": "validated at 150.4-151.3 over 60 updates, level with its parent's line",
     "gru_mdp_n10_phase3": "validated at 150.7-151.9 over updates 1000-1985 (+0.007 +- 0.005 per 1e7 steps); evaluated there",
     "gru_mdp_n25_value_per_step": "validated at 398.7-401.1 where gru_mdp_n25 held 404.4-406.8",
-    "gru_mdp_n25": "validated at 403-408 over 175 updates, flat (bar 439.5), evaluated there: it waits for a better parent",
+    "gru_mdp_n25": "validated at 403-408 over 175 updates, flat (bar 439.5), evaluated there; n = 50 goes on from it",
     "snail_bandit_k50_n100": "stopped at update 40 (validation 60.99); the cell's line is value per step's",
     "snail_bandit_k10_n500": "at n = 500 with no retraining the recipe's line scored 415.4 (phase 2), value per step's 425.0",
     "snail_bandit_k50_n500_value_per_step_entropy": "entropy 0.011-0.019 nats per pull over 25 updates, as the second "
@@ -795,12 +797,12 @@ def campaign_run(name: str | None) -> Run | None:
 
 
 def shelved(run: Run) -> str | None:
-    """Why the default campaign passes over `run`: its `SHELVED` reason, or the shelved run above it;
-    None if it trains it."""
+    """Why the default campaign passes over `run`: its `SHELVED` reason, or the shelved run above it (but
+    one `evaluated_where_stopped`); None if it trains it."""
     if run.name in SHELVED:
         return SHELVED[run.name]
     parent = campaign_run(run.parent)
-    if parent is None or shelved(parent) is None:
+    if parent is None or evaluated_where_stopped(parent) or shelved(parent) is None:
         return None
     return f"below {parent.name}, which is shelved" if parent.name in SHELVED else shelved(parent)
 
@@ -833,12 +835,21 @@ def status_line(run: Run) -> str:
     return f"{run.name:32s} {state}"
 
 
+def evaluated_where_stopped(run: Run) -> bool:
+    """A shelved run evaluated and confirmed at the checkpoint it stopped at (it fills its cell there): its
+    children start from its best policy, as from a finished run's."""
+    return run.name in SHELVED and (run.run_dir / EVAL_FILE).exists() and (run.run_dir / CONFIRM_FILE).exists()
+
+
 def parent_ready(run: Run) -> bool:
-    """A run may start once its parent is done (a parent outside the campaign must hold a policy)."""
+    """A run may start once its parent is done or `evaluated_where_stopped` (a parent outside the campaign
+    must hold a policy)."""
     if run.parent is None:
         return True
     parent = campaign_run(run.parent)
-    return is_done(parent) if parent is not None else agent_path(results_dir() / "runs" / run.parent).exists()
+    if parent is None:
+        return agent_path(results_dir() / "runs" / run.parent).exists()
+    return is_done(parent) or evaluated_where_stopped(parent)
 
 
 def log(message: str) -> None:

@@ -81,8 +81,9 @@ def test_a_training_seed_repeats_its_committed_seed_0_run_but_for_the_seed():
 
 def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_path, monkeypatch, capsys):
     """A shelved run, and every run below it, leaves the default campaign but not `--list`, and still
-    trains when named; one that another process trains stays, to hold its lane. Each entry of
-    `SHELVED` names a campaign run."""
+    trains when named; one that another process trains stays, to hold its lane; once it is evaluated
+    and confirmed where it stopped, the runs below it go on from it. Each entry of `SHELVED` names a
+    campaign run."""
     assert set(campaign.SHELVED) <= {run.name for run in campaign.CAMPAIGN}
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     runs = (
@@ -103,6 +104,13 @@ def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_pa
     with training_lock(runs[1].run_dir):
         assert [run.name for run in campaign.select(None)] == ["kept", "stalled"]
         assert "training now" in campaign.status_line(runs[1])
+    assert not campaign.parent_ready(runs[2])
+    runs[1].run_dir.mkdir(parents=True)
+    (runs[1].run_dir / "eval.json").write_text("{}")
+    assert not campaign.parent_ready(runs[2])  # evaluated, not yet confirmed
+    (runs[1].run_dir / "confirm.json").write_text("{}")
+    assert campaign.parent_ready(runs[2]) and campaign.shelved(runs[2]) is None  # evaluated where it stopped
+    assert [run.name for run in campaign.select(None)] == ["kept", "child", "grandchild"]
 
 
 @pytest.mark.slow
