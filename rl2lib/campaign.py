@@ -691,6 +691,9 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # the GRU's MDP n = 50, 75 and 100 warm starts, 100 updates (25M steps) each: gru_mdp_n25 validated at 403.1 after
     # 5 updates and at 403-408 over the 170 it trained, so its evaluated checkpoint is their first parent
     *(cell("gru", "mdp", n, 100, parent=f"gru_mdp_n{parent}", **LONGER) for n, parent in ((50, 25), (75, 50), (100, 75))),
+    # each validated flat or falling from its first validation (n = 50: 842.6-846.4; 75: 1283.4-1291.0; 100:
+    # 1725.8-1737.9): 843.16 +- 4.04, 1287.31 +- 5.98 and 1731.29 +- 7.96, confirming 837.67, 1277.98 and 1723.40
+    # (paper 936.1, 1428.8 and 1913.7), about 90% of the paper where the n = 25 run holds 91%
     # SNAIL's MDP n = 25 warm start validated at 418.6-421.6 over its 100 updates (25M steps), flat from its first
     # validation: 417.76 +- 2.08, confirming 419.56 +- 0.64 (paper 447.4), 12 above the GRU's n = 25 run and 5-9 below
     # the best baselines on the same evaluation tasks (OPSRL 422.9, UCRL2 423.7, BEB 426.6); its n = 50, 75 and 100
