@@ -653,7 +653,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # k = 50, n = 1000 goes on from the n = 500 line (n = 100 -> 500 -> 1000): played at n = 1000 with no retraining on
     # 1000 tasks of seed 4242, its first run scored 864.6 +- 3.3 where the n = 100 line's third phase scored 859.2 +-
     # 3.4 (paper 889.8); it starts from the n = 500 line's second phase, which validated at 428.1-431.0 over its 100
-    # updates, flat from update 65 (430.98 +- 1.83, confirming 429.94 +- 0.56; bar 437.04), where the first phase's best
+    # updates, flat from update 65 (430.98 +- 1.83, confirming 429.94 +- 0.56; bar 437.11), where the first phase's best
     # held 427.7
     cell(
         "snail",
