@@ -26,7 +26,7 @@ from rl2lib import campaign
 from rl2lib.paths import REPO_ROOT, results_dir
 from rl2lib.runs import BEST_FILE, CHECKPOINT_FILE, LOCK_FILE, trained_updates
 
-GPU_RUNS = ("snail_mdp_n25", "snail_bandit_k50_n500_value_per_step_phase2", "snail_bandit_k50_n1000_value_per_step")
+GPU_RUNS = ("snail_mdp_n50", "snail_bandit_k50_n1000_value_per_step", "snail_bandit_k10_n100_value_per_step_seed1")
 """The default runs of a GPU turn: the campaign's costliest per step (SNAIL, and MDP trials) that can
 start now and are not shelved (`campaign.SHELVED`)."""
 TREE_LIMIT_MIB = 64
