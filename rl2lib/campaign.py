@@ -771,8 +771,12 @@ def is_trained(run: Run) -> bool:
     return run.flags is None or trained_updates(run.run_dir) >= run.flags["metalearn_epochs"]
 
 
+def is_evaluated(run: Run) -> bool:
+    return (run.run_dir / EVAL_FILE).exists() and (run.run_dir / CONFIRM_FILE).exists()
+
+
 def is_done(run: Run) -> bool:
-    return is_trained(run) and (run.run_dir / EVAL_FILE).exists() and (run.run_dir / CONFIRM_FILE).exists()
+    return is_trained(run) and is_evaluated(run)
 
 
 def evaluate_argv(run: Run, num_trials: int, seed: int, file: str) -> list[str]:
@@ -846,7 +850,7 @@ def status_line(run: Run) -> str:
 def evaluated_where_stopped(run: Run) -> bool:
     """A shelved run evaluated and confirmed at the checkpoint it stopped at (it fills its cell there): its
     children start from its best policy, as from a finished run's."""
-    return run.name in SHELVED and (run.run_dir / EVAL_FILE).exists() and (run.run_dir / CONFIRM_FILE).exists()
+    return run.name in SHELVED and is_evaluated(run)
 
 
 def parent_ready(run: Run) -> bool:
