@@ -755,6 +755,8 @@ SHELVED = {
     "gru_mdp_n25": "validated at 403-408 over 175 updates, flat (bar 439.5), evaluated there; n = 50 goes on from it",
     "snail_bandit_k50_n100": "stopped at update 40 (validation 60.99); the cell's line is value per step's",
     "snail_bandit_k10_n500": "at n = 500 with no retraining the recipe's line scored 415.4 (phase 2), value per step's 425.0",
+    "snail_bandit_k50_n100_entropy": "not started: the bonus was level with value per step on SNAIL k = 5 and 10 "
+    "(confirming 77.93 against 77.72, 81.74 against 81.64) and 1.2-1.4 below it on GRU k = 50",
     "snail_bandit_k50_n500_value_per_step_entropy": "entropy 0.011-0.019 nats per pull over 25 updates, as the second "
     "phase's; validated at 427.8-428.8 where the second phase held 428.1-429.2",
 }

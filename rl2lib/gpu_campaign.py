@@ -1,10 +1,11 @@
 """The learner campaign's turn on a lent GPU machine, in three steps around one call of the device
 tool, which sends the working tree (at most 64 MiB) and brings back at most 8 files of 16 MiB from
-its out folder. `slim`, here before the call, sets aside every run folder that the chosen campaign
-runs do not need (`results/runs/` holds far more than 64 MiB), keeping each chosen run's folder and,
-for a run not yet started, its parent's `best.pt`. `train`, on the GPU machine, trains the chosen
-runs side by side on CUDA (`rl2-train --resume`, one process each) until a deadline, benches the
-CUDA rows of the long trials, and packs each run folder into one tar file in the out folder.
+its out folder. `slim`, here before the call, chooses the turn's runs (unless named, the campaign's
+costliest per step that can start now) and sets aside every run folder they do not need
+(`results/runs/` holds far more than 64 MiB), keeping each chosen run's folder and, for a run not yet
+started, its parent's `best.pt`. `train`, on the GPU machine, trains those runs side by side on
+CUDA (`rl2-train --resume`, one process each) until a deadline, benches the CUDA rows of the long
+trials, and packs each run folder into one tar file in the out folder.
 `restore`, here after the call, puts the set-aside folders back and unpacks the returned runs; the
 CPU campaign then evaluates and confirms them on the usual tasks, and resumes any unfinished one
 (checkpoints written on CUDA resume on a CPU, `rl2lib.train.restore_generator`). Nothing here
@@ -23,12 +24,15 @@ import time
 from pathlib import Path
 
 from rl2lib import campaign
+from rl2lib.config import TaskConfig
 from rl2lib.paths import REPO_ROOT, results_dir
 from rl2lib.runs import BEST_FILE, CHECKPOINT_FILE, LOCK_FILE, trained_updates
 
-GPU_RUNS = ("snail_mdp_n50", "snail_bandit_k50_n1000_value_per_step", "snail_bandit_k10_n100_value_per_step_seed1")
-"""The default runs of a GPU turn: the campaign's costliest per step (SNAIL, and MDP trials) that can
-start now and are not shelved (`campaign.SHELVED`)."""
+TURN_RUNS = 3
+"""How many runs a turn trains when none is named (`default_runs`)."""
+TURN_FILE = "gpu_turn.txt"
+"""In `results/` from `slim` to `restore`: the names of the turn's runs, which `train` reads when none
+is named (on the slimmed tree a run's parent no longer shows as done)."""
 TREE_LIMIT_MIB = 64
 RETURN_LIMIT_FILES, RETURN_LIMIT_MIB = 8, 16
 ASIDE_DIR = ".runs_aside"
@@ -43,6 +47,34 @@ def runs_dir() -> Path:
 
 def aside_dir() -> Path:
     return results_dir().parent / ASIDE_DIR
+
+
+def turn_file() -> Path:
+    return results_dir() / TURN_FILE
+
+
+def step_cost(run: campaign.Run) -> tuple[bool, int]:
+    """A sort key for how dear an environment step of `run` is: SNAIL above the GRU (its causal
+    attention reads the whole trial, [2] Sec. 3), then the trial's length T in steps."""
+    flags = run.flags
+    task = TaskConfig(task=flags["task"], num_actions=flags["num_actions"], num_traj=flags["num_traj"])
+    return flags["model_type"] == "snail", task.trial_len
+
+
+def default_runs(count: int = TURN_RUNS) -> list[campaign.Run]:
+    """The turn's runs when none is named: of the runs the default campaign trains, the `count` that can
+    start now (not done, parent ready) and cost the most per step (`step_cost`; campaign order among equals)."""
+    ready = [
+        run for run in campaign.select(None) if run.flags is not None and not campaign.is_done(run) and campaign.parent_ready(run)
+    ]
+    return sorted(ready, key=step_cost, reverse=True)[:count]
+
+
+def turn_runs() -> list[campaign.Run]:
+    """The runs `slim` chose, from `turn_file()`."""
+    if not turn_file().exists():
+        raise SystemExit(f"error: no runs named and no {turn_file()}: name the runs, or run `slim` here first")
+    return campaign.select(turn_file().read_text().split())
 
 
 def needed_files(runs: list[campaign.Run]) -> dict[str, set[str] | None]:
@@ -66,6 +98,7 @@ def slim(runs: list[campaign.Run]) -> None:
         if not (run.run_dir / CHECKPOINT_FILE).exists() and not campaign.parent_ready(run):
             raise SystemExit(f"error: {run.name} waits for its parent {run.parent}, not yet done; choose other runs")
     aside.mkdir()
+    turn_file().write_text("".join(f"{run.name}\n" for run in runs))
     for folder in sorted(p for p in runs_dir().iterdir() if p.is_dir()):
         files = needed.get(folder.name, set())
         if files is None:
@@ -77,6 +110,7 @@ def slim(runs: list[campaign.Run]) -> None:
                 shutil.copy2(aside / folder.name / name, folder / name)
     size = travelling_mib()
     print(f"set aside {len(list(aside.iterdir()))} run folders in {aside}; the tree that travels: {size:.1f} MiB")
+    print(f"the turn's runs ({turn_file()}): {', '.join(run.name for run in runs)}")
     if size > TREE_LIMIT_MIB:
         print(f"warning: over the device tool's {TREE_LIMIT_MIB} MiB: choose fewer runs (`restore` undoes this)")
 
@@ -97,6 +131,7 @@ def restore(returned: Path | None) -> None:
     """Unpack the run folders the GPU turn returned (`<run>.tar` in `returned`) over the slimmed ones,
     then move the set-aside folders back (a parent kept for its policy file alone is replaced)."""
     aside = aside_dir()
+    turn_file().unlink(missing_ok=True)
     for archive in sorted(returned.glob("*.tar")) if returned is not None else []:
         with tarfile.open(archive) as tar:
             names = tar.getnames()
@@ -167,12 +202,20 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m rl2lib.gpu_campaign", description="The learner campaign's turn on a lent GPU machine."
     )
     steps = parser.add_subparsers(dest="step", required=True)
-    for name, help_text in (
-        ("slim", "here, before the device call: set aside the run folders the chosen runs do not need"),
-        ("train", "on the GPU machine: train the chosen runs until the deadline, bench, pack them into --out"),
+    for name, help_text, default in (
+        (
+            "slim",
+            "here, before the device call: set aside the run folders the chosen runs do not need",
+            f"the {TURN_RUNS} costliest per step that can start now",
+        ),
+        (
+            "train",
+            "on the GPU machine: train the chosen runs until the deadline, bench, pack them into --out",
+            f"those slim chose, from results/{TURN_FILE}",
+        ),
     ):
         step = steps.add_parser(name, help=help_text)
-        step.add_argument("runs", nargs="*", help=f"campaign runs (default: {', '.join(GPU_RUNS)})")
+        step.add_argument("runs", nargs="*", help=f"campaign runs (default: {default})")
         if name == "train":
             step.add_argument("--minutes", type=float, required=True, help="training time before the bench and packing")
             step.add_argument("--out", type=Path, required=True, help="the folder the device tool returns ($OUT)")
@@ -188,10 +231,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.step == "restore":
         restore(args.returned)
         return
-    runs = campaign.select(args.runs or list(GPU_RUNS))
     if args.step == "slim":
-        slim(runs)
+        slim(campaign.select(args.runs) if args.runs else default_runs())
     else:
+        runs = campaign.select(args.runs) if args.runs else turn_runs()
         if args.minutes <= 0:
             raise SystemExit(f"error: --minutes must be > 0, got {args.minutes}")
         train_on_gpu(runs, args.minutes, args.out, args.device, bench=not args.no_bench)

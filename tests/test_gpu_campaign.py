@@ -32,11 +32,20 @@ def two_runs(tmp_path, monkeypatch):
     return runs
 
 
-def test_a_gpu_turn_by_default_trains_campaign_runs_that_are_not_shelved_and_can_start_now():
-    assert set(gpu_campaign.GPU_RUNS) <= {run.name for run in campaign.select(None)}
-    for run in campaign.select(list(gpu_campaign.GPU_RUNS)):
-        assert not campaign.is_done(run), f"{run.name} is done: a GPU turn would have nothing to train"
-        assert campaign.parent_ready(run), f"{run.name} waits for {run.parent}"
+def test_a_turn_by_default_trains_the_costliest_runs_per_step_that_can_start_now(two_runs, monkeypatch):
+    short, long = two_runs
+    more = (
+        campaign.cell("snail", "bandit", 4, 2, k=2, parent="short", name="snail_child", **TINY),
+        campaign.cell("gru", "mdp", 2, 2, parent="short", name="mdp_child", **TINY),  # T = 20 steps
+        campaign.cell("snail", "bandit", 9, 2, k=2, parent="long", name="waits", **TINY),  # long is not done
+        campaign.cell("snail", "mdp", 9, 2, name="shelved", **TINY),
+    )
+    monkeypatch.setattr(campaign, "CAMPAIGN", two_runs + more)
+    monkeypatch.setitem(campaign.SHELVED, "shelved", "a test")
+    assert [run.name for run in gpu_campaign.default_runs(count=2)] == ["snail_child", "mdp_child"]
+    assert [run.name for run in gpu_campaign.default_runs()] == ["snail_child", "mdp_child", "long"]  # short is done
+    with pytest.raises(SystemExit, match="run `slim` here first"):
+        gpu_campaign.main(["train", "--minutes", "1", "--out", "out"])
 
 
 def test_slim_keeps_what_the_runs_need_and_restore_brings_the_rest_back(two_runs, tmp_path):
@@ -45,17 +54,17 @@ def test_slim_keeps_what_the_runs_need_and_restore_brings_the_rest_back(two_runs
     other.mkdir()
     (other / "eval.json").write_text("{}")
     before = snapshot(runs_dir)
-    gpu_campaign.slim([two_runs[1]])  # the child has no checkpoint: its parent's policy must travel
+    gpu_campaign.main(["slim"])  # by default the child: it has no checkpoint, so its parent's policy must travel
     assert snapshot(runs_dir) == {"short/best.pt": before["short/best.pt"]}
+    assert [run.name for run in gpu_campaign.turn_runs()] == ["long"]  # what `train` trains there by default
     with pytest.raises(SystemExit, match="restore"):  # a second slim before the restore
         gpu_campaign.slim([two_runs[1]])
     gpu_campaign.restore(None)
-    assert snapshot(runs_dir) == before
+    assert snapshot(runs_dir) == before and not gpu_campaign.turn_file().exists()
     (two_runs[0].run_dir / "checkpoint.pt").rename(tmp_path / "aside.pt")  # the parent unfinished
     with pytest.raises(SystemExit, match="waits for its parent short"):
         gpu_campaign.slim([two_runs[1]])
-    assert not (tmp_path / gpu_campaign.ASIDE_DIR).exists()
-    assert not (tmp_path / gpu_campaign.ASIDE_DIR).exists()
+    assert not (tmp_path / gpu_campaign.ASIDE_DIR).exists() and not gpu_campaign.turn_file().exists()
 
 
 @pytest.mark.slow
