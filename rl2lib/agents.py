@@ -76,15 +76,17 @@ class PolicyAgent:
     """A trained policy as an agent; it keeps, per step, what the PPO update needs.
 
     Args:
-        policy: a model with `initial_state(B, device)` and `step(obs (B, O), state)` returning
+        policy: a model with `initial_state(B, device, values)` and `step(obs (B, O), state)` returning
             logits (B, A), values (B,) and the next state, and `obs_size` O and `clock`: its input is
             the RL^2 input, then `trial_clock` when `clock` is set.
         generator: the action sampler's randomness.
         greedy: argmax actions instead of sampling (evaluation option).
+        values: step the value network; False when only playing (evaluation): the policy may then
+            skip it and record NaN values (SNAIL's value cache is half its memory), with the same actions.
     """
 
-    def __init__(self, policy: torch.nn.Module, generator: torch.Generator, greedy: bool = False):
-        self.policy, self.generator, self.greedy = policy, generator, greedy
+    def __init__(self, policy: torch.nn.Module, generator: torch.Generator, greedy: bool = False, values: bool = True):
+        self.policy, self.generator, self.greedy, self.step_values = policy, generator, greedy, values
 
     def start(self, env: TrialEnv, obs: torch.Tensor) -> None:
         T, B, device = env.config.trial_len, env.num_trials, env.device
@@ -98,7 +100,7 @@ class PolicyAgent:
             self.obs[..., -1] = trial_clock(T, device)[:, None]
         self.log_probs = torch.zeros(T, B, device=device)  # (T, B) log pi(a_t | history)
         self.values = torch.zeros(T, B, device=device)  # (T, B) the value head's output
-        self.memory = self.policy.initial_state(B, device)  # fresh memory at the trial's start
+        self.memory = self.policy.initial_state(B, device, values=self.step_values)  # fresh memory at the trial's start
         self.next_obs = obs  # (B, O)
 
     @torch.no_grad()

@@ -155,10 +155,13 @@ def play_policy(
     greedy: bool = False,
     device: torch.device | str = "cpu",
 ):
-    """Play a trained policy on the seeded tasks of `seed`. Returns (tasks, RolloutBatch of (T, B) tensors)."""
+    """Play a trained policy on the seeded tasks of `seed`. Returns (tasks, RolloutBatch of (T, B)
+    tensors); the value network is not stepped (the batch's values may be NaN): the same actions in
+    about half the memory for SNAIL, whose caches grow with B * T."""
     tasks = seeded_tasks(task_config, num_trials, seed, device)
     env_generator, action_generator = evaluation_generators(seed, device)
-    batch = collect_trials(policy.to(device).eval(), tasks, task_config, env_generator, action_generator, greedy)
+    policy = policy.to(device).eval()
+    batch = collect_trials(policy, tasks, task_config, env_generator, action_generator, greedy, values=False)
     return tasks, batch
 
 

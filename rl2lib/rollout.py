@@ -44,6 +44,7 @@ def collect_trials(
     env_generator: torch.Generator,
     action_generator: torch.Generator,
     greedy: bool = False,
+    values: bool = True,
 ) -> RolloutBatch:
     """Play one whole trial on each of the B `tasks` with `policy`.
 
@@ -52,11 +53,12 @@ def collect_trials(
         tasks: B tasks (BanditTasks or MDPTasks) on the policy's device.
         env_generator / action_generator: the environment's and the action sampler's randomness.
         greedy: argmax actions instead of sampling (evaluation option).
+        values: step the value network (False for playing only: the batch's values may be NaN).
 
     Returns:
         RolloutBatch of (T, B) tensors.
     """
-    agent = PolicyAgent(policy, action_generator, greedy)
+    agent = PolicyAgent(policy, action_generator, greedy, values)
     record = play_trials(agent, TrialEnv(tasks, task_config, env_generator))
     return RolloutBatch(
         agent.obs, record.actions, agent.log_probs, agent.values, record.rewards.float(), record.episode_done, record.trial_done

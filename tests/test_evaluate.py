@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from rl2lib.baselines import BASELINES
 from rl2lib.config import TaskConfig
@@ -111,6 +112,25 @@ def test_same_seed_same_numbers():
     b = evaluate_baseline(cfg, "random", num_trials=50, seed=5)
     c = evaluate_baseline(cfg, "random", num_trials=50, seed=6)
     assert a.totals.equal(b.totals) and not a.totals.equal(c.totals)
+
+
+@pytest.mark.parametrize("model_type", ["gru", "snail"])
+def test_evaluation_plays_what_sampling_with_the_value_network_plays(model_type):
+    """`play_policy` skips the value network (SNAIL's value cache is half its memory at 10,000 trials):
+    the same actions and rewards as `collect_trials` stepping it, on the same seeded tasks and generators."""
+    from rl2lib.cli import config_from_flags
+    from rl2lib.envs import seeded_tasks
+    from rl2lib.evaluate import evaluation_generators, play_policy
+    from rl2lib.models import build_policy
+    from rl2lib.rollout import collect_trials
+
+    config = config_from_flags(task="mdp", num_traj=3, model_type=model_type, hidden_size=8)
+    torch.manual_seed(0)
+    policy = build_policy(config.task, config.model).eval()
+    _, played = play_policy(policy, config.task, num_trials=40, seed=7)
+    reference = collect_trials(policy, seeded_tasks(config.task, 40, 7), config.task, *evaluation_generators(7))
+    assert torch.equal(played.actions, reference.actions) and torch.equal(played.rewards, reference.rewards)
+    assert reference.values.isfinite().all() and reference.actions.unique().numel() > 1
 
 
 def test_a_run_folder_plays_its_best_policy_looked_up_when_the_evaluation_starts(tmp_path):

@@ -64,6 +64,18 @@ def test_step_equals_forward(kind, T, kwargs, precision):
     torch.testing.assert_close(step_values, values, atol=tol, rtol=tol)
 
 
+def test_snail_stepped_without_its_value_network_plays_the_same_logits_with_no_value_cache():
+    model = make("snail", 30, torch.float64)
+    obs = torch.randn(30, 4, OBS, dtype=torch.float64)  # (T, B, O)
+    logits, _ = step_all(model, obs)
+    state = model.initial_state(4, "cpu", values=False)
+    assert state.value is None
+    with torch.no_grad():
+        for t in range(30):
+            step_logits, step_values, state = model.step(obs[t], state)
+            assert torch.equal(step_logits, logits[t]) and step_values.isnan().all()
+
+
 def test_snail_step_past_trial_end_raises():
     model = make("snail", 3)
     state = model.initial_state(2, "cpu")

@@ -120,8 +120,9 @@ class GRUPolicy(nn.Module):
     def num_trunks(self) -> int:
         return 2 if self.separate_value else 1
 
-    def initial_state(self, batch_size: int, device: torch.device | str | None = None) -> Tensor:
-        """Fresh memory for B trials: zeros (num_trunks, B, H)."""
+    def initial_state(self, batch_size: int, device: torch.device | str | None = None, values: bool = True) -> Tensor:
+        """Fresh memory for B trials: zeros (num_trunks, B, H). `values` is SNAIL's option to skip the
+        value network when playing; a GRU's value trunk holds (B, H) floats, so it is stepped regardless."""
         dtype = self.policy_head.weight.dtype
         return torch.zeros(self.num_trunks, batch_size, self.hidden_size, device=device, dtype=dtype)  # (n, B, H)
 

@@ -228,7 +228,7 @@ class SNAILState:
 
     t: int
     policy: SNAILCache
-    value: SNAILCache
+    value: SNAILCache | None  # None: the value network is not stepped (`initial_state(values=False)`)
 
 
 class SNAILNet(nn.Module):
@@ -343,12 +343,12 @@ class SNAILPolicy(nn.Module):
         self.value_head = nn.Linear(self.value_net.out_size, 1)
         init_heads(self.policy_head, self.value_head)
 
-    def initial_state(self, batch_size: int, device: torch.device | str | None = None) -> SNAILState:
-        """Empty caches for B trials of `max_len` steps (allocated here, once per trial)."""
+    def initial_state(self, batch_size: int, device: torch.device | str | None = None, values: bool = True) -> SNAILState:
+        """Empty caches for B trials of `max_len` steps (allocated here, once per trial). `values`
+        False: no value cache, and `step` returns NaN values: playing only, in half the memory."""
         dtype = self.policy_head.weight.dtype
-        return SNAILState(
-            0, self.policy_net.new_cache(batch_size, device, dtype), self.value_net.new_cache(batch_size, device, dtype)
-        )
+        value_cache = self.value_net.new_cache(batch_size, device, dtype) if values else None
+        return SNAILState(0, self.policy_net.new_cache(batch_size, device, dtype), value_cache)
 
     def forward(self, obs: Tensor) -> tuple[Tensor, Tensor]:
         """Whole trials from their start.
@@ -369,11 +369,15 @@ class SNAILPolicy(nn.Module):
         Args:
             obs: (B, O) the input at step state.t; state: from `initial_state` or `step`.
         Returns:
-            logits (B, A), values (B,), the state at step t + 1 (same buffers).
+            logits (B, A), values (B,) (NaN when the state has no value cache), the state at step t + 1
+            (same buffers).
         """
         t = state.t
         if t >= self.max_len:
             raise RuntimeError(f"the trial has {self.max_len} steps: call initial_state for a new trial")
         logits = self.policy_head(self.policy_net.step(obs, state.policy, t))  # (B, A)
-        values = self.value_head(self.value_net.step(obs, state.value, t)).squeeze(-1)  # (B,)
+        if state.value is None:
+            values = torch.full(logits.shape[:1], float("nan"), device=logits.device, dtype=logits.dtype)  # (B,)
+        else:
+            values = self.value_head(self.value_net.step(obs, state.value, t)).squeeze(-1)  # (B,)
         return logits, values, SNAILState(t + 1, state.policy, state.value)
