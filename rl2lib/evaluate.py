@@ -4,7 +4,8 @@ The reported number of [1] Tables 1-2 and [2] Tables 3-4 is the undiscounted tot
 trial averaged over 1000 trials, each on a new task; we report that mean with its standard error.
 Seeds: tasks come from `seed`, the environment's noise from `seed + 1`, the agent's own randomness
 from `seed + 2`, so the same seed gives the same tasks to every agent and the same numbers on
-every run. Tuning uses its own seeds (`TUNING_SEED_OFFSET + seed`), never the evaluation tasks.
+every run (a policy whose trials outgrow `PLAY_MEMORY_GIB` plays them in consecutive batches on
+the same generators). Tuning uses its own seeds (`TUNING_SEED_OFFSET + seed`), never the evaluation tasks.
 References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,10 +25,15 @@ from rl2lib.baselines import BASELINES, Baseline
 from rl2lib.cli import cli_error, resolve_device
 from rl2lib.config import ConfigError, TaskConfig
 from rl2lib.envs import TrialEnv, seeded_tasks
-from rl2lib.rollout import collect_trials
+from rl2lib.rollout import RolloutBatch, collect_trials
 from rl2lib.runs import TrainingError, agent_path, load_policy
 
 TUNING_SEED_OFFSET = 1_000_000
+PLAY_MEMORY_GIB = 12.0
+"""The memory `play_policy` gives one batch of trials: the policy's step state and its inputs. More
+trials play in consecutive batches on the same generators. Every committed evaluation fits in one
+(the largest: SNAIL, k = 50, n = 500 on 10,000 tasks, 11.7 GiB), so its numbers stand; a change here
+changes the numbers of the evaluations that do not."""
 
 
 @dataclass
@@ -157,12 +163,34 @@ def play_policy(
 ):
     """Play a trained policy on the seeded tasks of `seed`. Returns (tasks, RolloutBatch of (T, B)
     tensors); the value network is not stepped (the batch's values may be NaN): the same actions in
-    about half the memory for SNAIL, whose caches grow with B * T."""
+    a third less memory for SNAIL, whose caches grow with B * T. Trials beyond `trials_per_batch` play
+    in consecutive batches on the same generators."""
     tasks = seeded_tasks(task_config, num_trials, seed, device)
     env_generator, action_generator = evaluation_generators(seed, device)
     policy = policy.to(device).eval()
-    batch = collect_trials(policy, tasks, task_config, env_generator, action_generator, greedy, values=False)
-    return tasks, batch
+    at_once = trials_per_batch(policy, task_config)
+    if num_trials <= at_once:
+        return tasks, collect_trials(policy, tasks, task_config, env_generator, action_generator, greedy, values=False)
+    batches = [
+        collect_trials(policy, tasks.select(index), task_config, env_generator, action_generator, greedy, values=False)
+        for index in torch.arange(num_trials, device=device).split(at_once)
+    ]
+    return tasks, RolloutBatch.join(batches)
+
+
+def trials_per_batch(policy: torch.nn.Module, task_config: TaskConfig) -> int:
+    """How many trials `play_policy` plays at once: `PLAY_MEMORY_GIB` over the bytes of one trial's
+    step state (without the value network) and inputs (T, O) as the agent keeps them."""
+    state = policy.initial_state(1, "cpu", values=False)
+    per_trial = tensor_bytes(state) + task_config.trial_len * policy.obs_size * torch.float32.itemsize
+    return max(1, int(PLAY_MEMORY_GIB * 2**30 // per_trial))
+
+
+def tensor_bytes(value) -> int:
+    """Bytes of the tensors in `value`: a tensor, or a dataclass holding them (nested); 0 for anything else."""
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    return sum(tensor_bytes(getattr(value, item.name)) for item in fields(value)) if is_dataclass(value) else 0
 
 
 def evaluate_policy(

@@ -35,6 +35,14 @@ class RolloutBatch:
         """Undiscounted total reward of each trial, (B,)."""
         return self.rewards.sum(0)
 
+    @staticmethod
+    def join(batches: list["RolloutBatch"]) -> "RolloutBatch":
+        """Batches of trials of the same length, played one after another, as one (T, B_1 + B_2 + ...)."""
+        trials = [
+            torch.cat([getattr(b, name) for b in batches], dim=1) for name in ("obs", "actions", "log_probs", "values", "rewards")
+        ]
+        return RolloutBatch(*trials, batches[0].episode_done, batches[0].trial_done)
+
 
 @torch.no_grad()
 def collect_trials(

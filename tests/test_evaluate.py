@@ -133,6 +133,24 @@ def test_evaluation_plays_what_sampling_with_the_value_network_plays(model_type)
     assert reference.values.isfinite().all() and reference.actions.unique().numel() > 1
 
 
+def test_snail_trials_that_outgrow_the_play_memory_play_in_batches_and_the_first_as_its_own_evaluation(monkeypatch):
+    from rl2lib import evaluate
+    from rl2lib.cli import config_from_flags
+    from rl2lib.models import build_policy
+
+    config = config_from_flags(task="bandit", num_actions=5, num_traj=20, model_type="snail")
+    torch.manual_seed(0)
+    policy = build_policy(config.task, config.model).eval()
+    net, T, inputs = policy.policy_net, config.task.trial_len, policy.obs_size
+    per_trial = 4 * T * (net.out_size + net.attention.key_size + net.attention.value_size + inputs)  # SNAILNet's docstring
+    monkeypatch.setattr(evaluate, "PLAY_MEMORY_GIB", 64 * per_trial / 2**30)
+    assert evaluate.trials_per_batch(policy, config.task) == 64
+    whole = evaluate.evaluate_policy(policy, config.task, num_trials=64, seed=3)  # one batch
+    batched = evaluate.evaluate_policy(policy, config.task, num_trials=150, seed=3)  # 64 + 64 + 22
+    assert torch.equal(batched.totals[:64], whole.totals)  # a bandit's first 64 tasks of 150 are the 64 tasks
+    assert batched.num_trials == 150 and not torch.equal(batched.totals[64:128], whole.totals)
+
+
 def test_a_run_folder_plays_its_best_policy_looked_up_when_the_evaluation_starts(tmp_path):
     """`--agent <run folder>` plays `runs.agent_path` of the folder as it is then: best.pt once the run
     has validated (the campaign names the folder before its run has trained), else checkpoint.pt."""
