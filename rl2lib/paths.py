@@ -57,6 +57,7 @@ CELL_LINES = {
     "snail_bandit_k10_n500": "snail_bandit_k10_n500_value_per_step",
     "snail_bandit_k5_n500": "snail_bandit_k5_n500_value_per_step",
     "snail_bandit_k50_n500": "snail_bandit_k50_n500_value_per_step",
+    "snail_bandit_k50_n1000": "snail_bandit_k50_n1000_value_per_step",
 }
 """Table cells filled by a line of runs of another recipe than `rl2lib.cli.recipe`'s: cell -> that
 line's first run (its later phases are `<line>_phase<N>`; the default line's runs become variants).
@@ -84,7 +85,8 @@ phase played at n = 500 with no retraining scored 425.0 where the recipe's line 
 4242; on SNAIL bandit k = 5, n = 500 the warm start from the k = 5, n = 100 value-per-step line's third phase
 validated at 404.8-408.1 over its 100 updates where the recipe's warm start held 395.8-399.1 over its 100, on the
 same 1000 validation tasks; SNAIL bandit k = 50, n = 500 has one line, the warm start from the k = 50, n = 100
-value-per-step line's third phase (the recipe's warm start never trained: its parent is shelved) (docs/campaign_log.md)."""
+value-per-step line's third phase (the recipe's warm start never trained: its parent is shelved), and SNAIL bandit
+k = 50, n = 1000 one too, the warm start from that n = 500 line's second phase (docs/campaign_log.md)."""
 
 
 def default_run_name(model_type: str, task: str, num_actions: int, num_traj: int) -> str:
