@@ -82,7 +82,7 @@ class PolicyAgent:
         generator: the action sampler's randomness.
         greedy: argmax actions instead of sampling (evaluation option).
         values: step the value network; False when only playing (evaluation): the policy may then
-            skip it and record NaN values (SNAIL's value cache is half its memory), with the same actions.
+            skip it and record NaN values (a third of SNAIL's step memory), with the same actions.
     """
 
     def __init__(self, policy: torch.nn.Module, generator: torch.Generator, greedy: bool = False, values: bool = True):

@@ -116,7 +116,7 @@ def test_same_seed_same_numbers():
 
 @pytest.mark.parametrize("model_type", ["gru", "snail"])
 def test_evaluation_plays_what_sampling_with_the_value_network_plays(model_type):
-    """`play_policy` skips the value network (SNAIL's value cache is half its memory at 10,000 trials):
+    """`play_policy` skips the value network (SNAIL's value cache is a third of its step memory):
     the same actions and rewards as `collect_trials` stepping it, on the same seeded tasks and generators."""
     from rl2lib.cli import config_from_flags
     from rl2lib.envs import seeded_tasks

@@ -345,7 +345,7 @@ class SNAILPolicy(nn.Module):
 
     def initial_state(self, batch_size: int, device: torch.device | str | None = None, values: bool = True) -> SNAILState:
         """Empty caches for B trials of `max_len` steps (allocated here, once per trial). `values`
-        False: no value cache, and `step` returns NaN values: playing only, in half the memory."""
+        False: no value cache, and `step` returns NaN values: playing only, in two thirds of the memory."""
         dtype = self.policy_head.weight.dtype
         value_cache = self.value_net.new_cache(batch_size, device, dtype) if values else None
         return SNAILState(0, self.policy_net.new_cache(batch_size, device, dtype), value_cache)
