@@ -21,7 +21,8 @@ def broken_notebook(path, counter):
     """A notebook that records each attempt in `counter`, then fails."""
     notebook = new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.cells = [new_code_cell(f"open({str(counter)!r}, 'a').write('x')\nraise RuntimeError('broken on purpose')")]
+    record = f"with open({str(counter)!r}, 'a') as attempts:\n    attempts.write('x')\n"  # closed before the raise
+    notebook.cells = [new_code_cell(record + "raise RuntimeError('broken on purpose')")]
     nbformat.write(notebook, path)
 
 
