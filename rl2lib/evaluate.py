@@ -169,12 +169,10 @@ def play_policy(
     env_generator, action_generator = evaluation_generators(seed, device)
     policy = policy.to(device).eval()
     at_once = trials_per_batch(policy, task_config)
-    if num_trials <= at_once:
-        return tasks, collect_trials(policy, tasks, task_config, env_generator, action_generator, greedy, values=False)
-    batches = [
-        collect_trials(policy, tasks.select(index), task_config, env_generator, action_generator, greedy, values=False)
-        for index in torch.arange(num_trials, device=device).split(at_once)
-    ]
+    parts = (
+        [tasks] if num_trials <= at_once else [tasks.select(i) for i in torch.arange(num_trials, device=device).split(at_once)]
+    )
+    batches = [collect_trials(policy, part, task_config, env_generator, action_generator, greedy, values=False) for part in parts]
     return tasks, RolloutBatch.join(batches)
 
 

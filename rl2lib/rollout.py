@@ -38,6 +38,8 @@ class RolloutBatch:
     @staticmethod
     def join(batches: list["RolloutBatch"]) -> "RolloutBatch":
         """Batches of trials of the same length, played one after another, as one (T, B_1 + B_2 + ...)."""
+        if len(batches) == 1:
+            return batches[0]
         trials = [
             torch.cat([getattr(b, name) for b in batches], dim=1) for name in ("obs", "actions", "log_probs", "values", "rewards")
         ]
