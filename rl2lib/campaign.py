@@ -714,6 +714,7 @@ def with_seed(run: Run, seed: int) -> Run:
 
 
 SEEDED_LINES = {
+    "snail_bandit_k50_n10": 2,
     "gru_bandit_k5_n100": 2,
     "gru_bandit_k10_n100_entropy": 3,
     "gru_bandit_k50_n100_value_per_step": 3,
@@ -721,14 +722,16 @@ SEEDED_LINES = {
     "snail_bandit_k5_n100_value_per_step": 4,
     "snail_bandit_k50_n100_value_per_step": 4,
 }
-"""The lines of the bandit n = 100 cells (`paths.CELL_LINES`) and the phase each cell plays, cheapest first: their
-training seeds 1 and 2 go through the same phases at seed 0's settings and budgets, as [1]'s authors trained five
-seeds per cell, so that a cell's number is a mean over three seeds and its best seed stands beside it."""
+"""The lines of the bandit cells with more than one phase (n = 10, k = 50 for SNAIL; n = 100; `paths.CELL_LINES`) and
+the phase each cell plays, cheapest first: their training seeds 1 and 2 go through the same phases at seed 0's
+settings and budgets, as [1]'s authors trained five seeds per cell, so that a cell's number is a mean over three seeds
+and its best seed stands beside it. (The one-phase n = 10 cells' seeds are listed with their first phases.)"""
 
-# seed 1 of k = 5's first phase was trained before the campaign (results/runs/gru_bandit_k5_n100_seed1); seed 0's
-# first phase, `gru_bandit_k5_n100`, is not a campaign run, so its seed 2 is spelled out here with its recipe and
-# validations (every 5 updates on 2000 tasks)
+# seed 0's first phases of SNAIL k = 50, n = 10 and GRU k = 5, n = 100 were trained before the campaign (and GRU k = 5's
+# seed 1, results/runs/gru_bandit_k5_n100_seed1), so their other seeds are spelled out here with their recipes and
+# validations (SNAIL: every 10 updates on 1000 tasks; the GRU: every 5 on 2000)
 CAMPAIGN += (
+    *(cell("snail", "bandit", 10, 300, k=50, seed=seed, name=run_name_for("snail_bandit_k50_n10", seed)) for seed in (1, 2)),
     cell(
         "gru", "bandit", 100, 300, k=5, seed=2, name=run_name_for("gru_bandit_k5_n100", 2), validate_every=5, validate_trials=2000
     ),
@@ -737,7 +740,7 @@ CAMPAIGN += (
     for seed in (1, 2)
     for line, last_phase in SEEDED_LINES.items()
     for run in CAMPAIGN
-    if run.name in {line, *(phase_run_name(line, phase) for phase in range(2, last_phase + 1))}
+    if run.flags is not None and run.name in {line, *(phase_run_name(line, phase) for phase in range(2, last_phase + 1))}
 )
 
 SHELVED = {
