@@ -453,6 +453,11 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # start as gru_mdp_n25 with gamma 0.996, whose horizon 1 / (1 - gamma) is the trial's 250 steps, to compare with
     # it step for step
     cell("gru", "mdp", 25, 100, parent="gru_mdp_n10_phase2", name="gru_mdp_n25_gamma0.996", **{**LONGER, "gamma": 0.996}),
+    # It validated level with gru_mdp_n25 (403.4-405.8 against 404.0-407.9 over the same 100 updates; 403.70 +- 2.10,
+    # confirming 401.79 +- 0.65): after 5 updates both played the validation tasks within 0.001 of each other, and
+    # their mean KL per update stayed at 0.0005-0.004: the fine-tune's steps barely move the n = 10 policy. The same
+    # warm start at the recipe's first-phase learning rate, 3e-3, three times a warm start's (`cell`), to compare step for step
+    cell("gru", "mdp", 25, 100, parent="gru_mdp_n10_phase2", name="gru_mdp_n25_lr3e-3", **LONGER, learning_rate=0.003),
     # The bandit policies under-explore (k = 10, n = 100: 5.55 of 10 arms tried, Gittins 6.69), and how much a pull
     # is worth exploring depends on the pulls left, which value per step gave the value head but not the policy: the
     # policy with a clock too (`--clock`, the fraction of the trial's steps left), on the value-per-step first phase
