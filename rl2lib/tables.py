@@ -2,7 +2,7 @@
 from the baseline tables (`results/tables/baselines_*.csv`) and from the evaluated training runs
 (`results/runs/*/eval.json`). A learner cell is the run group of the cell's default name
 (`paths.default_run_name`: its training seeds `<name>`, `<name>_seed1`, ...), or of its latest
-training phase `<name>_phase<N>` where the cell has later phases; other runs (variants of the recipe)
+training phase `<name>_phase<N>` with the most seeds where the cell has later phases; other runs (variants of the recipe)
 are listed by `seed_markdown` but never fill a table. A group's number is the mean over seeds of the
 per-seed evaluations, its SE the evaluation noise of that mean, with the spread over seeds and the
 best seed beside it (the RL^2 authors kept the best of five). Bold follows the papers' rule over the
@@ -96,20 +96,21 @@ def selection_score(run_dir: Path) -> float:
 
 
 def load_results() -> dict[tuple, dict]:
-    """(task, n, k, agent) -> {mean, se, num_trials}; agent 'gru'/'snail' for a cell's run group (its
-    latest evaluated training phase)."""
+    """(task, n, k, agent) -> {mean, se, num_trials}; agent 'gru'/'snail' for a cell's run group: its
+    latest evaluated training phase among those with the most training seeds, so that a later phase
+    fills the cell once it has as many seeds as the phase before it."""
     results = {}
     for task in ("bandit", "mdp"):
         path = tables_dir() / f"baselines_{task}s.csv"
         if path.exists():
             for row in read_rows(path):
                 results[(task, int(row["n"]), int(row["k"]), row["agent"])] = row
-    latest_phase = {}
+    chosen = {}  # cell -> (seeds, phase) of the group filling it
     for base, group in learner_groups().items():
         task, n, k, model = group["key"]
         phase = cell_phase(base, default_run_name(model, task, k, n))
-        if phase is not None and phase > latest_phase.get(group["key"], 0):
-            latest_phase[group["key"]] = phase
+        if phase is not None and (len(group["seeds"]), phase) > chosen.get(group["key"], (0, 0)):
+            chosen[group["key"]] = (len(group["seeds"]), phase)
             results[group["key"]] = {**group, "run": base}
     return results
 
@@ -348,15 +349,19 @@ def open_cells_markdown(results: dict | None = None) -> str:
                 closing = f"{shortfall / rate * 1e7:.2g} steps, {shortfall / rate * wall / 3600:.2g} h"
             else:
                 closing = "not rising (rate below 2 SE)"
-        evaluated = group is not None and latest is not None and latest.name == group["run"]
-        latest_text = "–" if latest is None else latest.name + ("" if evaluated else " (unfinished)")
+        if latest is None or group is not None and latest.name == group["run"]:
+            state = ""
+        else:
+            state = " (fewer seeds)" if (latest / "eval.json").exists() else " (unfinished)"
+        latest_text = "–" if latest is None else latest.name + state
         short_text = "not evaluated" if group is None else f"{max(shortfall, 0):.3g}"
         lines.append(f"| {task}, {n}, {k}, {model} | {short_text} | {latest_text} | {rate_text} | {wall_text} | {closing} |")
     lines += [
         "",
         "Short of the bar: the cell's evaluated phase, on the evaluation or on the confirming tasks, whichever "
         "misses by more. Rate: the least-squares slope of the validation return (held-out tasks) of the "
-        "cell's latest phase, evaluated or not yet finished, over the last half of its validations; wall: its "
+        "cell's latest phase, evaluated (with fewer seeds than the phase the cell plays) or not yet finished, over the last "
+        "half of its validations; wall: its "
         "training time per 1e7 steps there, on the machine it ran on (one torch thread, two runs at a time). "
         "The last column extrapolates that straight line, a lower bound: the curves bend down.",
     ]

@@ -55,7 +55,7 @@ def test_groups_average_over_seeds_and_only_the_cell_group_fills_tables(tmp_path
     assert "| gru_bandit_k5_n10 | gru | bandit | 5 | 10 | 3 | 6.56 ± 0.04 | 0.06 | 6.56 ± 0.07 (seed 2) |" in text
 
 
-def test_a_cells_latest_phase_fills_the_table_in_place_of_the_earlier(tmp_path, monkeypatch):
+def test_a_cells_latest_phase_with_the_most_seeds_fills_the_table(tmp_path, monkeypatch):
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     runs = tmp_path / "runs"
     write_run(runs, "gru_bandit_k5_n10", 6.50, 0.06)
@@ -67,6 +67,9 @@ def test_a_cells_latest_phase_fills_the_table_in_place_of_the_earlier(tmp_path, 
     assert set(tables.learner_groups()) == {"gru_bandit_k5_n10", "gru_bandit_k5_n10_phase2"}
     write_run(runs, "gru_bandit_k5_n10_phase10", 6.70, 0.07)  # by number: phase 10 comes after phase 9
     write_run(runs, "gru_bandit_k5_n10_phase9", 6.65, 0.07)
+    write_run(runs, "gru_bandit_k5_n10_phase9_seed1", 6.63, 0.07)
+    assert tables.load_results()[("bandit", 10, 5, "gru")]["run"] == "gru_bandit_k5_n10_phase9"  # phase 10: one seed
+    write_run(runs, "gru_bandit_k5_n10_phase10_seed2", 6.69, 0.07)
     assert tables.load_results()[("bandit", 10, 5, "gru")]["run"] == "gru_bandit_k5_n10_phase10"
 
 
