@@ -67,8 +67,8 @@ def test_a_training_seed_repeats_its_committed_seed_0_run_but_for_the_seed():
     """Every campaign run `<name>_seed<s>` trains as the committed `<name>` did (its config.json: task, model,
     update, budget, validations where it had them), with seed s, from its parent's run of seed s."""
     seeded = [(run, *split_seed(run.name)) for run in campaign.CAMPAIGN if run.flags is not None and split_seed(run.name)[1]]
-    lines = {base: line for line in campaign.SEEDED_LINES for base in (line, *(f"{line}_phase{p}" for p in range(2, 9)))}
-    assert len({base for _, base, _ in seeded if base in lines}) == sum(campaign.SEEDED_LINES.values())  # every phase
+    line_runs = {run for line in campaign.SEEDED_LINES for run in (line, *(f"{line}_phase{p}" for p in range(2, 9)))}
+    assert len({base for _, base, _ in seeded if base in line_runs}) == sum(campaign.SEEDED_LINES.values())  # every phase
     for run, base, seed in seeded:
         config = parse(run)
         committed = TrainConfig.from_dict(json.loads((results_dir() / "runs" / base / "config.json").read_text()))
