@@ -723,13 +723,15 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     cell("gru", "bandit", 100, 200, k=5, parent="gru_bandit_k5_n100_phase2", name="gru_bandit_k5_n100_phase3"),
     # it validated at 78.25-78.64, level with the second phase on seed 0: 77.61 +- 0.51, confirming 78.15 +- 0.16
     # (the second phase: 77.67 and 78.14); its seeds are not queued
-    # Every MDP cell n >= 25 is a warm start from n = 10 and holds 90-92% of the paper, and no lever on the n = 25
-    # warm start moved it (entropy, gamma 0.996, gamma 1 with value per step, 3x the learning rate: within 3 of
-    # gru_mdp_n25), its policy's entropy at 0.10-0.13 and its KL per update at 0.0005-0.004: the n = 10 policy, which
+    # Every MDP cell n >= 25 is a warm start from n = 10 and holds 90-93% of the paper, and no lever on the n = 25
+    # warm start moved it (entropy, gamma 0.996, 3x the learning rate: within 3 of gru_mdp_n25; gamma 1 with value
+    # per step: 5 below), its policy's entropy at 0.10-0.13 and its KL per update at 0.0005-0.004: the n = 10 policy, which
     # explores for 10 episodes, may be a local optimum the fine-tune cannot leave. MDP n = 25 from scratch with the
     # recipe (gru_mdp_n10's first phase at n = 25: 4000 updates of 40k steps), to compare with gru_mdp_n25's 403-408
     cell("gru", "mdp", 25, 4000, name="gru_mdp_n25_scratch"),
-    # and the recipe's second phase after it, as gru_mdp_n10's (`recipe_phase2`)
+    # It climbed at about the n = 10 first phase's pace per episode and was level over its last 1000 updates (means
+    # 381.6 and 379.5): 386.70 +- 2.05, confirming 386.34 +- 0.67, 19 below gru_mdp_n25; the recipe's second phase
+    # after it, as gru_mdp_n10's (`recipe_phase2`)
     cell(
         "gru",
         "mdp",
