@@ -247,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="start from this checkpoint's policy, Adam state and return "
         "normaliser instead of a fresh network: a second training phase with other settings, or a horizon "
         "warm start from a run of the same model and task with fewer episodes per trial (SNAIL: the same "
-        "ceil(log2 T)); steps and wall seconds count on from it",
+        "ceil(log2 T); a GRU may have fewer units, widened so that it plays as before); steps and wall seconds "
+        "count on from it",
     )
     add(
         "--init_temperature",

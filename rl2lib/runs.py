@@ -253,17 +253,57 @@ def add_clock_input(parent: dict, parent_config: TrainConfig) -> None:
                 moments[key] = torch.nn.functional.pad(moments[key], (0, 1))
 
 
+def add_hidden_units(parent: dict, parent_config: TrainConfig, hidden_size: int, seed: int) -> None:
+    """Widen a GRU checkpoint of H units to `hidden_size` H' > H units that play as the parent did (a
+    function-preserving widening, as Net2Net's, Chen et al. 2016, arXiv:1511.05641): each new unit's gate rows
+    draw PyTorch's GRU initialisation, U(-1/sqrt(H'), 1/sqrt(H')) from `seed`, so that the new units follow the
+    trial, while what the old units' gates and the heads read from a new unit is zero, so that no output moves
+    until training moves it. The new entries' Adam moments start at zero. LayerNorm, whose statistics take in
+    every unit, cannot be widened so."""
+    H, wide = parent_config.model.hidden_size, hidden_size
+    generator = torch.Generator().manual_seed(seed)
+    names = [name for name, _ in build_policy(parent_config.task, parent_config.model).named_parameters()]
+
+    def fresh(shape: tuple[int, ...]) -> torch.Tensor:
+        return (2 * torch.rand(shape, generator=generator) - 1) / wide**0.5
+
+    def add_gate_rows(tensor: torch.Tensor, rows) -> torch.Tensor:  # (3H, ...) -> (3H', ...): rows per gate r, z, n
+        gates = tensor.reshape(3, H, *tensor.shape[1:])
+        return torch.cat([gates, rows((3, wide - H, *tensor.shape[1:])).to(tensor)], 1).reshape(3 * wide, *tensor.shape[1:])
+
+    def widen(name: str, tensor: torch.Tensor, rows) -> torch.Tensor:
+        if name.endswith("head.weight"):  # (A, H) -> (A, H'): the heads read nothing from a new unit
+            return torch.nn.functional.pad(tensor, (0, wide - H))
+        if name.endswith("weight_hh_l0"):  # (3H, H) -> (3H', H'): the old gates read nothing from a new unit
+            tensor = torch.nn.functional.pad(tensor, (0, wide - H))
+        return add_gate_rows(tensor, rows) if "_gru." in name else tensor
+
+    for index, name in enumerate(names):
+        parent["model"][name] = widen(name, parent["model"][name], fresh)
+        moments = parent["optimizer"]["state"].get(index, {})  # Adam's, keyed by parameter order
+        for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            if key in moments:
+                moments[key] = widen(name, moments[key], torch.zeros)
+
+
 def load_parent(config: TrainConfig) -> dict:
     """The `--init_from` checkpoint of `config`: the same model on the same task family, k and episode
     length, with the same or fewer episodes per trial (a horizon warm start, e.g. bandit n = 100 -> 500).
     A GRU's weights do not depend on the trial length; SNAIL's TCBlock depth, ceil(log2 T), does, so a
     SNAIL parent must have the same depth. A GRU without a clock can start a GRU with one
-    (`add_clock_input`)."""
+    (`add_clock_input`), and a GRU without LayerNorm a wider one (`add_hidden_units`)."""
     parent = load_checkpoint(repo_path(config.init_from))
     parent_config = TrainConfig.from_dict(parent["config"])
     if config.model.model_type == "gru" and config.model.clock and not parent_config.model.clock:
         add_clock_input(parent, parent_config)
         parent_config = replace(parent_config, model=replace(parent_config.model, clock=True))
+    if (
+        config.model.model_type == "gru"
+        and not config.model.layer_norm
+        and config.model.hidden_size > parent_config.model.hidden_size
+    ):
+        add_hidden_units(parent, parent_config, config.model.hidden_size, config.seed)
+        parent_config = replace(parent_config, model=replace(parent_config.model, hidden_size=config.model.hidden_size))
     differences = [
         f"{name} {getattr(parent_part, name)!r} (this run: {getattr(part, name)!r})"
         for parent_part, part, free in (

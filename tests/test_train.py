@@ -409,6 +409,53 @@ def test_a_gru_without_a_clock_starts_one_with_a_zero_clock_column_and_plays_as_
             train(bad, tmp_path / "bad", progress=False, stop_after=0)
 
 
+def test_a_wider_gru_starts_from_a_narrower_one_and_plays_as_it_did_until_it_trains(tmp_path):
+    """`--hidden_size 24 --init_from` a GRU of 16 units (with a separate value GRU): every parent entry is kept,
+    with its Adam moments; the new units' gate rows are drawn within PyTorch's GRU bound 1/sqrt(24) and their
+    moments are zero; what the old gates and the heads read from a new unit is zero, so the child plays the
+    parent's logits and values on any trial; one update later the heads read the new units. A narrower child,
+    or one with LayerNorm, is a one-line error."""
+    from rl2lib.train import build_config_policy
+
+    def config(*args):
+        return config_from_args(build_parser().parse_args([*TINY, "--metalearn_epochs", "1", "--separate_value", *args]))
+
+    train(config(), tmp_path / "narrow", progress=False)
+    child = config("--hidden_size", "24", "--init_from", str(tmp_path / "narrow" / "checkpoint.pt"))
+    train(child, tmp_path / "wide", progress=False, stop_after=0)
+    parent = torch.load(tmp_path / "narrow" / "checkpoint.pt", weights_only=False)
+    start = torch.load(tmp_path / "wide" / "checkpoint.pt", weights_only=False)
+
+    def split(name, tensor):  # (the parent's entries, what the old gates or the heads read from a new unit, new rows)
+        rows = tensor.reshape(3, 24, *tensor.shape[1:]) if "_gru." in name else tensor[None]  # (gates, rows, ...)
+        old, new = rows[:, :16], rows[:, 16:]
+        if name.endswith(("hh_l0", "head.weight")):
+            return old[..., :16], old[..., 16:], new
+        return old, old[..., :0], new
+
+    for index, (name, _) in enumerate(build_config_policy(child).named_parameters()):
+        old, read_new, new = split(name, start["model"][name])
+        assert torch.equal(old.reshape(parent["model"][name].shape), parent["model"][name]) and not read_new.any(), name
+        assert new.numel() == 0 or 0 < new.abs().min() and new.abs().max() <= 24**-0.5, name
+        for key in ("exp_avg", "exp_avg_sq"):
+            old, read_new, new = split(name, start["optimizer"]["state"][index][key])
+            assert torch.equal(old.reshape(parent["model"][name].shape), parent["optimizer"]["state"][index][key]), name
+            assert not read_new.any() and not new.any(), name
+    played, plain = build_config_policy(child), build_config_policy(config())
+    played.load_state_dict(start["model"]), plain.load_state_dict(parent["model"])
+    obs = torch.rand(5, 3, plain.obs_size)  # (T, B, O)
+    for ours, theirs in zip(played(obs), plain(obs)):
+        torch.testing.assert_close(ours, theirs)
+    train(child, tmp_path / "wide", progress=False)
+    trained = torch.load(tmp_path / "wide" / "checkpoint.pt", weights_only=False)
+    assert trained["model"]["policy_head.weight"][:, 16:].any() and trained["model"]["value_head.weight"][:, 16:].any()
+    narrower = config("--hidden_size", "8", "--init_from", str(tmp_path / "narrow" / "checkpoint.pt"))
+    normed = config("--hidden_size", "24", "--layer_norm", "--init_from", str(tmp_path / "narrow" / "checkpoint.pt"))
+    for bad in (narrower, normed):
+        with pytest.raises(TrainingError, match="another task or model, hidden_size"):
+            train(bad, tmp_path / "bad", progress=False, stop_after=0)
+
+
 def test_init_temperature_divides_the_parent_logits_and_keeps_its_values(tmp_path):
     """`--init_temperature 3 --init_from` a run: on any trial the child's logits are the parent's divided by 3 (so its
     entropy is higher) and its values the parent's; the Adam state is the parent's; without --init_from, or at 0,
