@@ -746,6 +746,19 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # authors' GRU had 256 units: gru_mdp_n25 widened to 256 units that play as it did (`runs.add_hidden_units`), at
     # its settings, to compare with its 403-408 at equal steps
     cell("gru", "mdp", 25, 100, parent="gru_mdp_n25", name="gru_mdp_n25_h256", **LONGER, hidden_size=256),
+    # A k = 50 bandit state tracks the pulls and rewards of 50 arms in 128 units: GRU k = 50, n = 100's value-per-step
+    # line widened to 256 units from its third phase's best, at that phase's settings, to compare with its plateau
+    cell(
+        "gru",
+        "bandit",
+        100,
+        100,
+        k=50,
+        parent=phase_run_name("gru_bandit_k50_n100_value_per_step", 3),
+        name="gru_bandit_k50_n100_value_per_step_h256",
+        value_per_step=True,
+        hidden_size=256,
+    ),
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
