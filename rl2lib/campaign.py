@@ -741,6 +741,9 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         name="gru_mdp_n25_scratch_phase2",
         **recipe_phase2(TaskConfig(task="mdp", num_traj=25), "gru"),
     ),
+    # It validated at 390.3-393.4 over its last 300 updates (means 391.8 and 392.4 over updates 300-450 and 450-600):
+    # 394.86 +- 2.08, confirming 393.95 +- 0.66, 8 above its first phase and 11 below gru_mdp_n25: starting from the
+    # n = 10 policy is not what holds the MDP cells down
     # The GRU's MDP cells fall further below the paper as n grows (n = 10: 98%, 25: 91%, 100: 90%), under PSRL at
     # n = 25 (408.8), while a 128-unit state must hold what the trial showed of 50 state-action pairs. The RL^2
     # authors' GRU had 256 units: gru_mdp_n25 widened to 256 units that play as it did (`runs.add_hidden_units`), at
