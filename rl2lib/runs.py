@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields, replace
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -238,19 +239,25 @@ def tc_depth(config: TrainConfig) -> int:
     return num_dense_blocks(config.model.depth_len or config.task.trial_len)
 
 
+def grow_parameter(parent: dict, index: int, name: str, grow, fresh=torch.zeros) -> None:
+    """Replace parameter `name` of checkpoint `parent` (the policy's `index`-th, the key of its Adam state) by
+    `grow(tensor, fresh)`, and each of its Adam moments by `grow(moment, torch.zeros)`: `grow` adds entries
+    drawn by the function it is given (which takes a shape), so that a new entry's moments start at zero."""
+    parent["model"][name] = grow(parent["model"][name], fresh)
+    moments = parent["optimizer"]["state"].get(index, {})
+    for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+        if key in moments:
+            moments[key] = grow(moments[key], torch.zeros)
+
+
 def add_clock_input(parent: dict, parent_config: TrainConfig) -> None:
     """Widen a GRU checkpoint without a clock to a policy with one (`ModelConfig.clock`, the input's last
     column): each GRU's input weights, and their Adam moments, get a zero column, so that the policy plays
     as the parent did until training moves it."""
     names = [name for name, _ in build_policy(parent_config.task, parent_config.model).named_parameters()]
     for name in ("policy_gru.weight_ih_l0", "value_gru.weight_ih_l0"):
-        if name not in parent["model"]:
-            continue
-        parent["model"][name] = torch.nn.functional.pad(parent["model"][name], (0, 1))  # (3H, O) -> (3H, O + 1)
-        moments = parent["optimizer"]["state"].get(names.index(name), {})  # Adam's, keyed by parameter order
-        for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
-            if key in moments:
-                moments[key] = torch.nn.functional.pad(moments[key], (0, 1))
+        if name in parent["model"]:  # (3H, O) -> (3H, O + 1)
+            grow_parameter(parent, names.index(name), name, lambda tensor, _: torch.nn.functional.pad(tensor, (0, 1)))
 
 
 def add_hidden_units(parent: dict, parent_config: TrainConfig, hidden_size: int, seed: int) -> None:
@@ -271,7 +278,7 @@ def add_hidden_units(parent: dict, parent_config: TrainConfig, hidden_size: int,
         gates = tensor.reshape(3, H, *tensor.shape[1:])
         return torch.cat([gates, rows((3, wide - H, *tensor.shape[1:])).to(tensor)], 1).reshape(3 * wide, *tensor.shape[1:])
 
-    def widen(name: str, tensor: torch.Tensor, rows) -> torch.Tensor:
+    def widen(tensor: torch.Tensor, rows, name: str) -> torch.Tensor:
         if name.endswith("head.weight"):  # (A, H) -> (A, H'): the heads read nothing from a new unit
             return torch.nn.functional.pad(tensor, (0, wide - H))
         if name.endswith("weight_hh_l0"):  # (3H, H) -> (3H', H'): the old gates read nothing from a new unit
@@ -279,11 +286,7 @@ def add_hidden_units(parent: dict, parent_config: TrainConfig, hidden_size: int,
         return add_gate_rows(tensor, rows) if "_gru." in name else tensor
 
     for index, name in enumerate(names):
-        parent["model"][name] = widen(name, parent["model"][name], fresh)
-        moments = parent["optimizer"]["state"].get(index, {})  # Adam's, keyed by parameter order
-        for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
-            if key in moments:
-                moments[key] = widen(name, moments[key], torch.zeros)
+        grow_parameter(parent, index, name, partial(widen, name=name), fresh)
 
 
 def load_parent(config: TrainConfig) -> dict:
