@@ -299,19 +299,19 @@ def test_init_from_starts_from_the_parent_policy_and_counts_its_steps(tmp_path):
     assert history[0]["wall_seconds"] > parent["metrics"][-1]["wall_seconds"]
     assert history[0]["learning_rate"] == 1e-4
     assert cli(*TINY, "--metalearn_epochs", "1", "--run_dir", str(tmp_path / "parent2")).returncode == 0
-    wider = cli(
+    narrower = cli(
         *TINY,
         "--hidden_size",
-        "32",
+        "8",
         "--init_from",
         str(tmp_path / "parent2" / "checkpoint.pt"),
         "--run_dir",
-        str(tmp_path / "wider"),
+        str(tmp_path / "narrower"),
     )
-    assert wider.returncode == 2 and "another task or model" in wider.stderr and "Traceback" not in wider.stderr
+    assert narrower.returncode == 2 and "another task or model" in narrower.stderr and "Traceback" not in narrower.stderr
     missing = cli(*TINY, "--init_from", str(tmp_path / "nowhere.pt"), "--run_dir", str(tmp_path / "orphan"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
-    assert not (tmp_path / "orphan").exists() and not (tmp_path / "wider").exists()
+    assert not (tmp_path / "orphan").exists() and not (tmp_path / "narrower").exists()
 
 
 def test_an_mdp_cell_trains_its_second_phase_from_the_first_and_is_scored_by_it(tmp_path, monkeypatch):
