@@ -785,6 +785,7 @@ def with_seed(run: Run, seed: int) -> Run:
 SEEDED_LINES = {
     "snail_bandit_k50_n10": 2,
     "gru_bandit_k5_n100": 2,
+    "gru_bandit_k5_n100_entropy": 3,
     "gru_bandit_k10_n100_entropy": 3,
     "gru_bandit_k50_n100_value_per_step": 3,
     "snail_bandit_k10_n100_value_per_step": 2,
