@@ -47,6 +47,7 @@ PHASE_SUFFIX = "_phase"
 
 CELL_LINES = {
     "gru_bandit_k50_n10": "gru_bandit_k50_n10_h256",
+    "gru_bandit_k5_n100": "gru_bandit_k5_n100_entropy",
     "gru_bandit_k10_n100": "gru_bandit_k10_n100_entropy",
     "gru_bandit_k10_n500": "gru_bandit_k10_n500_value_per_step",
     "gru_bandit_k50_n100": "gru_bandit_k50_n100_value_per_step",
@@ -68,8 +69,10 @@ validation tasks; on bandit k = 10, n = 100 the value head per step left (`--val
 validated at 82.91 in its first phase (30M steps) where the recipe's line peaked at 82.83 in its
 third (126M steps), on the same 1000 validation tasks, and then the same line with three times the entropy bonus
 (`gru_bandit_k10_n100_entropy`) validated at 83.30 in its second phase (54M steps) where the value-per-step line
-peaked at 82.83 in its sixth (205M steps), on the same 10,000 validation tasks; on bandit k = 10, n = 500 the warm start from
-that line validated at 433.0-434.9 over updates 70-200 where the recipe's line peaked at 432.8
+peaked at 82.83 in its sixth (205M steps), on the same 10,000 validation tasks; on bandit k = 5, n = 100 the same
+entropy line validated at 78.38-78.55 in its third phase (44M-69M steps) where the recipe's line's policies (its second
+phase on seeds 0-2 and its third) play 78.02-78.28 on the same 10,000 validation tasks; on bandit k = 10, n = 500 the
+warm start from that line validated at 433.0-434.9 over updates 70-200 where the recipe's line peaked at 432.8
 in its fourth phase, on the same 2000 validation tasks; on bandit k = 50, n = 100 the value-per-step
 line's second phase validated at 82.93 (79M steps) where the recipe's line peaked at 82.69 in its
 second phase and 82.61 in its third, on the same 1000 validation tasks; on bandit k = 50, n = 500 the warm start
