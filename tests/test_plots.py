@@ -128,25 +128,26 @@ def test_a_method_has_one_colour_in_every_figure():
 
 
 def test_main_runs_of_each_cell_and_ablations_apart_with_readable_labels():
+    """A cell that plays the recipe's line (GRU k = 5, n = 500: not in `paths.CELL_LINES`)."""
     results = results_for(baseline_rows("bandit"))
-    results[("bandit", 100, 5, "gru")] = {"mean": 77.0, "se": 0.5}
+    results[("bandit", 500, 5, "gru")] = {"mean": 398.0, "se": 2.5}
     runs = [
-        run("gru_bandit_k5_n100", "gru", 5, 100, np.linspace(50, 77, 40), validation=70),
-        run("gru_bandit_k5_n100_seed1", "gru", 5, 100, np.linspace(50, 76, 40)),
-        run("gru_bandit_k5_n100_tau0.3", "gru", 5, 100, np.linspace(50, 75, 40), evaluation={"mean": 75.0, "se": 0.6}),
-        run("quickstart", "gru", 5, 100, np.linspace(50, 60, 10)),
+        run("gru_bandit_k5_n500", "gru", 5, 500, np.linspace(50, 77, 40), validation=70),
+        run("gru_bandit_k5_n500_seed1", "gru", 5, 500, np.linspace(50, 76, 40)),
+        run("gru_bandit_k5_n500_tau0.3", "gru", 5, 500, np.linspace(50, 75, 40), evaluation={"mean": 75.0, "se": 0.6}),
+        run("quickstart", "gru", 5, 500, np.linspace(50, 60, 10)),
     ]
-    curves = plots.collect_curves(runs, results)[("bandit", 100, 5)]
+    curves = plots.collect_curves(runs, results)[("bandit", 500, 5)]
     (main,) = curves["main"]
     assert main.label == "RL² (GRU), 2 seeds" and len(main.segments) == 2
-    assert main.evaluated == (77.0, 0.5) and main.paper == pytest.approx(78.7)
+    assert main.evaluated == (398.0, 2.5) and main.paper == pytest.approx(401.6)
     assert [curve.label for curve in curves["ablations"]] == ["RL² (GRU) variant: tau0.3", "RL² (GRU) variant: quickstart"]
     assert len({to_hex(curve.line_color) for curve in curves["ablations"] + [main]}) == 3  # shades of one colour
     figures = plots.learning_curve_figures(runs, results)
-    assert set(figures) == {"learning_bandit_k5_n100", "ablations_bandit_k5_n100", "normalised_bandits"}
-    axis = figures["learning_bandit_k5_n100"].axes[0]
+    assert set(figures) == {"learning_bandit_k5_n500", "ablations_bandit_k5_n500", "normalised_bandits"}
+    axis = figures["learning_bandit_k5_n500"].axes[0]
     assert len(axis.get_lines()) > 2 * len(main.segments)  # raw and smoothed per segment, and the marks
-    legend = [text.get_text() for text in figures["learning_bandit_k5_n100"].legends[0].get_texts()]
+    legend = [text.get_text() for text in figures["learning_bandit_k5_n500"].legends[0].get_texts()]
     assert "RL² (GRU), 2 seeds" in legend and "paper" in legend and "validation (held-out tasks)" in legend
     assert not any("_" in label for label in legend)  # no folder names
     assert "tau0.3" not in " ".join(legend)  # the ablation only in its own figure
