@@ -257,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --init_from: divide the parent policy's logits by this (above 1: a nearly deterministic "
         "parent samples other actions again; default 1 keeps its policy)",
     )
+    add(
+        "--train_prior_b",
+        type=float,
+        default=1.0,
+        help="bandits: draw the training tasks' arm probabilities from Beta(1, b) (above 1: poorer first arms, "
+        "so more trials go on to fresh arms); validation and evaluation keep the paper's U[0, 1] (default 1: "
+        "train on it too)",
+    )
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--device", default="auto", help="cpu, cuda or auto (default auto: cuda when present)")
     add(
@@ -349,6 +357,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         init_from=None if args.init_from is None else portable_path(args.init_from),
         precision=args.precision,
         init_temperature=args.init_temperature,
+        train_prior_b=args.train_prior_b,
     )
 
 
@@ -468,7 +477,8 @@ def config_from_flags(**flags) -> TrainConfig:
 def config_to_flags(config: TrainConfig) -> dict:
     """The inverse of `config_from_flags`: the shortest flags (by name) whose config is `config`, tried in
     order: the task, model and budget alone; with the extras the recipe would set otherwise (seed,
-    validation, SNAIL's dilation and depth, LayerNorm, the GRU's activation, the clock, --init_from, precision); every flag.
+    validation, SNAIL's dilation and depth, LayerNorm, the GRU's activation, the clock, --init_from, precision,
+    the training prior); every flag.
 
     Raises:
         ConfigError: when no flags give `config` (a config built in code, not from a command line).
@@ -508,6 +518,7 @@ def config_to_flags(config: TrainConfig) -> dict:
         "init_from": data["init_from"],
         "precision": data["precision"],
         "init_temperature": data["init_temperature"],
+        "train_prior_b": data["train_prior_b"],
     }
     from_short = config_from_flags(**short, checkpoint_every=data["checkpoint_every"]).to_dict()
     from_short = {
@@ -515,6 +526,7 @@ def config_to_flags(config: TrainConfig) -> dict:
         "first_dilation": from_short["model"]["first_dilation"],
         "init_from": None,
         "init_temperature": 1.0,
+        "train_prior_b": 1.0,
         "depth_len": None,
         "layer_norm": False,
         "nonlinearity": "tanh",

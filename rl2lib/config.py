@@ -226,6 +226,11 @@ class TrainConfig:
     """The `init_from` policy's temperature when this run starts from it: its logits divided by it (the policy head's
     weights and bias), so that a parent that has come to play nearly deterministically samples the other actions
     again and PPO can learn from them; 1 keeps the parent's policy."""
+    train_prior_b: float = 1.0
+    """Bandits: the training tasks' arms draw p_i ~ Beta(1, b) instead of the paper's U[0, 1] = Beta(1, 1). With
+    b > 1 the first arms tried pay less, so more trials must go on to fresh arms and PPO sees how to order many of
+    them: a curriculum for a policy that stops exploring early. Validation, evaluation and the tables always draw
+    the paper's tasks; 1 trains on them too."""
 
     def __post_init__(self) -> None:
         if self.num_updates < 1:
@@ -244,6 +249,10 @@ class TrainConfig:
             raise ConfigError(f"init_temperature must be > 0 (1 keeps the parent's policy), got {self.init_temperature}")
         if self.init_temperature != 1 and self.init_from is None:
             raise ConfigError("init_temperature applies to a warm start: give --init_from too, or leave it at 1")
+        if not self.train_prior_b > 0:
+            raise ConfigError(f"train_prior_b must be > 0 (1: the paper's uniform arms), got {self.train_prior_b}")
+        if self.train_prior_b != 1 and self.task.task != "bandit":
+            raise ConfigError(f"train_prior_b sets the prior of bandit arms; task {self.task.task} takes only 1")
 
     @property
     def steps_per_update(self) -> int:

@@ -79,14 +79,15 @@ def task_pool(config: TrainConfig):
     """The fixed pool of `num_tasks` training tasks (the original project's meaning), or None."""
     if config.num_tasks == 0:
         return None
-    return sample_tasks(config.task, config.num_tasks, torch.Generator().manual_seed(config.seed + 4))
+    return sample_tasks(config.task, config.num_tasks, torch.Generator().manual_seed(config.seed + 4), config.train_prior_b)
 
 
 def draw_training_tasks(config: TrainConfig, pool, generator: torch.Generator, device: torch.device):
-    """B tasks for one update: fresh ones ([1] Sec. 3), or drawn with replacement from the pool."""
+    """B tasks for one update: fresh ones ([1] Sec. 3), or drawn with replacement from the pool; bandit arms
+    from `config.train_prior_b`'s prior."""
     B = config.ppo.num_trials
     if pool is None:
-        return sample_tasks(config.task, B, generator).to(device)
+        return sample_tasks(config.task, B, generator, config.train_prior_b).to(device)
     index = torch.randint(pool.num_tasks, (B,), generator=generator)
     return pool.select(index).to(device)
 

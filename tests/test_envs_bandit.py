@@ -22,6 +22,17 @@ def test_arm_probabilities_are_uniform():
     assert abs(corr) < 4 / math.sqrt(2000)
 
 
+def test_a_training_prior_draws_beta_arms_and_b_1_draws_the_papers_numbers():
+    """Beta(1, b) arms (`TrainConfig.train_prior_b`) follow its CDF 1 - (1 - p)^b; b = 1 gives the very
+    numbers the paper's U[0, 1] draw gave before the option existed (the same generator state)."""
+    tasks = BanditTasks.sample(4000, 5, torch.Generator().manual_seed(321), prior_b=3.0)
+    probs = tasks.arm_probs.flatten().double().numpy()
+    assert scipy.stats.kstest(probs, scipy.stats.beta(1, 3).cdf).pvalue > 0.01
+    assert scipy.stats.kstest(probs, "uniform").pvalue < 1e-6
+    paper = BanditTasks.sample(300, 5, torch.Generator().manual_seed(9), prior_b=1.0).arm_probs
+    assert torch.equal(paper, torch.rand(300, 5, generator=torch.Generator().manual_seed(9)))
+
+
 def test_rewards_are_bernoulli_of_the_pulled_arm():
     num_tasks = 20000
     arm_probs = torch.tensor([0.1, 0.5, 0.9]).repeat(num_tasks, 1)  # (B, 3)

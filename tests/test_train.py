@@ -1,6 +1,7 @@
 """The trainer: learning on an easy task, kill-and-resume, the original command lines, bad flags."""
 
 import csv
+import json
 import re
 import signal
 import subprocess
@@ -174,6 +175,8 @@ def test_sample_commands_run_unchanged(command, tmp_path):
         (["--nonlinearity", "sigmoid"], "unknown nonlinearity 'sigmoid'; allowed: tanh, relu"),
         (["--depth_len", "100"], "depth_len is SNAIL's TCBlock depth"),
         (["--precision", "fp16"], "unknown precision 'fp16'; allowed: fp32, bf16"),
+        (["--train_prior_b", "0"], "train_prior_b must be > 0"),
+        (["--task", "mdp", "--train_prior_b", "2"], "train_prior_b sets the prior of bandit arms"),
     ],
 )
 def test_impossible_flags_give_one_line_errors(args, fragment, tmp_path, capsys):
@@ -264,6 +267,18 @@ def test_validation_keeps_the_best_policy_and_leaves_training_unchanged(tmp_path
     assert best["update"] == best_update and best["best_validation"] == scores[best_update]
     again = evaluate_checkpoint(tmp_path / "val" / "best.pt", num_trials=50, seed=VALIDATION_SEED)
     assert again.mean == pytest.approx(scores[best_update], abs=1e-9)
+
+
+def test_a_training_prior_changes_the_training_tasks_only(tmp_path):
+    """--train_prior_b 4: the training trials' arms pay 1/5 on average (a barely trained policy earns about 5 x 0.2
+    per trial of 5 pulls, 1 SE about 0.14), while validation plays the paper's U[0, 1] arms (about 2.5)."""
+    result = cli(*TINY, "--train_prior_b", "4", "--validate_every", "2", "--validate_trials", "200", "--run_dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    rows = metrics_without_time(tmp_path / "metrics.csv")
+    training = sum(float(row["mean_trial_return"]) for row in rows) / len(rows)  # 240 trials
+    validation = [float(row["validation_return"]) for row in rows if row["validation_return"]]
+    assert training < 1.5 and min(validation) > 2.0, (training, validation)
+    assert json.loads((tmp_path / "config.json").read_text())["train_prior_b"] == 4
 
 
 def test_resume_accepts_a_config_written_before_newer_fields(tmp_path):

@@ -19,10 +19,11 @@ class BanditTasks:
     arm_probs: torch.Tensor  # (B, K) success probability of each arm
 
     @classmethod
-    def sample(cls, num_tasks: int, num_actions: int, generator: torch.Generator) -> "BanditTasks":
-        """Draw `num_tasks` tasks with p_i ~ U[0, 1] on the generator's device."""
-        arm_probs = torch.rand(num_tasks, num_actions, generator=generator, device=generator.device)  # (B, K)
-        return cls(arm_probs)
+    def sample(cls, num_tasks: int, num_actions: int, generator: torch.Generator, prior_b: float = 1.0) -> "BanditTasks":
+        """Draw `num_tasks` tasks on the generator's device, p_i ~ Beta(1, prior_b): U[0, 1], the paper's, for
+        prior_b = 1 (the same numbers as before the option existed), else 1 - U^(1 / prior_b) (inverse CDF)."""
+        uniforms = torch.rand(num_tasks, num_actions, generator=generator, device=generator.device)  # (B, K)
+        return cls(uniforms if prior_b == 1 else 1 - uniforms.pow(1 / prior_b))
 
     @property
     def num_tasks(self) -> int:

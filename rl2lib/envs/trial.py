@@ -21,10 +21,11 @@ from rl2lib.envs.mdp import MDPTasks
 Tasks = BanditTasks | MDPTasks
 
 
-def sample_tasks(task_config: TaskConfig, num_tasks: int, generator: torch.Generator) -> Tasks:
-    """Draw `num_tasks` independent tasks of the configured distribution."""
+def sample_tasks(task_config: TaskConfig, num_tasks: int, generator: torch.Generator, arm_prior_b: float = 1.0) -> Tasks:
+    """Draw `num_tasks` independent tasks of the configured distribution; bandit arms from Beta(1, arm_prior_b)
+    (1: the paper's uniform; `TrainConfig.train_prior_b` sets another for training tasks only)."""
     if task_config.task == "bandit":
-        return BanditTasks.sample(num_tasks, task_config.num_actions, generator)
+        return BanditTasks.sample(num_tasks, task_config.num_actions, generator, arm_prior_b)
     return MDPTasks.sample(num_tasks, task_config.num_states, task_config.num_actions, generator)
 
 
