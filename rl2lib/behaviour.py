@@ -3,11 +3,13 @@ or a trained run) plays the same seeded trials. On bandits ([1] Sec. 3.1: k Bern
 success probabilities drawn uniformly, n pulls) we report its expected total (the chosen arms' success
 probabilities summed: the return without the coin flips' noise), its regret against pulling the best
 arm every time, split into the first k pulls, the next 2k and the rest, how many distinct arms it has
-tried by pull k, 2k, n/2 and n, the share of its last 20 pulls on the best arm, and how often it switches
-arms. On tabular MDPs ([1] Sec. 3.2: n episodes of 10 steps in one random MDP) we report the total
-and the mean return of episodes 1, 2, 5, 10, 25, 50, 75 and 100 (those within n) and of the last: how
-fast an agent turns what it has seen into return, against the oracle, which knows the MDP and earns
-the same in every episode. The README's campaign uses it to show where a policy loses to Gittins or
+tried by pull k, 2k, n/2 and n, the share of its last 20 pulls on the best arm, how often it switches
+arms and how often it goes back to an arm it has left, and the share of trials whose first four arms tried
+come in the commonest order (a learner may break the arms' symmetry into a fixed search order). On
+tabular MDPs ([1] Sec. 3.2: n episodes of 10 steps in one random MDP) we report the total and the mean
+return of episodes 1, 2, 5, 10, 25, 50, 75 and 100 (those within n) and of the last: how fast an agent
+turns what it has seen into return, against the oracle, which knows the MDP and earns the same in every
+episode. The README's campaign uses it to show where a policy loses to Gittins or
 BEB; its default seed is none of the evaluation, confirmation, validation or tuning seeds.
 References: [1] Duan et al. 2016, "RL^2"; Gittins 1979, "Bandit processes and dynamic allocation
 indices"; BEB: Kolter and Ng 2009, "Near-Bayesian exploration in polynomial time".
@@ -29,6 +31,8 @@ PROFILE_SEED = 5_000_017
 """The tasks of a profile by default: not the evaluation seed 0, the confirming seed 2,000,003, the
 validation seed 1,000,003, or the baselines' tuning seeds (1,000,000 + the evaluation seed)."""
 LAST_PULLS = 20
+ORDERED_ARMS = 4
+"""How many of the first arms tried `commonest_order_share` compares."""
 PROFILED_EPISODES = (1, 2, 5, 10, 25, 50, 75, 100)
 """The episodes of an MDP profile, those within the trial's n (and the last)."""
 
@@ -40,7 +44,8 @@ def exploration_profile(actions: torch.Tensor, arm_probs: torch.Tensor) -> dict[
     chosen = arm_probs.gather(1, actions.T)  # (B, T): success probability of each pull
     regret = arm_probs.max(1, keepdim=True).values - chosen  # (B, T)
     per_pull = regret.mean(0)  # (T,)
-    tried = torch.nn.functional.one_hot(actions.T, num_arms).cummax(1).values.sum(2)  # (B, T): arms tried by pull t
+    tried_set = torch.nn.functional.one_hot(actions.T, num_arms).cummax(1).values.bool()  # (B, T, k): arm tried by pull t
+    tried = tried_set.sum(2)  # (B, T): arms tried by pull t
     profile = {"expected total": chosen.sum(1).mean().item(), "regret": regret.sum(1).mean().item()}
     bounds = sorted({0, min(num_arms, num_pulls), min(3 * num_arms, num_pulls), num_pulls})
     for start, stop in zip(bounds, bounds[1:]):
@@ -49,8 +54,25 @@ def exploration_profile(actions: torch.Tensor, arm_probs: torch.Tensor) -> dict[
         profile[f"arms tried by pull {pull}"] = tried[:, pull - 1].double().mean().item()
     last = min(LAST_PULLS, num_pulls)
     profile[f"best arm, last {last} pulls"] = (actions[-last:] == arm_probs.argmax(1)).double().mean().item()
-    profile["switches"] = (actions[1:] != actions[:-1]).double().sum(0).mean().item()
+    switched = actions[1:] != actions[:-1]  # (T - 1, B)
+    profile["switches"] = switched.double().sum(0).mean().item()
+    pulled_before = tried_set[:, :-1].gather(2, actions.T[:, 1:, None]).squeeze(2)  # (B, T - 1): arm of pull t+1 tried by t
+    profile["returns to an arm left"] = (switched.T & pulled_before).double().sum(1).mean().item()
+    profile[f"commonest order of the first {min(ORDERED_ARMS, num_arms)} arms"] = commonest_order_share(tried_set)
     return profile
+
+
+def commonest_order_share(tried_set: torch.Tensor) -> float:
+    """The share of B trials whose first j arms tried (j = min(ORDERED_ARMS, k), fewer where a trial tried fewer), in
+    the order first pulled, are the commonest such sequence: near 1 for a policy that searches the arms in a fixed order
+    (the arms are exchangeable, so any order is as good), near 0 for one that picks fresh arms at random. tried_set
+    (B, T, k) bool: arm tried by pull t."""
+    num_trials, num_pulls, num_arms = tried_set.shape
+    first_pull = torch.where(tried_set.any(1), tried_set.int().argmax(1), num_pulls)  # (B, k): pull index, T if never
+    times, order = first_pull.sort(1)  # (B, k): arms tried have distinct first pulls
+    j = min(ORDERED_ARMS, num_arms)
+    sequences = torch.where(times[:, :j] < num_pulls, order[:, :j], -1)  # (B, j), -1 past the arms tried
+    return torch.unique(sequences, dim=0, return_counts=True)[1].max().item() / num_trials
 
 
 def episode_profile(rewards: torch.Tensor, num_traj: int) -> dict[str, float]:

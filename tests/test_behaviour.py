@@ -15,6 +15,7 @@ def naive_profile(actions, arm_probs):
     """The same entries, one trial and one pull at a time (k = 3 arms, n = 12 pulls: bounds 3, 9, 12)."""
     num_pulls, num_trials = actions.shape
     totals, regrets, segments, tried, best_share, switches = [], [], [0.0, 0.0, 0.0], {3: [], 6: [], 12: []}, [], []
+    returns, orders = [], []
     for b in range(num_trials):
         probs = arm_probs[b].tolist()
         pulls = actions[:, b].tolist()
@@ -27,6 +28,12 @@ def naive_profile(actions, arm_probs):
         best = probs.index(max(probs))
         best_share.append(sum(a == best for a in pulls[-12:]) / 12)
         switches.append(sum(pulls[t] != pulls[t - 1] for t in range(1, num_pulls)))
+        returns.append(sum(pulls[t] != pulls[t - 1] and pulls[t] in pulls[:t] for t in range(1, num_pulls)))
+        firsts = []
+        for a in pulls:
+            if a not in firsts:
+                firsts.append(a)
+        orders.append(tuple(firsts[:3]))
     mean = lambda values: sum(values) / len(values)  # noqa: E731
     return {
         "expected total": mean(totals),
@@ -37,6 +44,8 @@ def naive_profile(actions, arm_probs):
         **{f"arms tried by pull {pull}": mean(values) for pull, values in tried.items()},
         "best arm, last 12 pulls": mean(best_share),
         "switches": mean(switches),
+        "returns to an arm left": mean(returns),
+        "commonest order of the first 3 arms": max(orders.count(order) for order in orders) / num_trials,
     }
 
 
@@ -56,6 +65,8 @@ def test_always_pulling_the_best_arm_has_no_regret_and_one_arm():
     actions = arm_probs.argmax(1).expand(30, 25)  # (T, B)
     profile = exploration_profile(actions, arm_probs)
     assert profile["regret"] == 0 and profile["switches"] == 0 and profile["best arm, last 20 pulls"] == 1
+    assert profile["returns to an arm left"] == 0
+    assert profile["commonest order of the first 4 arms"] == max(arm_probs.argmax(1).bincount()).item() / 25
     assert profile["expected total"] == pytest.approx(30 * arm_probs.max(1).values.mean().item())
     assert all(value == 1 for key, value in profile.items() if key.startswith("arms tried"))
 
@@ -63,7 +74,7 @@ def test_always_pulling_the_best_arm_has_no_regret_and_one_arm():
 def test_random_pulls_match_their_closed_forms(capsys):
     """Uniformly random pulls of k = 5 arms, n = 10 (probabilities ~ U(0, 1)): distinct arms by pull t
     k (1 - (1 - 1/k)^t), regret per pull E[max of k uniforms] - 1/2 = k / (k + 1) - 1/2, switches
-    (n - 1)(1 - 1/k), best-arm share 1/k; each within about 4 standard errors of 4000 trials (per-trial
+    (n - 1)(1 - 1/k), returns to an arm left sum_t (1 - (1 - 1/k)^t - 1/k), best-arm share 1/k; each within about 4 standard errors of 4000 trials (per-trial
     standard deviations: arms tried 0.6, regret 1.0, switches 1.2)."""
     main(["random", "--num_actions", "5", "--num_traj", "10", "--num_trials", "4000", "--seed", "11"])
     out = capsys.readouterr().out
@@ -76,8 +87,11 @@ def test_random_pulls_match_their_closed_forms(capsys):
         "regret": n * (k / (k + 1) - 0.5),
         "switches": (n - 1) * (1 - 1 / k),
         "best arm, last 10 pulls": 1 / k,
+        # pull t + 1 goes back when it lands in the t pulls' set of arms but not on the last pull's arm
+        "returns to an arm left": sum(1 - (1 - 1 / k) ** t - 1 / k for t in range(1, n)),
     }
     four_se = {"arms tried by pull 5": 0.04, "arms tried by pull 10": 0.04, "regret": 0.07, "switches": 0.08}
+    four_se["returns to an arm left"] = 0.08
     four_se["best arm, last 10 pulls"] = 4 * math.sqrt(1 / k * (1 - 1 / k) / (4000 * n))
     for key, value in expected.items():
         assert rows[key] == pytest.approx(value, abs=four_se[key]), key
