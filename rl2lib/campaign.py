@@ -774,11 +774,11 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # Its first phase validated at 78.77 at 30M steps (the recipe's first phase: 77.76), trying 3.87 of 5 arms by pull
     # 100 where the recipe's second phase tries 3.66 (Gittins 4.16); its third held 78.38-78.55 on the 10,000 validation
     # tasks, where the recipe's line's policies play 78.02-78.28: the cell's line (`paths.CELL_LINES`)
-    # GRU k = 50, n = 100 tries 6.4 arms by pull 100 where Gittins tries 10.1: it tries arms in a fixed order (26, 47,
-    # 19, 31 in 790 of 1000 trials) that frays at the fifth, and goes back to arms it left 5.5 times a trial. Fewer
-    # trials reach the later arms, so PPO sees little of how to order them. A curriculum: the third phase's best
-    # trained on poorer arms (Beta(1, 2), mean 1/3; no validation, so that its last policy goes on), then back on the
-    # paper's arms at the plateau phase's settings
+    # GRU k = 50, n = 100 tries 6.4 arms by pull 100 where Gittins tries 9.9: it tries its first four arms in one order
+    # in 79% of trials (Gittins, which breaks ties by the lowest index, 77%), but goes back to arms it left 5.3 times a
+    # trial (Gittins 0.0; `python -m rl2lib.behaviour`). Few trials reach a fifth arm, so PPO sees little of how to go
+    # on. A curriculum: the third phase's best trained on poorer arms (Beta(1, 2), mean 1/3; no validation, so that
+    # its last policy goes on), then back on the paper's arms at the plateau phase's settings
     cell(
         "gru",
         "bandit",
