@@ -776,9 +776,10 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # tasks, where the recipe's line's policies play 78.02-78.28: the cell's line (`paths.CELL_LINES`)
     # GRU k = 50, n = 100 tries 6.4 arms by pull 100 where Gittins tries 9.9: it tries its first four arms in one order
     # in 79% of trials (Gittins, which breaks ties by the lowest index, 77%), but goes back to arms it left 5.3 times a
-    # trial (Gittins 0.0; `python -m rl2lib.behaviour`). Few trials reach a fifth arm, so PPO sees little of how to go
-    # on. A curriculum: the third phase's best trained on poorer arms (Beta(1, 2), mean 1/3; no validation, so that
-    # its last policy goes on), then back on the paper's arms at the plateau phase's settings
+    # trial (Gittins 0.0; `python -m rl2lib.behaviour`), and its exploration stops by pull 50 (6.3 arms). On poorer
+    # arms more trials must go on to fresh arms, so PPO sees more of it. A curriculum: the third phase's best trained
+    # on Beta(1, 2) arms (mean 1/3; no validation, so that its last policy goes on), then back on the paper's arms at
+    # the plateau phase's settings
     cell(
         "gru",
         "bandit",
