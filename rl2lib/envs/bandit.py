@@ -1,7 +1,8 @@
 """Batched Bernoulli multi-armed bandits, the task distribution of [1] Sec. 3.1.
 
-Arm i of a task pays 1 with probability p_i and 0 otherwise, p_i ~ Uniform[0, 1] independently.
-A batch holds B different tasks and steps them together as tensor operations.
+Arm i of a task pays 1 with probability p_i and 0 otherwise, p_i ~ Uniform[0, 1] independently
+(a training curriculum may draw Beta(1, b) instead: `TrainConfig.train_prior_b`). A batch holds B
+different tasks and steps them together as tensor operations.
 References: [1] Duan et al. 2016, "RL^2: Fast Reinforcement Learning via Slow Reinforcement Learning".
 """
 
