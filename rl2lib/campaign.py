@@ -90,6 +90,13 @@ def plateau_fine_tune(lever: str, **flags) -> Run:
     )
 
 
+def k50_plateau_fine_tune(name: str, **flags) -> Run:
+    """A 100-update fine-tune of GRU k = 50, n = 100's plateaued value-per-step third phase from its best, named
+    `name`, with `flags` over the fine-tune settings."""
+    parent = phase_run_name("gru_bandit_k50_n100_value_per_step", 3)
+    return cell("gru", "bandit", 100, 100, k=50, parent=parent, name=name, value_per_step=True, **flags)
+
+
 def bandit_n100_phase(model: str, line: str, k: int, phase: int, updates: int, **flags) -> Run:
     """Training phase `phase` (>= 2) of `model`'s bandit n = 100 value-per-step line `line` (k arms) from the previous
     phase's best, for `updates` updates at the fine-tune settings with `flags` over them."""
@@ -754,17 +761,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # and 403.66); the new units' share of the policy head's weights grew to a norm of 1.1 (the old units': 31.1)
     # A k = 50 bandit state tracks the pulls and rewards of 50 arms in 128 units: GRU k = 50, n = 100's value-per-step
     # line widened to 256 units from its third phase's best, at that phase's settings, to compare with its plateau
-    cell(
-        "gru",
-        "bandit",
-        100,
-        100,
-        k=50,
-        parent=phase_run_name("gru_bandit_k50_n100_value_per_step", 3),
-        name="gru_bandit_k50_n100_value_per_step_h256",
-        value_per_step=True,
-        hidden_size=256,
-    ),
+    k50_plateau_fine_tune("gru_bandit_k50_n100_value_per_step_h256", hidden_size=256),
     # It validated at 82.99-83.40 over its 100 updates (25M steps, 0:50), where the third phase held 82.90-83.30 over its
     # last 100: 82.91 +- 0.38, confirming 82.67 +- 0.12 (the third phase: 83.00 and 82.58); not used
     # GRU k = 5, n = 100 plays the recipe's line (77.62 on three seeds, bar 77.81; its third phase level), which never had
@@ -780,18 +777,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # on other arms (`--train_prior_b`), from the third phase's best, with no validation so that its last policy goes
     # on, then back on the paper's arms at the plateau phase's settings. Poorer arms first (Beta(1, 2), mean 1/3):
     *(
-        cell(
-            "gru",
-            "bandit",
-            100,
-            100,
-            k=50,
-            parent=phase_run_name("gru_bandit_k50_n100_value_per_step", 3),
-            name=f"gru_bandit_k50_n100_prior{prior_b}",
-            value_per_step=True,
-            train_prior_b=float(prior_b),
-            validate_every=0,
-        )
+        k50_plateau_fine_tune(f"gru_bandit_k50_n100_prior{prior_b}", train_prior_b=float(prior_b), validate_every=0)
         for prior_b in (2, 0.5)
     ),
     # After 70 updates it tried 4.98 arms by pull 100 on the paper's arms, not more: a poorer prior makes a fresh arm
