@@ -290,6 +290,9 @@ class Curve:
     color: str | tuple | None = None
     """Overrides the method's colour (an ablation: `variant_color`)."""
     linestyle: str | tuple = "-"
+    training_drawn: bool = True
+    """False for a run that trained on other tasks than the panel's (`TrainConfig.train_prior_b`): its training
+    returns are not on the panel's scale, so only its validation and evaluated returns are drawn."""
 
     @property
     def line_color(self):
@@ -335,15 +338,16 @@ def draw_learning_panel(
         curve_end = 0.0
         for rows in curve.segments:
             steps = np.array([float(row["env_steps"]) for row in rows]) / 1e6
-            returns = rescale([float(row["mean_trial_return"]) for row in rows])
-            axis.plot(steps, returns, color=color, linewidth=0.6, alpha=0.25)
-            axis.plot(
-                steps,
-                moving_average(returns, smoothing_window(len(returns))),
-                color=color,
-                linewidth=1.8,
-                linestyle=curve.linestyle,
-            )
+            if curve.training_drawn:
+                returns = rescale([float(row["mean_trial_return"]) for row in rows])
+                axis.plot(steps, returns, color=color, linewidth=0.6, alpha=0.25)
+                axis.plot(
+                    steps,
+                    moving_average(returns, smoothing_window(len(returns))),
+                    color=color,
+                    linewidth=1.8,
+                    linestyle=curve.linestyle,
+                )
             validated = [
                 (float(row["env_steps"]) / 1e6, float(row["validation_return"]))
                 for row in rows
@@ -487,7 +491,8 @@ def collect_curves(runs: list[dict], results: dict) -> dict[Setting, dict[str, l
     `paths.default_run_name(...)` and its `_phase<N>`, every training seed; its phases are
     segments of one curve, and its evaluated number is the table's. Every other run of
     the setting (a variant of the recipe, the quickstart) is an ablation, labelled by what its name
-    adds to the cell's, in a shade of its method's colour, with its own eval.json's number.
+    adds to the cell's, in a shade of its method's colour, with its own eval.json's number; one trained
+    on other arms (`TrainConfig.train_prior_b`) shows only what was measured on the paper's tasks.
 
     Args:
         runs: dicts with keys name, config (config.json), metrics (metrics.csv rows) and eval
@@ -530,17 +535,22 @@ def collect_curves(runs: list[dict], results: dict) -> dict[Setting, dict[str, l
             )
         ablations, count = [], {}
         for model, cell, run in sorted(entry["ablations"], key=lambda a: (list(METHOD_COLORS).index(a[0]), a[2]["name"])):
+            evaluation, prior_b = run["eval"], run["config"].get("train_prior_b", 1.0)
+            validated = any(row.get("validation_return") not in (None, "") for row in run["metrics"])
+            if prior_b != 1 and not (validated or evaluation):
+                continue  # trained on other arms, and nothing measured on the panel's: nothing to draw
             index = count[model] = count.get(model, -1) + 1
             tag = run["name"].removeprefix(cell).strip("_").replace("_", " ") or run["name"]
-            evaluation = run["eval"]
             ablations.append(
                 Curve(
-                    f"{method_label(model)} variant: {tag}",
+                    f"{method_label(model)} variant: {tag}"
+                    + (f" (trained on Beta(1, {prior_b:g}) arms)" if prior_b != 1 else ""),
                     model,
                     [run["metrics"]],
                     evaluated=(evaluation["mean"], evaluation["se"]) if evaluation else None,
                     color=variant_color(model, index),
                     linestyle=VARIANT_LINESTYLES[index % len(VARIANT_LINESTYLES)],
+                    training_drawn=prior_b == 1,
                 )
             )
         curves[setting] = {"main": main, "ablations": ablations}

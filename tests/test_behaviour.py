@@ -74,8 +74,9 @@ def test_always_pulling_the_best_arm_has_no_regret_and_one_arm():
 def test_random_pulls_match_their_closed_forms(capsys):
     """Uniformly random pulls of k = 5 arms, n = 10 (probabilities ~ U(0, 1)): distinct arms by pull t
     k (1 - (1 - 1/k)^t), regret per pull E[max of k uniforms] - 1/2 = k / (k + 1) - 1/2, switches
-    (n - 1)(1 - 1/k), returns to an arm left sum_t (1 - (1 - 1/k)^t - 1/k), best-arm share 1/k; each within about 4 standard errors of 4000 trials (per-trial
-    standard deviations: arms tried 0.6, regret 1.0, switches 1.2)."""
+    (n - 1)(1 - 1/k), returns to an arm left sum_t (1 - (1 - 1/k)^t - 1/k), best-arm share 1/k; each within about
+    4 standard errors of 4000 trials (per-trial standard deviations: arms tried 0.6, regret 1.0, switches 1.2, returns
+    1.1)."""
     main(["random", "--num_actions", "5", "--num_traj", "10", "--num_trials", "4000", "--seed", "11"])
     out = capsys.readouterr().out
     assert out.startswith("bandit k = 5, n = 10: 4000 tasks of seed 11")

@@ -154,6 +154,23 @@ def test_main_runs_of_each_cell_and_ablations_apart_with_readable_labels():
     assert axis.get_xlabel() == "environment steps (millions)" and axis.get_ylabel()
 
 
+def test_a_run_trained_on_other_arms_shows_only_what_was_measured_on_the_papers():
+    """A curriculum run's training returns come from other tasks (`--train_prior_b`): its curve draws its validation
+    and evaluation only, says so in its label, and a run with neither is left out."""
+    results = results_for(baseline_rows("bandit"))
+    runs = [
+        run("gru_bandit_k50_n100_prior0.5", "gru", 50, 100, np.full(40, 93.0), validation=81.0),
+        run("gru_bandit_k50_n100_prior2", "gru", 50, 100, np.full(40, 62.0)),
+    ]
+    for curriculum in runs:
+        curriculum["config"]["train_prior_b"] = 0.5 if curriculum["name"].endswith("0.5") else 2.0
+    (curve,) = plots.collect_curves(runs, results)[("bandit", 100, 50)]["ablations"]
+    assert curve.label == "RL² (GRU) variant: prior0.5 (trained on Beta(1, 0.5) arms)" and not curve.training_drawn
+    axis = plots.plot_learning_curves([curve]).axes[0]
+    drawn = np.concatenate([line.get_ydata() for line in axis.get_lines()])
+    assert set(drawn) == {81.0}  # the validation dots only, never the training batches' 93
+
+
 def test_learning_panel_draws_raw_faint_smoothed_validation_evaluation_and_paper():
     curve = plots.Curve(
         "RL² (GRU)",
