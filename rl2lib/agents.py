@@ -72,6 +72,23 @@ def trial_clock(T: int, device: torch.device | str | None = None) -> torch.Tenso
     return steps_left(T, 1.0, device) / T
 
 
+class InputLog:
+    """What a policy reads at each step of B trials, (T, B, O): the RL^2 input, then `trial_clock` in the last
+    column when `clock` is set. `next_obs` (B, O_env) is the input of the step to come; `write(t)` enters it."""
+
+    def __init__(self, env: TrialEnv, obs_size: int, clock: bool, first_obs: torch.Tensor):
+        T, B = env.config.trial_len, env.num_trials
+        self.obs = torch.zeros(T, B, obs_size, device=env.device)  # (T, B, O)
+        if clock:
+            self.obs[..., -1] = trial_clock(T, env.device)[:, None]
+        self.next_obs = first_obs  # (B, O_env)
+
+    def write(self, t: int) -> torch.Tensor:
+        """Enter `next_obs` as step t's input; returns that input, (B, O)."""
+        self.obs[t, :, : self.next_obs.shape[1]] = self.next_obs
+        return self.obs[t]
+
+
 class PolicyAgent:
     """A trained policy as an agent; it keeps, per step, what the PPO update needs.
 
@@ -95,19 +112,16 @@ class PolicyAgent:
                 f"the policy reads {self.policy.obs_size} inputs, the RL^2 input of this task has {env.config.obs_size}"
                 f"{' and the clock 1' if self.policy.clock else ''}: a policy of another task"
             )
-        self.obs = torch.zeros(T, B, self.policy.obs_size, device=device)  # (T, B, O) the input at each step
-        if self.policy.clock:
-            self.obs[..., -1] = trial_clock(T, device)[:, None]
+        self.inputs = InputLog(env, self.policy.obs_size, self.policy.clock, obs)
+        self.obs = self.inputs.obs  # (T, B, O) the input at each step
         self.log_probs = torch.zeros(T, B, device=device)  # (T, B) log pi(a_t | history)
         self.values = torch.zeros(T, B, device=device)  # (T, B) the value head's output
         self.memory = self.policy.initial_state(B, device, values=self.step_values)  # fresh memory at the trial's start
-        self.next_obs = obs  # (B, O)
 
     @torch.no_grad()
     def prepare(self, env: TrialEnv) -> None:
         t = env.step_in_trial
-        self.obs[t, :, : self.next_obs.shape[1]] = self.next_obs
-        self.logits, self.values[t], self.next_memory = self.policy.step(self.obs[t], self.memory)  # (B, A)
+        self.logits, self.values[t], self.next_memory = self.policy.step(self.inputs.write(t), self.memory)  # (B, A)
 
     def act(self, env: TrialEnv) -> torch.Tensor:
         t = env.step_in_trial
@@ -116,7 +130,8 @@ class PolicyAgent:
         return actions
 
     def observe(self, states: torch.Tensor, actions: torch.Tensor, result: StepResult) -> None:
-        self.memory, self.next_obs = self.next_memory, result.obs
+        self.memory = self.next_memory
+        self.inputs.next_obs = result.obs
 
 
 class BaselineAgent:

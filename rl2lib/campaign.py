@@ -90,10 +90,10 @@ def plateau_fine_tune(lever: str, **flags) -> Run:
     )
 
 
-def k50_plateau_fine_tune(name: str, **flags) -> Run:
-    """A 100-update fine-tune of GRU k = 50, n = 100's plateaued value-per-step third phase from its best, named
-    `name`, with `flags` over the fine-tune settings."""
-    parent = phase_run_name("gru_bandit_k50_n100_value_per_step", 3)
+def k50_plateau_fine_tune(name: str, parent: str | None = None, **flags) -> Run:
+    """A 100-update fine-tune at the settings of GRU k = 50, n = 100's plateaued value-per-step third phase, named
+    `name`, from `parent`'s best (default: that phase's), with `flags` over the fine-tune settings."""
+    parent = parent or phase_run_name("gru_bandit_k50_n100_value_per_step", 3)
     return cell("gru", "bandit", 100, 100, k=50, parent=parent, name=name, value_per_step=True, **flags)
 
 
@@ -788,6 +788,13 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # left 10.6 times a trial; back on the paper's arms it returned to its parent's play within 20 updates (6.54 arms,
     # 5.21 returns) and validated at 82.48-82.61 on 10,000 tasks over updates 20-60, where the third phase's best plays
     # 82.54: 82.73 +- 0.39, confirming 82.74 +- 0.12 (shelved). The plateau holds whatever arms the policy trained on
+    # Is it a plateau PPO's updates cannot leave, or one its objective prefers? The third phase's network taught to
+    # play as Gittins' index policy does (`python -m rl2lib.imitate --student
+    # results/runs/gru_bandit_k50_n100_value_per_step_phase3 --teacher gittins --teacher_param 0.99 --run_dir
+    # results/runs/gru_bandit_k50_n100_imitate_gittins --num_steps 3000 --trials_per_step 500 --learning_rate 0.001
+    # --validate_every 100 --checkpoint_every 50`; outside the tables: a cell is learned from reward alone), then PPO
+    # from it at the plateau phase's settings
+    k50_plateau_fine_tune("gru_bandit_k50_n100_imitate_gittins_ppo", parent="gru_bandit_k50_n100_imitate_gittins"),
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
@@ -950,13 +957,14 @@ def evaluated_where_stopped(run: Run) -> bool:
 
 
 def parent_ready(run: Run) -> bool:
-    """A run may start once its parent is done or `evaluated_where_stopped` (a parent outside the campaign
-    must hold a policy)."""
+    """A run may start once its parent is done or `evaluated_where_stopped` (a parent outside the campaign, such
+    as an imitation, `rl2lib.imitate`, must hold a policy and no process may be training it)."""
     if run.parent is None:
         return True
     parent = campaign_run(run.parent)
     if parent is None:
-        return agent_path(results_dir() / "runs" / run.parent).exists()
+        parent_dir = results_dir() / "runs" / run.parent
+        return agent_path(parent_dir).exists() and not is_training(parent_dir)
     return is_done(parent) or evaluated_where_stopped(parent)
 
 

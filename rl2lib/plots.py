@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 from rl2lib.baseline_tables import BANDIT_SETTINGS, CEILINGS, MDP_SETTINGS
 from rl2lib.paper import published_learner
 from rl2lib.paths import cell_phase, default_run_name, figures_dir, split_seed
+from rl2lib.runs import taught_by
 
 METHOD_COLORS = {
     "random": "#7f7f7f",
@@ -492,7 +493,8 @@ def collect_curves(runs: list[dict], results: dict) -> dict[Setting, dict[str, l
     segments of one curve, and its evaluated number is the table's. Every other run of
     the setting (a variant of the recipe, the quickstart) is an ablation, labelled by what its name
     adds to the cell's, in a shade of its method's colour, with its own eval.json's number; one trained
-    on other arms (`TrainConfig.train_prior_b`) shows only what was measured on the paper's tasks.
+    on other arms (`TrainConfig.train_prior_b`) shows only what was measured on the paper's tasks, and one
+    whose line started from a network taught a baseline's play (`runs.taught_by`) says so.
 
     Args:
         runs: dicts with keys name, config (config.json), metrics (metrics.csv rows) and eval
@@ -541,10 +543,12 @@ def collect_curves(runs: list[dict], results: dict) -> dict[Setting, dict[str, l
                 continue  # trained on other arms, and nothing measured on the panel's: nothing to draw
             index = count[model] = count.get(model, -1) + 1
             tag = run["name"].removeprefix(cell).strip("_").replace("_", " ") or run["name"]
+            teacher = taught_by(run["config"])
             ablations.append(
                 Curve(
                     f"{method_label(model)} variant: {tag}"
-                    + (f" (trained on Beta(1, {prior_b:g}) arms)" if prior_b != 1 else ""),
+                    + (f" (trained on Beta(1, {prior_b:g}) arms)" if prior_b != 1 else "")
+                    + (f" (from a network taught to play as {teacher})" if teacher else ""),
                     model,
                     [run["metrics"]],
                     evaluated=(evaluation["mean"], evaluation["se"]) if evaluation else None,

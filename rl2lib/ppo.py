@@ -74,6 +74,18 @@ def compute_gae(rewards: torch.Tensor, values: torch.Tensor, gamma: float, gae_l
     return advantages, advantages + values
 
 
+def advantages_and_targets(rewards: torch.Tensor, head_values: torch.Tensor, cfg: PPOConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """GAE advantages (T, B) in reward units and the value head's targets (T, B) before normalisation, from
+    the rewards (T, B) and the head's denormalised outputs `head_values` (T, B) (ledgers 1, 2, 14): with
+    `cfg.value_per_step` the head's units are return per step left, else reward units. With `head_values`
+    zero and lambda 1 the targets are the discounted returns-to-go themselves (Monte Carlo)."""
+    T = rewards.shape[0]
+    per_step = steps_left(T, cfg.gamma, head_values.device)[:, None] if cfg.value_per_step else None  # (T, 1), ledger 14
+    values = head_values if per_step is None else head_values * per_step  # (T, B) in reward units
+    advantages, returns = compute_gae(rewards, values, cfg.gamma, cfg.gae_lambda)
+    return advantages, returns if per_step is None else returns / per_step
+
+
 class ReturnNormalizer:
     """Running mean and variance of value targets (Chan et al. parallel update)."""
 
@@ -182,10 +194,7 @@ def ppo_update(
     Raises NonFiniteLoss (before any parameter changes from that minibatch) if a loss is not finite.
     """
     T, B = batch.actions.shape
-    values = normalizer.denormalize(batch.values)  # (T, B) in reward units, per step left with cfg.value_per_step
-    per_step = steps_left(T, cfg.gamma, values.device)[:, None] if cfg.value_per_step else None  # (T, 1), ledger 14
-    advantages, returns = compute_gae(batch.rewards, values if per_step is None else values * per_step, cfg.gamma, cfg.gae_lambda)
-    targets = returns if per_step is None else returns / per_step  # (T, B) in the value head's units
+    advantages, targets = advantages_and_targets(batch.rewards, normalizer.denormalize(batch.values), cfg)
     normalizer.update(targets)
     value_targets = normalizer.normalize(targets)  # (T, B)
     old_values = batch.values

@@ -26,7 +26,7 @@ from rl2lib.maml_train import MODEL_TYPE as MAML_MODEL_TYPE
 from rl2lib.maml_train import command_for as maml_command
 from rl2lib.paths import REPO_ROOT, TIMINGS_FILE, notebooks_out_dir, results_dir, tables_dir
 from rl2lib.plots import iter_learning_curve_figures, save_figure
-from rl2lib.runs import METRICS_FILE, iter_runs, read_evaluation, read_metrics
+from rl2lib.runs import METRICS_FILE, iter_runs, read_evaluation, read_metrics, taught_by
 from rl2lib.tables import hours_minutes, learner_bar, load_results, paper_tables_markdown
 
 
@@ -106,7 +106,10 @@ def training_table(runs: list[dict]) -> str:
         bar = learner_bar(key, ev["se"], results) if ev and published is not None and model != MAML_MODEL_TYPE else None
         score = f"{ev['mean']:.2f} ± {ev['se']:.2f}" if ev else "not evaluated"
         played = played_file(ev) if ev else ""
-        if bar is not None:
+        teacher = taught_by(run["config"])
+        if teacher is not None:
+            score += f" (from a network taught to play as {teacher})" if ev else ""
+        elif bar is not None:
             score += " ✓" if ev["mean"] >= bar else " ✗"
         lines.append(
             f"| {run['name']} | {model} | {task['task']} | {task['num_actions']} | {task['num_traj']} | "

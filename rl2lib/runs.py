@@ -6,7 +6,8 @@ trains it, that process's lock on training.lock (`training_lock`). Checkpoints c
 format tag, so a foreign file is a one-line `TrainingError`; `load_policy` rebuilds a trained
 GRU or SNAIL from its checkpoint alone (`rl2lib.models.build_policy`), and `agent_path` names the
 file that a run's evaluation, the explorer and the tables play; `load_parent` checks and reads an
-`--init_from` parent (a horizon warm start). Nothing here trains or evaluates.
+`--init_from` parent (a horizon warm start), and `taught_by` names the baseline a line started from when a
+parent up its line is an imitation (imitation.json, `rl2lib.imitate`). Nothing here trains or evaluates.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from rl2lib.paths import repo_path, results_dir
 
 CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE, BEST_FILE = "config.json", "metrics.csv", "checkpoint.pt", "best.pt"
 EVAL_FILE, CONFIRM_FILE = "eval.json", "confirm.json"
+IMITATION_FILE = "imitation.json"
+"""An imitation's settings (`rl2lib.imitate`); such a folder has no config.json, so no table takes it for a trained run."""
 LOCK_FILE = "training.lock"
 """Locked (flock) by the process training the run; it holds that process's id. Not committed."""
 CHECKPOINT_FORMAT = "rl2lib-checkpoint-v1"
@@ -134,6 +137,34 @@ def save_atomic(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def trainer_checkpoint(
+    config: TrainConfig,
+    update: int,
+    policy,
+    optimizer,
+    normalizer,
+    generators: dict,
+    history: list[dict],
+    best: float,
+    offsets: dict,
+) -> dict:
+    """What the trainer's checkpoint.pt and best.pt hold after `update` updates (`CHECKPOINT_FORMAT`): the config,
+    the policy's and Adam's state, the return normaliser's, the named generators' states, the metrics rows, the
+    best validation return so far, and where the step and wall counts started (an `--init_from` parent's)."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "config": config.to_dict(),
+        "update": update,
+        "model": policy.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "normalizer": normalizer.state_dict(),
+        "generators": {name: generator.get_state() for name, generator in generators.items()},
+        "metrics": history,
+        "best_validation": best,
+        "offsets": offsets,
+    }
+
+
 def write_config(run_dir: Path, config: dict) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
@@ -145,6 +176,30 @@ def read_config(run_dir: Path) -> dict | None:
         return json.loads((run_dir / CONFIG_FILE).read_text())
     except (OSError, ValueError):
         return None
+
+
+def write_imitation(run_dir: Path, settings: dict) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / IMITATION_FILE).write_text(json.dumps(settings, indent=2) + "\n")
+
+
+def read_imitation(run_dir: Path) -> dict | None:
+    """The folder's imitation.json, or None where there is none."""
+    path = run_dir / IMITATION_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def taught_by(config: dict, depth: int = 0) -> str | None:
+    """The baseline whose play a run's line started from: the teacher of the first `--init_from` parent, up its
+    line, that is an imitation (`rl2lib.imitate`), else None (a line learned from reward alone)."""
+    if not config.get("init_from") or depth > 50:
+        return None
+    parent_dir = repo_path(config["init_from"]).parent
+    imitation = read_imitation(parent_dir)
+    if imitation is not None:
+        return imitation["teacher"]
+    parent_config = read_config(parent_dir)
+    return None if parent_config is None else taught_by(parent_config, depth + 1)
 
 
 def write_metrics(path: Path, history: list[dict], fields: tuple[str, ...] = METRIC_FIELDS) -> None:

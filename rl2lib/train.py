@@ -27,7 +27,6 @@ from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
 from rl2lib.rollout import collect_trials
 from rl2lib.runs import (
     CHECKPOINT_FILE,
-    CHECKPOINT_FORMAT,
     METRIC_FIELDS,
     METRICS_FILE,
     TrainingError,
@@ -36,6 +35,7 @@ from rl2lib.runs import (
     load_parent,
     same_run,
     save_atomic,
+    trainer_checkpoint,
     training_lock,
     write_config,
     write_metrics,
@@ -183,21 +183,10 @@ def train_locked(
     pool = task_pool(config)
 
     def save_checkpoint(update: int, path: Path = checkpoint_path) -> None:
-        save_atomic(
-            {
-                "format": CHECKPOINT_FORMAT,
-                "config": config.to_dict(),
-                "update": update,
-                "model": policy.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "normalizer": normalizer.state_dict(),
-                "generators": {name: g.get_state() for name, g in generators.items()},
-                "metrics": history,
-                "best_validation": log.best_validation,
-                "offsets": offsets,
-            },
-            path,
+        state = trainer_checkpoint(
+            config, update, policy, optimizer, normalizer, generators, history, log.best_validation, offsets
         )
+        save_atomic(state, path)
 
     end = config.num_updates if stop_after is None else min(stop_after, config.num_updates)
     t = config.task

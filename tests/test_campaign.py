@@ -114,6 +114,19 @@ def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_pa
     assert [run.name for run in campaign.select(None)] == ["kept", "child", "grandchild"]
 
 
+def test_a_parent_outside_the_campaign_is_ready_once_it_holds_a_policy_and_nothing_trains_it(tmp_path, monkeypatch):
+    """Such as an imitation (`rl2lib.imitate`), which writes best.pt at its first validation, long before it ends."""
+    monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    child = campaign.cell("gru", "bandit", 10, 2, k=2, parent="outside", name="child")
+    monkeypatch.setattr(campaign, "CAMPAIGN", (child,))
+    parent_dir = tmp_path / "runs" / "outside"
+    assert not campaign.parent_ready(child)
+    with training_lock(parent_dir):
+        (parent_dir / "best.pt").write_bytes(b"")
+        assert not campaign.parent_ready(child) and "waits for outside" in campaign.status_line(child)
+    assert campaign.parent_ready(child)
+
+
 @pytest.mark.slow
 def test_a_stopped_campaign_resumes_and_finishes_every_run(tmp_path, monkeypatch):
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))

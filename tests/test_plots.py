@@ -2,6 +2,8 @@
 learning curves' runs and marks, the normalisation, and the files written. Synthetic rows and runs
 only; the Agg backend, no display."""
 
+import json
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,8 +14,10 @@ import pytest
 from matplotlib.colors import to_hex
 from PIL import Image
 
-from rl2lib import plots
+from rl2lib import plots, report
 from rl2lib.baseline_tables import BANDIT_SETTINGS, MDP_SETTINGS
+from rl2lib.config import TaskConfig, TrainConfig
+from rl2lib.runs import taught_by
 
 
 @pytest.fixture(autouse=True)
@@ -240,3 +244,33 @@ def test_save_figure_writes_png_at_200_dpi_and_pdf(tmp_path, monkeypatch):
         tmp_path / "other/named.pdf",
     ]
     assert all(path.exists() for path in (tmp_path / "other/named.png", tmp_path / "other/named.pdf"))
+
+
+def test_a_line_started_from_a_taught_network_says_so_up_to_its_last_phase(tmp_path):
+    """`runs.taught_by` follows `--init_from` up a line to the first imitation (imitation.json, `rl2lib.imitate`);
+    a line learned from reward alone has none, and its label says nothing."""
+    (tmp_path / "clone").mkdir()
+    (tmp_path / "clone" / "imitation.json").write_text(json.dumps({"teacher": "gittins"}))
+    runs = [
+        run("gru_bandit_k50_n100_taught", "gru", 50, 100, np.full(10, 85.0)),
+        run("gru_bandit_k50_n100_taught_phase2", "gru", 50, 100, np.full(10, 85.0)),
+        run("gru_bandit_k50_n100_scratch", "gru", 50, 100, np.full(10, 82.0)),
+    ]
+    for entry in runs:  # a full config, as config.json holds it (the report rebuilds each run's command)
+        entry["config"] = TrainConfig(task=TaskConfig(task="bandit", num_actions=50, num_traj=100), num_updates=10).to_dict()
+    runs[0]["config"]["init_from"] = str(tmp_path / "clone" / "best.pt")
+    (tmp_path / "taught").mkdir()
+    (tmp_path / "taught" / "config.json").write_text(json.dumps(runs[0]["config"]))
+    runs[1]["config"]["init_from"] = str(tmp_path / "taught" / "best.pt")
+    assert [taught_by(r["config"]) for r in runs] == ["gittins", "gittins", None]
+    curves = plots.collect_curves(runs, results_for(baseline_rows("bandit")))[("bandit", 100, 50)]["ablations"]
+    assert [curve.label for curve in curves] == [
+        "RL² (GRU) variant: scratch",
+        "RL² (GRU) variant: taught (from a network taught to play as gittins)",
+        "RL² (GRU) variant: taught phase2 (from a network taught to play as gittins)",
+    ]
+    for index, mean in ((0, 85.0), (2, 82.0)):
+        runs[index]["eval"] = {"mean": mean, "se": 0.3, "played": "best.pt"}
+    rows = report.training_table([runs[0], runs[2]]).splitlines()
+    assert "85.00 ± 0.30 (from a network taught to play as gittins) |" in rows[2] and "✓" not in rows[2]
+    assert "82.00 ± 0.30 ✗" in rows[3]  # scored against the cell's bar

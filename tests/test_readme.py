@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rl2lib import behaviour, bench, campaign, cli, compare, evaluate, gpu_campaign, maml_train, reproduce, run_notebook
+from rl2lib import behaviour, bench, campaign, cli, compare, evaluate, gpu_campaign, imitate, maml_train, reproduce, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 PARSERS = {
@@ -21,6 +21,7 @@ PARSERS = {
     "rl2lib.gpu_campaign": gpu_campaign.build_parser,
     "rl2lib.compare": compare.build_parser,
     "rl2lib.behaviour": behaviour.build_parser,
+    "rl2lib.imitate": imitate.build_parser,
 }
 PROGRAMS = ("rl2-train", "rl2-notebook", "rl2-maml", "python", "make", "papermill", "jupyter", "voila", "source")
 
