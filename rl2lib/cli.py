@@ -368,8 +368,11 @@ EXTENDABLE_FLAGS = {
     "checkpoint_every": "checkpoint_every",
     "validate_every": "validate_every",
     "validate_trials": "validate_trials",
+    "precision": "precision",
 }
-"""Flags a resumed run may change (`EXTENDABLE_FIELDS`), with the field each sets."""
+"""Flags a resumed run may change (`EXTENDABLE_FIELDS`), with the field each sets: how long it runs, how often it
+checkpoints and validates, and the update's precision (a speed setting of the machine it resumes on,
+`ppo.native_bf16`)."""
 
 
 def given_flags(argv: list[str] | None) -> dict:

@@ -165,6 +165,16 @@ def ppo_loss(
     return LossTerms(loss, policy_loss, value_loss, entropy, approx_kl, clip_frac)
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether `device` computes bfloat16 matmuls in hardware: a CUDA GPU that supports bf16, or a CPU
+    with AVX512-BF16 or AMX. Elsewhere (an AVX2-only CPU) bf16 autocast is emulated and the SNAIL update
+    at T = 100 runs about 8x slower than in fp32 (README, "Precision")."""
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's own CPU-feature probes
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
+
+
 def update_autocast(precision: str, device: torch.device):
     """The context of a minibatch's forward pass: bfloat16 autocast for precision 'bf16' (CPU or
     CUDA), nothing for 'fp32' (ledger 12)."""

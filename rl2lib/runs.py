@@ -60,7 +60,7 @@ class TrainingError(RuntimeError):
     """A run that cannot go on (diverged, or a checkpoint that does not fit); one-line message."""
 
 
-EXTENDABLE_FIELDS = ("num_updates", "checkpoint_every", "validate_every", "validate_trials")
+EXTENDABLE_FIELDS = ("num_updates", "checkpoint_every", "validate_every", "validate_trials", "precision")
 
 
 @contextmanager
@@ -119,7 +119,8 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
 
 
 def same_run(saved: dict, new: dict) -> bool:
-    """A resumed run may only change how long it runs, how often it checkpoints and how it validates.
+    """A resumed run may only change how long it runs, how often it checkpoints and how it validates, and the
+    precision of its updates.
     The saved config goes through TrainConfig first, so fields added since it was written take their defaults."""
     saved = TrainConfig.from_dict(saved).to_dict()
     return all(saved.get(key) == new.get(key) for key in set(saved) | set(new) if key not in EXTENDABLE_FIELDS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import sys
 from pathlib import Path
 
 import torch
@@ -23,7 +24,7 @@ from rl2lib.evaluate import evaluate_policy
 from rl2lib.loop import UpdateLog
 from rl2lib.models import build_policy, set_temperature
 from rl2lib.paths import default_run_name, results_dir, run_name_for
-from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, ppo_update
+from rl2lib.ppo import NonFiniteLoss, ReturnNormalizer, native_bf16, ppo_update
 from rl2lib.rollout import collect_trials
 from rl2lib.runs import (
     CHECKPOINT_FILE,
@@ -169,6 +170,9 @@ def train_locked(
         optimizer.load_state_dict(checkpoint["optimizer"])
         normalizer.load_state_dict(checkpoint["normalizer"])
         history, start = checkpoint["metrics"], checkpoint["update"]
+        saved_precision = TrainConfig.from_dict(checkpoint["config"]).precision
+        if saved_precision != config.precision:
+            print(f"updates 1-{start} ran in {saved_precision}; the rest run in {config.precision}")
         for index, (name, state) in enumerate(checkpoint["generators"].items()):
             restore_generator(generators[name], state, reseed=config.seed + 1000 * start + index)
         best_validation = checkpoint.get("best_validation", -math.inf)
@@ -255,6 +259,12 @@ def run_cli(argv: list[str] | None = None) -> list[dict]:
                 raise ConfigError("--resume needs --run_dir: the folder of the run to continue")
             config = resumed_config(args, argv, args.run_dir)
         device = resolve_device(args.device)
+        if config.precision == "bf16" and not native_bf16(device):
+            print(
+                f"note: {device} has no native bfloat16 (AVX512-BF16, AMX or a bf16 GPU): "
+                "bf16 autocast is emulated here, several times slower than fp32",
+                file=sys.stderr,
+            )
         if args.num_workers is not None:
             if args.num_workers < 1:
                 raise ConfigError(f"num_workers must be >= 1, got {args.num_workers}")

@@ -63,9 +63,11 @@ def test_a_later_phase_starts_from_the_phase_before_it():
         assert run.parent == run_name_for(line if phase == "2" else f"{line}_phase{int(phase) - 1}", seed), run.name
 
 
-def test_a_training_seed_repeats_its_committed_seed_0_run_but_for_the_seed():
+def test_a_training_seed_repeats_its_committed_seed_0_run_but_for_the_seed(monkeypatch):
     """Every campaign run `<name>_seed<s>` trains as the committed `<name>` did (its config.json: task, model,
-    update, budget, validations where it had them), with seed s, from its parent's run of seed s."""
+    update, budget, validations where it had them), with seed s, from its parent's run of seed s (on a machine
+    with native bfloat16, as seed 0's SNAIL runs had)."""
+    monkeypatch.setattr(campaign, "native_bf16", lambda device: True)
     seeded = [(run, *split_seed(run.name)) for run in campaign.CAMPAIGN if run.flags is not None and split_seed(run.name)[1]]
     line_runs = {run for line in campaign.SEEDED_LINES for run in (line, *(f"{line}_phase{p}" for p in range(2, 9)))}
     assert len({base for _, base, _ in seeded if base in line_runs}) == sum(campaign.SEEDED_LINES.values())  # every phase
@@ -78,6 +80,17 @@ def test_a_training_seed_repeats_its_committed_seed_0_run_but_for_the_seed():
         assert replace(config, seed=0, init_from=committed.init_from) == committed, run.name
         if run.parent is not None:
             assert split_seed(run.parent)[1] == seed and config.init_from.startswith(f"results/runs/{run.parent}/"), run.name
+
+
+def test_snail_runs_train_in_fp32_where_bf16_would_be_emulated(monkeypatch):
+    """A run the campaign lists in bf16 (`campaign.BF16`) trains in it where the machine computes bfloat16 natively,
+    and in fp32 elsewhere (`ppo.native_bf16`); a run listed in fp32 stays fp32 on both."""
+    snail = campaign.campaign_run("snail_bandit_k10_n100_value_per_step_phase2")
+    gru = campaign.campaign_run("gru_bandit_k50_n100_value_per_step_phase3")
+    assert snail.flags["precision"] == "bf16" and "precision" not in gru.flags
+    for native, expected in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(campaign, "native_bf16", lambda device, native=native: native)
+        assert parse(snail).precision == expected and parse(gru).precision == "fp32"
 
 
 def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_path, monkeypatch, capsys):
