@@ -586,6 +586,26 @@ def test_resume_reads_the_runs_config_and_rejects_flags_that_disagree(tmp_path):
     assert empty.returncode == 2 and "holds no checkpoint.pt" in empty.stderr and not (tmp_path / "empty").exists()
 
 
+def test_a_bf16_run_resumes_in_fp32_and_says_so(tmp_path):
+    """The update's precision may change on resume (a machine without native bfloat16, `ppo.native_bf16`):
+    the run goes on from its checkpoint, says which updates ran in which precision, and records the new one;
+    the trainer notes emulated bf16 exactly where the CPU lacks it."""
+    from rl2lib.ppo import native_bf16
+
+    run = tmp_path / "run"
+    first = cli(*TINY, "--metalearn_epochs", "2", "--precision", "bf16", "--run_dir", str(run), "--no_progress")
+    assert first.returncode == 0, first.stderr
+    assert ("no native bfloat16" in first.stderr) == (not native_bf16(torch.device("cpu")))
+    before = metrics_without_time(run / "metrics.csv")
+    resumed = cli("--resume", "--run_dir", str(run), "--metalearn_epochs", "3", "--precision", "fp32", "--no_progress")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "updates 1-2 ran in bf16; the rest run in fp32" in resumed.stdout and "no native bfloat16" not in resumed.stderr
+    checkpoint = torch.load(run / "checkpoint.pt", weights_only=False)
+    assert checkpoint["update"] == 3 and checkpoint["config"]["precision"] == "fp32"
+    assert json.loads((run / "config.json").read_text())["precision"] == "fp32"
+    assert metrics_without_time(run / "metrics.csv")[:2] == before
+
+
 def test_a_snail_played_at_another_trial_length_keeps_its_weights_and_its_causal_outputs(tmp_path):
     """Evaluated at another n, a SNAIL is rebuilt for the new trial length at its trained TCBlock depth:
     the same weights, and on the first T steps the same outputs as the network it was trained as."""
