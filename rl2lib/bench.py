@@ -28,7 +28,7 @@ from rl2lib.config import PRECISIONS, ModelConfig, PPOConfig, TaskConfig, TrainC
 from rl2lib.envs import seeded_tasks
 from rl2lib.models import build_policy
 from rl2lib.paths import results_dir
-from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
+from rl2lib.ppo import ReturnNormalizer, cpu_bf16_units, ppo_update, update_autocast
 from rl2lib.rollout import collect_trials
 from rl2lib.threads import WAIT_POLICY
 
@@ -168,7 +168,7 @@ def bench_row(
 
 def processor_name(device: torch.device) -> str:
     """The chip a row ran on: the GPU's name, or the CPU's model name from /proc/cpuinfo with the
-    bf16 matrix units it has (AMX, AVX512-BF16), which decide what bf16 gains."""
+    bf16 matrix units it has (`ppo.cpu_bf16_units`), which decide what bf16 gains."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     try:
@@ -180,8 +180,7 @@ def processor_name(device: torch.device) -> str:
         key, _, value = line.partition(":")
         fields[key.strip()] = value.strip()
     name = " ".join(fields.get("model name", platform.processor() or "unknown").split())
-    flags = fields.get("flags", "").split()
-    units = [unit for flag, unit in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX512-BF16")) if flag in flags]
+    units = cpu_bf16_units()
     return f"{name}, {' + '.join(units)}" if units else name
 
 

@@ -165,14 +165,22 @@ def ppo_loss(
     return LossTerms(loss, policy_loss, value_loss, entropy, approx_kl, clip_frac)
 
 
+BF16_UNITS = (("_is_amx_tile_supported", "AMX"), ("_is_avx512_bf16_supported", "AVX512-BF16"))
+"""The CPU's bfloat16 matrix units, each with the `torch.cpu` probe that finds it."""
+
+
+def cpu_bf16_units() -> list[str]:
+    """The bfloat16 matrix units of this CPU (AMX, AVX512-BF16) that torch finds: none on an AVX2-only CPU."""
+    return [unit for probe, unit in BF16_UNITS if getattr(torch.cpu, probe, lambda: False)()]
+
+
 def native_bf16(device: torch.device) -> bool:
     """Whether `device` computes bfloat16 matmuls in hardware: a CUDA GPU that supports bf16, or a CPU
-    with AVX512-BF16 or AMX. Elsewhere (an AVX2-only CPU) bf16 autocast is emulated and the SNAIL update
-    at T = 100 runs about 8x slower than in fp32 (README, "Precision")."""
+    with AVX512-BF16 or AMX. Elsewhere bf16 autocast is emulated, and on an AVX2-only CPU the SNAIL
+    update at T = 100 ran 8x slower than in fp32 (README, "Precision")."""
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's own CPU-feature probes
-    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
+    return bool(cpu_bf16_units())
 
 
 def update_autocast(precision: str, device: torch.device):

@@ -1,5 +1,7 @@
 """bf16 autocast in the PPO update (`--precision bf16`): what changes and what stays fp32."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -7,7 +9,7 @@ from rl2lib.cli import build_parser, config_from_args
 from rl2lib.config import PPOConfig, TaskConfig, TrainConfig
 from rl2lib.envs import seeded_tasks
 from rl2lib.models.snail import TCBlock
-from rl2lib.ppo import ReturnNormalizer, ppo_update, update_autocast
+from rl2lib.ppo import ReturnNormalizer, native_bf16, ppo_update, update_autocast
 from rl2lib.rollout import collect_trials
 from rl2lib.train import build_config_policy
 
@@ -100,3 +102,15 @@ def test_the_bf16_dense_stack_does_not_read_stale_memory():
             out = net(x)
             assert torch.isfinite(out).all() and torch.equal(out, reference)
     assert torch.isfinite(reference).all()
+
+
+def test_native_bf16_is_read_off_the_cpus_flags():
+    """bf16 counts as native on a CPU exactly when /proc/cpuinfo lists AMX-BF16 or AVX512-BF16 (read here by
+    hand), as torch's probes in `ppo.native_bf16` find it; an AVX2-only CPU has neither."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo")
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), None)
+    if flags is None:
+        pytest.skip("/proc/cpuinfo has no x86 flags")
+    assert native_bf16(torch.device("cpu")) == bool({"amx_bf16", "avx512_bf16"} & set(flags))
