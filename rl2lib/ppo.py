@@ -177,7 +177,7 @@ def cpu_bf16_units() -> list[str]:
 def native_bf16(device: torch.device) -> bool:
     """Whether `device` computes bfloat16 matmuls in hardware: a CUDA GPU that supports bf16, or a CPU
     with AVX512-BF16 or AMX. Elsewhere bf16 autocast is emulated, and on an AVX2-only CPU the SNAIL
-    update at T = 100 ran 8x slower than in fp32 (README, "Precision")."""
+    update at T = 100 ran 9x slower than in fp32 (README, "Precision")."""
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     return bool(cpu_bf16_units())
