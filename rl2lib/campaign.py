@@ -810,6 +810,12 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # It validated at 83.06-83.27 over its 100 updates (25M steps), where the third phase held 82.90-83.30 over its
     # last 100: 83.21 +- 0.38, confirming 82.54 +- 0.12 (the third phase: 83.00 and 82.58), trying 6.39 arms by pull
     # 100 with 5.42 returns (the third phase 6.38 and 5.31): the whole trial's rewards in each advantage do not move it
+    # Every MDP cell stands level below the paper (90-97%) after its 128-unit line's phases, and widening n = 25's run
+    # to 256 units added about 1.5: an MDP trial's statistics (50 state-action pairs' rewards and 500 transition
+    # counts) may want the width from the start. The RL^2 authors' size on MDP n = 10 from scratch at the recipe's
+    # settings and budget, to compare with gru_mdp_n10 step for step (on an AVX2-only CPU it trains at 7,091 steps/s
+    # against the recipe's 14,403, results/bench/bench_cpu_gru_mdp_n10_avx2.json; about 7x on the AMX machine)
+    cell("gru", "mdp", 10, 5000, name="gru_mdp_n10_h256", **AUTHORS_SIZE),
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
