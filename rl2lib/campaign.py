@@ -816,6 +816,15 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # settings and budget, to compare with gru_mdp_n10 step for step (on an AVX2-only CPU it trains at 7,091 steps/s
     # against the recipe's 14,403, results/bench/bench_cpu_gru_mdp_n10_avx2.json; about 7x on the AMX machine)
     cell("gru", "mdp", 10, 5000, name="gru_mdp_n10_h256", **AUTHORS_SIZE),
+    # GRU k = 50, n = 100 from scratch settles where it tries about six arms and goes back to arms it left. At n = 10
+    # going back never pays (there are always fresh arms), and the 128-unit n = 10 line plays near the Bayes optimum;
+    # at n = 30 it goes back 0.91 times a trial zero-shot (Gittins: never). A horizon curriculum n = 10 -> 30 -> 100
+    # at the n = 100 line's value-per-step settings, so that a policy which tries fresh arms meets the longer trials
+    # gradually rather than a trial where exploiting the first fair arm pays at once
+    cell(
+        "gru", "bandit", 30, 100, k=50, parent="gru_bandit_k50_n10_phase3", name="gru_bandit_k50_n30_from_n10", **PER_STEP_LONGER
+    ),
+    k50_plateau_fine_tune("gru_bandit_k50_n100_from_n30", parent="gru_bandit_k50_n30_from_n10"),
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
