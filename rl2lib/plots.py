@@ -400,8 +400,9 @@ def draw_learning_panel(
         axis.plot([x_end] * len(levels), rescale(levels), zorder=5, clip_on=False, **PAPER_MARKER)
 
 
-def learning_legend_handles(curves: list[Curve], baselines: dict[str, float] | None) -> list:
-    """Legend entries: each curve's colour, the baselines', then what each mark means."""
+def learning_legend_handles(curves: list[Curve], baselines: dict[str, float] | None, paper: bool = True) -> list:
+    """Legend entries: each curve's colour, the baselines', then what each mark means (the paper's number's
+    only when `paper`: a setting outside the tables, such as a curriculum's n = 30, has none drawn)."""
     handles = [
         Line2D([], [], color=curve.line_color, linewidth=1.8, linestyle=curve.linestyle, label=curve.label) for curve in curves
     ]
@@ -409,7 +410,7 @@ def learning_legend_handles(curves: list[Curve], baselines: dict[str, float] | N
         Line2D([], [], color=method_color(method), linestyle=":", linewidth=1.3, label=f"{method_label(method)} (ours)")
         for method in baselines or {}
     ]
-    return handles + [
+    marks = [
         Line2D([], [], color="0.4", linewidth=0.6, alpha=0.4, label="training batch, each update"),
         Line2D([], [], color="0.4", linewidth=1.8, label="training batch, moving average"),
         Line2D(
@@ -423,8 +424,8 @@ def learning_legend_handles(curves: list[Curve], baselines: dict[str, float] | N
             label="validation (held-out tasks)",
         ),
         Line2D([], [], linestyle="none", marker="o", markersize=6, color="0.3", label="evaluated (table), 95% CI"),
-        Line2D([], [], label="paper", **{**PAPER_MARKER, **PAPER_LINE}),
     ]
+    return handles + marks + ([Line2D([], [], label="paper", **{**PAPER_MARKER, **PAPER_LINE})] if paper else [])
 
 
 def plot_learning_curves(curves: list[Curve], baselines: dict[str, float] | None = None, title: str = "") -> plt.Figure:
@@ -440,7 +441,8 @@ def plot_learning_curves(curves: list[Curve], baselines: dict[str, float] | None
     axis.set_xlabel("environment steps (millions)")
     axis.set_ylabel("total reward per trial")
     axis.set_title(title)
-    figure.legend(handles=learning_legend_handles(curves, baselines), loc="outside right upper", fontsize=7, frameon=False)
+    paper = any(curve.paper is not None for curve in curves)
+    figure.legend(handles=learning_legend_handles(curves, baselines, paper), loc="outside right upper", fontsize=7, frameon=False)
     return figure
 
 

@@ -197,6 +197,14 @@ def test_learning_panel_draws_raw_faint_smoothed_validation_evaluation_and_paper
     np.testing.assert_allclose(marker.get_ydata(), [45.0])
 
 
+def test_paper_is_in_the_legend_only_where_a_published_number_is_drawn():
+    metrics = run("x", "gru", 50, 30, np.linspace(20, 22, 40))["metrics"]
+    for paper in (None, 22.5):
+        figure = plots.plot_learning_curves([plots.Curve("RL² (GRU)", "gru", [metrics], paper=paper)])
+        labels = [text.get_text() for text in figure.legends[0].get_texts()]
+        assert ("paper" in labels) == (paper is not None) == bool(paper_markers(figure.axes[0]))
+
+
 def test_models_with_the_same_published_number_share_one_paper_line_label_and_diamond():
     metrics = run("x", "gru", 10, 100, np.linspace(50, 82, 40))["metrics"]
     curves = [
