@@ -874,6 +874,22 @@ CAMPAIGN += (
     if run.flags is not None and run.name in {line, *(phase_run_name(line, phase) for phase in range(2, last_phase + 1))}
 )
 
+CURRICULUM = (
+    "gru_bandit_k50_n10_phase2",
+    "gru_bandit_k50_n10_phase3",
+    "gru_bandit_k50_n30_from_n10",
+    "gru_bandit_k50_n100_from_n30",
+    *(phase_run_name("gru_bandit_k50_n100_from_n30", phase) for phase in (2, 3)),
+)
+"""GRU k = 50, n = 100's horizon curriculum above n = 10's first phase (`gru_bandit_k50_n10`, trained before the
+campaign): its training seeds 1 and 2 go through every run of it from scratch at seed 0's settings and budgets
+(165M steps a seed), so that the cell may move to this line with a mean over three seeds."""
+
+CAMPAIGN += tuple(
+    cell("gru", "bandit", 10, 600, k=50, seed=seed, name=run_name_for("gru_bandit_k50_n10", seed)) for seed in (1, 2)
+)
+CAMPAIGN += tuple(with_seed(run, seed) for seed in (1, 2) for run in CAMPAIGN if run.name in CURRICULUM)
+
 SHELVED = {
     "gru_bandit_k50_n100_phase3": "validated at 82.4-82.6, flat; the cell's line is value per step's",
     "gru_bandit_k50_n500_phase2": "peaked at 431.5; the warm start from the value-per-step line validated at 434.8-436.6",
