@@ -13,15 +13,15 @@ def test_a_smoke_bench_writes_rows_with_the_bound_the_range_and_the_memory(tmp_p
     rows = bench.main(
         [
             "--steps",
-            "400",
+            "100",
             "--repeats",
             "2",
             "--models",
-            "snail",
+            "gru",
             "--sizes",
             "recipe",
             "--settings",
-            "bandit_n500_k50",
+            "bandit_n100_k5",
             "--precisions",
             "fp32,bf16",
             "--devices",
@@ -37,18 +37,19 @@ def test_a_smoke_bench_writes_rows_with_the_bound_the_range_and_the_memory(tmp_p
         ]
     )
     saved = json.loads((tmp_path / "bench_cpu_smoke.json").read_text())
-    assert saved["rows"] == rows and saved["command"].startswith("python -m rl2lib.bench --steps 400")
-    assert [(row["precision"], row["trial_len"]) for row in rows] == [("fp32", 500), ("bf16", 500)]
+    assert saved["rows"] == rows and saved["command"].startswith("python -m rl2lib.bench --steps 100")
+    assert [(row["precision"], row["trial_len"]) for row in rows] == [("fp32", 100), ("bf16", 100)]
     for row in rows:
         for figure in ("sampling_steps_per_s", "training_steps_per_s", "bound_steps_per_s"):
             assert 0 < row[figure]["min"] <= row[figure]["median"] <= row[figure]["max"]
         # the bound is the update without its overheads, so end to end cannot be much faster than it
         assert 0 < row["ratio_to_bound"] == round(row["training_steps_per_s"]["median"] / row["bound_steps_per_s"]["median"], 2)
-        assert row["peak_memory_mib"] > 0 and row["steps_per_batch"] == 500 * 4
+        # 100 steps round up to whole trials, one per minibatch at least: 4 trials of 100
+        assert row["peak_memory_mib"] > 0 and row["steps_per_batch"] == 100 * 4
     table = bench.bench_table(rows)
-    assert len(table.splitlines()) == 2 + len(rows) and "| snail | recipe | bandit_n500_k50 | 500 |" in table
+    assert len(table.splitlines()) == 2 + len(rows) and "| gru | recipe | bandit_n100_k5 | 100 |" in table
     assert f"| cpu ({rows[0]['processor']}) |" in table
-    assert "snail  recipe  bandit_n500_k50" in capsys.readouterr().out
+    assert "gru    recipe  bandit_n100_k5" in capsys.readouterr().out
 
 
 def test_an_unknown_setting_is_a_one_line_error(capsys):
