@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from rl2lib import bench
+from rl2lib.models import build_policy
 
 
 def test_a_smoke_bench_writes_rows_with_the_bound_the_range_and_the_memory(tmp_path, capsys):
@@ -50,6 +51,18 @@ def test_a_smoke_bench_writes_rows_with_the_bound_the_range_and_the_memory(tmp_p
     assert len(table.splitlines()) == 2 + len(rows) and "| gru | recipe | bandit_n100_k5 | 100 |" in table
     assert f"| cpu ({rows[0]['processor']}) |" in table
     assert "gru    recipe  bandit_n100_k5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "size, dilations",
+    [("paper", [2**i for i in range(1, 10)]), ("recipe", [2**i for i in range(7)])],  # ceil(log2 500) = 9, ceil(log2 100) = 7
+)
+def test_snail_rows_build_the_papers_tcblocks_or_the_recipes_depth(size, dilations):
+    """On 500-pull trials: [2]'s TCBlock (dilations 2^1 .. 2^ceil(log2 T)) or the recipe's (from 1, at T = 100's depth)."""
+    policy = build_policy(bench.SETTINGS["bandit_n500_k50"], bench.model_config("snail", size))
+    for net in (policy.policy_net, policy.value_net):
+        for tc in (net.tc1, net.tc2):
+            assert [block.dilation for block in tc.blocks] == dilations
 
 
 def test_an_unknown_setting_is_a_one_line_error(capsys):
