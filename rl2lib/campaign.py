@@ -825,7 +825,7 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         "gru", "bandit", 30, 100, k=50, parent="gru_bandit_k50_n10_phase3", name="gru_bandit_k50_n30_from_n10", **PER_STEP_LONGER
     ),
     k50_plateau_fine_tune("gru_bandit_k50_n100_from_n30", parent="gru_bandit_k50_n30_from_n10"),
-    # At n = 30 it validated from 21.77 to 22.82 (Gittins 22.98 on those tasks), its returns to an arm left falling
+    # At n = 30 it validated from 21.77 to 22.89 (Gittins 22.98 on those tasks), its returns to an arm left falling
     # from 0.91 to 0.28 a trial. At n = 100 it validated from 80.98 to 83.31 over its 100 updates in another search
     # than the plateau's: 5.60 arms by pull 100 and 1.05 returns (the plateau: 6.38 and 5.31). Its next phase
     gru_plateau_phase("gru_bandit_k50_n100_from_n30", 50, 2),
