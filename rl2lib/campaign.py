@@ -888,7 +888,8 @@ CURRICULUM = (
 )
 """GRU k = 50, n = 100's horizon curriculum above n = 10's first phase (`gru_bandit_k50_n10`, trained before the
 campaign): its training seeds 1 and 2 go through every run of it from scratch at seed 0's settings and budgets
-(165M steps a seed), so that the cell may move to this line with a mean over three seeds."""
+(175M steps a seed: 25M, 50M and 25M at n = 10, 10 and 30, then 3 x 25M at n = 100), so that the cell may move to
+this line with a mean over three seeds."""
 
 CAMPAIGN += tuple(with_seed(run, seed) for seed in (1, 2) for run in CAMPAIGN if run.name in CURRICULUM)
 
