@@ -15,6 +15,7 @@ References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import signal
 import subprocess
@@ -978,6 +979,12 @@ def shelved(run: Run) -> str | None:
     return f"below {parent.name}, which is shelved" if parent.name in SHELVED else shelved(parent)
 
 
+def unknown_run_text(name: str) -> str:
+    """What to say of `name`, not a campaign run: it, and the closest run names if any are close."""
+    close = difflib.get_close_matches(name, [run.name for run in CAMPAIGN], n=3, cutoff=0.75)
+    return f"{name!r} is not a campaign run" + (f" (did you mean {' or '.join(close)}?)" if close else "")
+
+
 def select(names: list[str] | None, everything: bool = False) -> list[Run]:
     """The campaign runs named, in the order given; none named: the campaign's, less those shelved
     (a shelved run another process still trains stays, to hold its lane; `everything`: all of them)."""
@@ -985,8 +992,8 @@ def select(names: list[str] | None, everything: bool = False) -> list[Run]:
         return [run for run in CAMPAIGN if everything or shelved(run) is None or is_training(run.run_dir)]
     unknown = [name for name in names if campaign_run(name) is None]
     if unknown:
-        allowed = ", ".join(run.name for run in CAMPAIGN)
-        raise SystemExit(f"error: unknown campaign run(s) {', '.join(unknown)}; allowed: {allowed}")
+        said = "; ".join(unknown_run_text(name) for name in unknown)
+        raise SystemExit(f"error: {said}; `python -m rl2lib.campaign --list` lists all {len(CAMPAIGN)}")
     return [campaign_run(name) for name in names]
 
 

@@ -127,6 +127,19 @@ def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_pa
     assert [run.name for run in campaign.select(None)] == ["kept", "child", "grandchild"]
 
 
+def test_an_unknown_run_name_is_one_line_with_the_closest_names(monkeypatch):
+    """A name the campaign lacks stops it with one line per unknown name: the closest run names where some
+    are close (a typo, a phase or seed not defined), and where `--list` prints them all, not all of them."""
+    runs = tuple(campaign.cell("gru", "bandit", 10, 2, k=2, name=name) for name in ("line", "line_phase2", "other"))
+    monkeypatch.setattr(campaign, "CAMPAIGN", runs)
+    with pytest.raises(SystemExit) as stop:
+        campaign.main(["line_phase3", "nothing_like_it"])
+    message = str(stop.value)
+    assert "\n" not in message and message.startswith("error: 'line_phase3' is not a campaign run")
+    assert "run (did you mean line_phase2?); 'nothing_like_it' is not a campaign run; `python" in message
+    assert message.endswith("`python -m rl2lib.campaign --list` lists all 3") and "other" not in message
+
+
 def test_a_parent_outside_the_campaign_is_ready_once_it_holds_a_policy_and_nothing_trains_it(tmp_path, monkeypatch):
     """Such as an imitation (`rl2lib.imitate`), which writes best.pt at its first validation, long before it ends."""
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
