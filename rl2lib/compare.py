@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from rl2lib.cli import cli_error, print_output
 from rl2lib.runs import read_metrics, runs_dir
@@ -19,15 +20,19 @@ COLUMNS = {"validation": "validation_return", "training": "mean_trial_return"}
 
 
 def curve(run: str, column: str = "validation") -> list[tuple[float, float]]:
-    """(environment steps, value) of every update of `run` that recorded `column`, in order.
+    """(environment steps, value) of every update of `run` (a name under results/runs/, or a run folder's
+    path) that recorded `column`, in order.
 
     Raises:
-        ValueError: no metrics.csv with such rows under results/runs/`run` (one line).
+        ValueError: no such run folder, or no metrics.csv with such rows in it (one line).
     """
+    folder = Path(run) if Path(run).is_dir() else runs_dir() / run
+    if not folder.is_dir():
+        raise ValueError(f"no run {run!r}: neither a folder nor a name under {runs_dir()}")
     field = COLUMNS[column]
-    points = [(float(row["env_steps"]), float(row[field])) for row in read_metrics(runs_dir() / run) if row.get(field)]
+    points = [(float(row["env_steps"]), float(row[field])) for row in read_metrics(folder) if row.get(field)]
     if not points:
-        raise ValueError(f"run {run!r} has no {column} returns in results/runs/{run}/metrics.csv")
+        raise ValueError(f"run {run!r} has no {column} returns in {folder / 'metrics.csv'}")
     return points
 
 
@@ -56,7 +61,7 @@ def compare_markdown(runs: list[str], every: float = 5e6, column: str = "validat
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rl2lib.compare", description=__doc__.split("\n\n")[0])
-    parser.add_argument("runs", nargs="+", help="run folders under results/runs/")
+    parser.add_argument("runs", nargs="+", help="runs: names under results/runs/, or run folders")
     parser.add_argument("--every", type=float, default=5e6, help="step interval of the rows (default 5e6)")
     parser.add_argument("--column", choices=sorted(COLUMNS), default="validation", help="what to compare (default validation)")
     return parser
