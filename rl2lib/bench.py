@@ -47,7 +47,7 @@ TARGETS = {("gru", "sampling"): 200_000, ("gru", "training"): 8_000, ("snail", "
 
 def model_config(model_type: str, size: str) -> ModelConfig:
     """The network of a row: the papers' sizes, or this workbook's recipe (GRU 128 units; SNAIL from
-    dilation 1, at the depth of T = 100 on longer trials, `rl2lib.campaign.SNAIL_DEPTH`)."""
+    dilation 1, at the depth of T = 100 on longer trials, `rl2lib.campaign_runs.SNAIL_DEPTH`)."""
     if model_type == "gru":
         return ModelConfig(model_type="gru", hidden_size=256 if size == "paper" else 128)
     if size == "paper":

@@ -23,7 +23,7 @@ import tarfile
 import time
 from pathlib import Path
 
-from rl2lib import campaign
+from rl2lib import campaign, campaign_runs
 from rl2lib.config import TaskConfig
 from rl2lib.paths import REPO_ROOT, results_dir
 from rl2lib.runs import BEST_FILE, CHECKPOINT_FILE, LOCK_FILE, trained_updates
@@ -53,7 +53,7 @@ def turn_file() -> Path:
     return results_dir() / TURN_FILE
 
 
-def step_cost(run: campaign.Run) -> tuple[bool, int]:
+def step_cost(run: campaign_runs.Run) -> tuple[bool, int]:
     """A sort key for how dear an environment step of `run` is: SNAIL above the GRU (its causal
     attention reads the whole trial, [2] Sec. 3), then the trial's length T in steps."""
     flags = run.flags
@@ -61,7 +61,7 @@ def step_cost(run: campaign.Run) -> tuple[bool, int]:
     return flags["model_type"] == "snail", task.trial_len
 
 
-def default_runs(count: int = TURN_RUNS) -> list[campaign.Run]:
+def default_runs(count: int = TURN_RUNS) -> list[campaign_runs.Run]:
     """The turn's runs when none is named: of the runs the default campaign trains, the `count` that can
     start now (not done, parent ready) and cost the most per step (`step_cost`; campaign order among equals)."""
     ready = [
@@ -70,14 +70,14 @@ def default_runs(count: int = TURN_RUNS) -> list[campaign.Run]:
     return sorted(ready, key=step_cost, reverse=True)[:count]
 
 
-def turn_runs() -> list[campaign.Run]:
+def turn_runs() -> list[campaign_runs.Run]:
     """The runs `slim` chose, from `turn_file()`."""
     if not turn_file().exists():
         raise SystemExit(f"error: no runs named and no {turn_file()}: name the runs, or run `slim` here first")
     return campaign.select(turn_file().read_text().split())
 
 
-def needed_files(runs: list[campaign.Run]) -> dict[str, set[str] | None]:
+def needed_files(runs: list[campaign_runs.Run]) -> dict[str, set[str] | None]:
     """Run folder -> the files of it a GPU turn needs (None: the whole folder): each chosen run's
     folder, and the policy of the parent of a run that has no checkpoint yet."""
     needed: dict[str, set[str] | None] = {run.name: None for run in runs}
@@ -87,7 +87,7 @@ def needed_files(runs: list[campaign.Run]) -> dict[str, set[str] | None]:
     return needed
 
 
-def slim(runs: list[campaign.Run]) -> None:
+def slim(runs: list[campaign_runs.Run]) -> None:
     """Move every run folder but the needed ones (`needed_files`) into `aside_dir()`; a parent
     folder stays with its policy file alone (copied back)."""
     aside = aside_dir()
@@ -153,7 +153,7 @@ def restore(returned: Path | None) -> None:
     print(f"moved the set-aside run folders back from {aside}")
 
 
-def train_on_gpu(runs: list[campaign.Run], minutes: float, out: Path, device: str, bench: bool = True) -> None:
+def train_on_gpu(runs: list[campaign_runs.Run], minutes: float, out: Path, device: str, bench: bool = True) -> None:
     """Train `runs` side by side on `device` for `minutes`, then stop them (each resumes from its last
     checkpoint), pack each run folder into `out/<run>.tar` (the trainers' logs into `out/train.log`),
     and bench the device's rows (`BENCH`) into `out/bench_<device>.json`, last, so that a bench cut

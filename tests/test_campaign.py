@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from rl2lib import campaign
+from rl2lib import campaign, campaign_runs
 from rl2lib.cli import build_parser, config_from_args, config_from_flags
 from rl2lib.config import TrainConfig
 from rl2lib.paths import results_dir, run_name_for, split_seed
@@ -18,16 +18,16 @@ from rl2lib.runs import agent_path, is_training, load_checkpoint, load_parent, t
 from rl2lib.train import run_cli, train
 
 
-def parse(run: campaign.Run):
+def parse(run: campaign_runs.Run):
     return config_from_args(build_parser().parse_args(run.train_argv()))
 
 
 def test_every_run_parses_and_follows_its_parent():
     """Each run's flags parse; its parent is an earlier campaign run or a committed run with a policy,
     and holds the same model (or a narrower GRU), task family and k with at most as many episodes per trial."""
-    names = [run.name for run in campaign.CAMPAIGN]
+    names = [run.name for run in campaign_runs.CAMPAIGN]
     assert len(set(names)) == len(names)
-    for index, run in enumerate(campaign.CAMPAIGN):
+    for index, run in enumerate(campaign_runs.CAMPAIGN):
         if run.flags is None:  # a committed run, only evaluated
             assert (run.run_dir / "eval.json").exists() and agent_path(run.run_dir).exists(), run.name
             continue
@@ -35,7 +35,7 @@ def test_every_run_parses_and_follows_its_parent():
         assert config.init_from is not None or run.parent is None
         if run.parent is None:
             continue
-        earlier = [r for r in campaign.CAMPAIGN[:index] if r.name == run.parent and r.flags is not None]
+        earlier = [r for r in campaign_runs.CAMPAIGN[:index] if r.name == run.parent and r.flags is not None]
         assert run.parent not in names[index:], f"{run.name} comes before its parent"
         if earlier:
             parent_task, parent_model = parse(earlier[0]).task.to_dict(), parse(earlier[0]).model
@@ -54,7 +54,7 @@ def test_a_later_phase_starts_from_the_phase_before_it():
     phases into one curve and budget by these names."""
     later_phases = [
         (run, *split_seed(run.name))
-        for run in campaign.CAMPAIGN
+        for run in campaign_runs.CAMPAIGN
         if run.flags is not None and re.fullmatch(r".+_phase\d+", split_seed(run.name)[0])
     ]
     assert len(later_phases) >= 20 and any(seed > 0 for _, _, seed in later_phases)
@@ -67,10 +67,10 @@ def test_a_training_seed_repeats_its_committed_seed_0_run_but_for_the_seed(monke
     """Every campaign run `<name>_seed<s>` trains as the committed `<name>` did (its config.json: task, model,
     update, budget, validations where it had them), with seed s, from its parent's run of seed s (on a machine
     with native bfloat16, as seed 0's SNAIL runs had)."""
-    monkeypatch.setattr(campaign, "native_bf16", lambda device: True)
-    seeded = [(run, *split_seed(run.name)) for run in campaign.CAMPAIGN if run.flags is not None and split_seed(run.name)[1]]
-    line_runs = {run for line in campaign.SEEDED_LINES for run in (line, *(f"{line}_phase{p}" for p in range(2, 9)))}
-    assert len({base for _, base, _ in seeded if base in line_runs}) == sum(campaign.SEEDED_LINES.values())  # every phase
+    monkeypatch.setattr(campaign_runs, "native_bf16", lambda device: True)
+    seeded = [(run, *split_seed(run.name)) for run in campaign_runs.CAMPAIGN if run.flags is not None and split_seed(run.name)[1]]
+    line_runs = {run for line in campaign_runs.SEEDED_LINES for run in (line, *(f"{line}_phase{p}" for p in range(2, 9)))}
+    assert len({base for _, base, _ in seeded if base in line_runs}) == sum(campaign_runs.SEEDED_LINES.values())  # every phase
     for run, base, seed in seeded:
         config = parse(run)
         committed = TrainConfig.from_dict(json.loads((results_dir() / "runs" / base / "config.json").read_text()))
@@ -83,13 +83,13 @@ def test_a_training_seed_repeats_its_committed_seed_0_run_but_for_the_seed(monke
 
 
 def test_snail_runs_train_in_fp32_where_bf16_would_be_emulated(monkeypatch):
-    """A run the campaign lists in bf16 (`campaign.BF16`) trains in it where the machine computes bfloat16 natively,
+    """A run the campaign lists in bf16 (`campaign_runs.BF16`) trains in it where the machine computes bfloat16 natively,
     and in fp32 elsewhere (`ppo.native_bf16`); a run listed in fp32 stays fp32 on both."""
     snail = campaign.campaign_run("snail_bandit_k10_n100_value_per_step_phase2")
     gru = campaign.campaign_run("gru_bandit_k50_n100_value_per_step_phase3")
     assert snail.flags["precision"] == "bf16" and "precision" not in gru.flags
     for native, expected in ((True, "bf16"), (False, "fp32")):
-        monkeypatch.setattr(campaign, "native_bf16", lambda device, native=native: native)
+        monkeypatch.setattr(campaign_runs, "native_bf16", lambda device, native=native: native)
         assert parse(snail).precision == expected and parse(gru).precision == "fp32"
 
 
@@ -98,13 +98,13 @@ def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_pa
     trains when named; one that another process trains stays, to hold its lane; once it is evaluated
     and confirmed where it stopped, the runs below it go on from it. Each entry of `SHELVED` names a
     campaign run."""
-    assert set(campaign.SHELVED) <= {run.name for run in campaign.CAMPAIGN}
+    assert set(campaign_runs.SHELVED) <= {run.name for run in campaign_runs.CAMPAIGN}
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     runs = (
-        campaign.cell("gru", "bandit", 10, 2, k=2, name="kept"),
-        campaign.cell("gru", "bandit", 10, 2, k=2, name="stalled"),
-        campaign.cell("gru", "bandit", 20, 2, k=2, parent="stalled", name="child"),
-        campaign.cell("gru", "bandit", 40, 2, k=2, parent="child", name="grandchild"),
+        campaign_runs.cell("gru", "bandit", 10, 2, k=2, name="kept"),
+        campaign_runs.cell("gru", "bandit", 10, 2, k=2, name="stalled"),
+        campaign_runs.cell("gru", "bandit", 20, 2, k=2, parent="stalled", name="child"),
+        campaign_runs.cell("gru", "bandit", 40, 2, k=2, parent="child", name="grandchild"),
     )
     monkeypatch.setattr(campaign, "CAMPAIGN", runs)
     monkeypatch.setattr(campaign, "SHELVED", {"stalled": "flat"})
@@ -130,7 +130,7 @@ def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_pa
 def test_an_unknown_run_name_is_one_line_with_the_closest_names(monkeypatch):
     """A name the campaign lacks stops it with one line per unknown name: the closest run names where some
     are close (a typo, a phase or seed not defined), and where `--list` prints them all, not all of them."""
-    runs = tuple(campaign.cell("gru", "bandit", 10, 2, k=2, name=name) for name in ("line", "line_phase2", "other"))
+    runs = tuple(campaign_runs.cell("gru", "bandit", 10, 2, k=2, name=name) for name in ("line", "line_phase2", "other"))
     monkeypatch.setattr(campaign, "CAMPAIGN", runs)
     with pytest.raises(SystemExit) as stop:
         campaign.main(["line_phase3", "nothing_like_it"])
@@ -143,7 +143,7 @@ def test_an_unknown_run_name_is_one_line_with_the_closest_names(monkeypatch):
 def test_a_parent_outside_the_campaign_is_ready_once_it_holds_a_policy_and_nothing_trains_it(tmp_path, monkeypatch):
     """Such as an imitation (`rl2lib.imitate`), which writes best.pt at its first validation, long before it ends."""
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
-    child = campaign.cell("gru", "bandit", 10, 2, k=2, parent="outside", name="child")
+    child = campaign_runs.cell("gru", "bandit", 10, 2, k=2, parent="outside", name="child")
     monkeypatch.setattr(campaign, "CAMPAIGN", (child,))
     parent_dir = tmp_path / "runs" / "outside"
     assert not campaign.parent_ready(child)
@@ -165,8 +165,8 @@ def test_a_stopped_campaign_resumes_and_finishes_every_run(tmp_path, monkeypatch
         "validate_trials": 20,
     }
     runs = (
-        campaign.cell("gru", "bandit", 3, 2, k=2, name="short", **tiny),
-        campaign.cell("gru", "bandit", 5, 2, k=2, parent="short", name="long", **tiny),
+        campaign_runs.cell("gru", "bandit", 3, 2, k=2, name="short", **tiny),
+        campaign_runs.cell("gru", "bandit", 5, 2, k=2, parent="short", name="long", **tiny),
     )
     monkeypatch.setattr(campaign, "CAMPAIGN", runs)
     monkeypatch.setattr(campaign, "CONFIRM_TRIALS", 50)
@@ -195,7 +195,7 @@ def test_a_run_another_process_trains_holds_a_lane_until_that_process_stops(tmp_
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
     monkeypatch.setattr(campaign, "POLL_SECONDS", 0.1)
     tiny = {"batch_size": 40, "mini_batch_size": 20, "hidden_size": 8, "ppo_epochs": 1}
-    runs = (campaign.Run("first", None), campaign.Run("second", None))  # trained: only their evaluations are left
+    runs = (campaign_runs.Run("first", None), campaign_runs.Run("second", None))  # trained: only their evaluations are left
     for run in runs:
         train(
             config_from_flags(task="bandit", num_actions=2, num_traj=2, metalearn_epochs=1, **tiny), run.run_dir, progress=False

@@ -3,7 +3,7 @@ profile, every campaign run and every committed run, config -> flags -> config i
 
 import pytest
 
-from rl2lib import campaign
+from rl2lib import campaign_runs
 from rl2lib.cli import build_parser, config_from_args, config_from_flags, config_to_flags, recipe_phase2
 from rl2lib.config import ConfigError, PPOConfig, TrainConfig
 from rl2lib.data import load_profiles
@@ -57,7 +57,7 @@ def profile_configs() -> list[tuple[str, TrainConfig]]:
 def campaign_configs() -> list[tuple[str, TrainConfig]]:
     return [
         (run.name, config_from_args(build_parser().parse_args(run.train_argv())))
-        for run in campaign.CAMPAIGN
+        for run in campaign_runs.CAMPAIGN
         if run.flags is not None
     ]
 

@@ -4,7 +4,7 @@ into one tar file, and the unpacked run resumes and is evaluated by the CPU camp
 
 import pytest
 
-from rl2lib import campaign, gpu_campaign
+from rl2lib import campaign, campaign_runs, gpu_campaign
 from rl2lib.runs import trained_updates
 from rl2lib.train import train
 from tests.test_campaign import parse
@@ -22,8 +22,8 @@ def two_runs(tmp_path, monkeypatch):
     """A trained and evaluated parent `short` and its child `long` (not started) in a results folder of their own."""
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path / "results"))
     runs = (
-        campaign.cell("gru", "bandit", 3, 2, k=2, name="short", **TINY),
-        campaign.cell("gru", "bandit", 5, 2, k=2, parent="short", name="long", **TINY),
+        campaign_runs.cell("gru", "bandit", 3, 2, k=2, name="short", **TINY),
+        campaign_runs.cell("gru", "bandit", 5, 2, k=2, parent="short", name="long", **TINY),
     )
     monkeypatch.setattr(campaign, "CAMPAIGN", runs)
     train(parse(runs[0]), runs[0].run_dir, progress=False)
@@ -35,13 +35,13 @@ def two_runs(tmp_path, monkeypatch):
 def test_a_turn_by_default_trains_the_costliest_runs_per_step_that_can_start_now(two_runs, monkeypatch):
     short, long = two_runs
     more = (
-        campaign.cell("snail", "bandit", 4, 2, k=2, parent="short", name="snail_child", **TINY),
-        campaign.cell("gru", "mdp", 2, 2, parent="short", name="mdp_child", **TINY),  # T = 20 steps
-        campaign.cell("snail", "bandit", 9, 2, k=2, parent="long", name="waits", **TINY),  # long is not done
-        campaign.cell("snail", "mdp", 9, 2, name="shelved", **TINY),
+        campaign_runs.cell("snail", "bandit", 4, 2, k=2, parent="short", name="snail_child", **TINY),
+        campaign_runs.cell("gru", "mdp", 2, 2, parent="short", name="mdp_child", **TINY),  # T = 20 steps
+        campaign_runs.cell("snail", "bandit", 9, 2, k=2, parent="long", name="waits", **TINY),  # long is not done
+        campaign_runs.cell("snail", "mdp", 9, 2, name="shelved", **TINY),
     )
     monkeypatch.setattr(campaign, "CAMPAIGN", two_runs + more)
-    monkeypatch.setitem(campaign.SHELVED, "shelved", "a test")
+    monkeypatch.setitem(campaign_runs.SHELVED, "shelved", "a test")
     assert [run.name for run in gpu_campaign.default_runs(count=2)] == ["snail_child", "mdp_child"]
     assert [run.name for run in gpu_campaign.default_runs()] == ["snail_child", "mdp_child", "long"]  # short is done
     with pytest.raises(SystemExit, match="run `slim` here first"):
@@ -76,7 +76,7 @@ def test_a_turn_trains_packs_and_the_unpacked_run_resumes_here(two_runs, tmp_pat
     assert sorted(p.name for p in out.iterdir()) == ["long.tar", "train.log"]
     gpu_campaign.restore(out)
     assert trained_updates(long.run_dir) == 2 and (short.run_dir / "checkpoint.pt").exists()
-    extended = campaign.cell("gru", "bandit", 5, 3, k=2, parent="short", name="long", **TINY)
+    extended = campaign_runs.cell("gru", "bandit", 5, 3, k=2, parent="short", name="long", **TINY)
     history = train(parse(extended), long.run_dir, resume=True, progress=False)
     assert [row["update"] for row in history] == [1, 2, 3]
     assert [step[2] for step in campaign.steps(long)] == ["rl2lib.evaluate", "rl2lib.evaluate"]  # evaluated here
