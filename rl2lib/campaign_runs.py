@@ -815,6 +815,21 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # It validated from 83.45 to 83.69 (+0.1 per 1e7 steps): 83.42 +- 0.36, confirming 83.62 +- 0.11 (bar 84.05),
     # trying 6.00 arms by pull 100 with 0.84 returns. Its next phase
     gru_plateau_phase("gru_bandit_k50_n100_from_n30", 50, 4),
+    # MDP n = 10's third phase held at 150.7-151.9 on 2000 validation tasks over its last 1000 updates of 100k steps at
+    # a learning rate of 1e-3 (+0.007 +- 0.005 per 1e7 steps), and playing greedily gains only 0.28: is the plateau its
+    # updates' noise? A settling phase from its best: the RL^2 authors' 250k steps per update and no entropy bonus
+    # (`FINE_TUNE`) at a fifth of its learning rate, validated on 10,000 tasks
+    cell(
+        "gru",
+        "mdp",
+        10,
+        50,
+        parent="gru_mdp_n10_phase3",
+        name="gru_mdp_n10_settle",
+        tau=0.9,
+        learning_rate=2e-4,
+        validate_trials=10_000,
+    ),
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 
