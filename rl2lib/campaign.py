@@ -93,7 +93,7 @@ def shelved(run: Run) -> str | None:
 def unknown_run_text(name: str) -> str:
     """What to say of `name`, not a campaign run: it, and the closest run names if any are close."""
     close = difflib.get_close_matches(name, [run.name for run in CAMPAIGN], n=3, cutoff=0.75)
-    return f"{name!r} is not a campaign run" + (f" (did you mean {' or '.join(close)}?)" if close else "")
+    return f"{name!r} is not a campaign run" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else "")
 
 
 def select(names: list[str] | None, everything: bool = False) -> list[Run]:

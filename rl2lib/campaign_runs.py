@@ -1,8 +1,8 @@
-"""The learner campaign's runs, in the order it trains them: each an `rl2-train` command (`Run`), the recipe's
-settings with a fine-tune's over them when it starts from a parent (`cell`), and beside each the measured reason it
-was added; then the training seeds of the seeded lines (`with_seed`, `SEEDED_LINES`, `CURRICULUM`) and the runs set
-aside with why (`SHELVED`). `rl2lib.campaign` trains them; nothing here runs anything. References: [1] Duan et al.
-2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
+"""The learner campaign's runs, in the order it trains them: each an `rl2-train` command (`Run`) or a committed run
+that only needs its evaluations (`EVALUATED`), the recipe's settings with a fine-tune's over them when it starts from
+a parent (`cell`), and beside each the measured reason it was added; then the training seeds of the seeded lines
+(`with_seed`, `SEEDED_LINES`, `CURRICULUM`) and the runs set aside with why (`SHELVED`). `rl2lib.campaign` trains
+them; nothing here runs anything. References: [1] Duan et al. 2016, "RL^2"; [2] Mishra et al. 2018, "SNAIL".
 """
 
 from __future__ import annotations

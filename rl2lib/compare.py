@@ -1,4 +1,4 @@
-"""Runs side by side at the same environment steps: for each run under results/runs/, the validation
+"""Runs side by side at the same environment steps: for each run (a name under results/runs/, or a run folder), the validation
 return (held-out tasks, the same tasks for every run of a cell) or the mean training return that its
 metrics.csv holds at or just before every multiple of a step interval, then each run's best and last,
 as a Markdown table. This is how the README compares a recipe lever with the run it varies ("validation
@@ -26,7 +26,7 @@ def curve(run: str, column: str = "validation") -> list[tuple[float, float]]:
     Raises:
         ValueError: no such run folder, or no metrics.csv with such rows in it (one line).
     """
-    folder = Path(run) if Path(run).is_dir() else runs_dir() / run
+    folder = runs_dir() / run if (runs_dir() / run).is_dir() else Path(run)
     if not folder.is_dir():
         raise ValueError(f"no run {run!r}: neither a folder nor a name under {runs_dir()}")
     field = COLUMNS[column]

@@ -136,7 +136,7 @@ def test_an_unknown_run_name_is_one_line_with_the_closest_names(monkeypatch):
         campaign.main(["line_phase3", "nothing_like_it"])
     message = str(stop.value)
     assert "\n" not in message and message.startswith("error: 'line_phase3' is not a campaign run")
-    assert "run (did you mean line_phase2?); 'nothing_like_it' is not a campaign run; `python" in message
+    assert "run (did you mean 'line_phase2'?); 'nothing_like_it' is not a campaign run; `python" in message
     assert message.endswith("`python -m rl2lib.campaign --list` lists all 3") and "other" not in message
 
 

@@ -52,7 +52,7 @@ def test_value_at_takes_the_last_point_within_the_window():
     assert value_at(points, 0.5, 2.0) is None  # nothing yet
 
 
-def test_table_rows_read_each_run_at_the_same_steps(two_runs):
+def test_table_rows_read_each_run_at_the_same_steps(two_runs, monkeypatch):
     lines = compare_markdown(["a", "b"], every=2e6).splitlines()
     assert lines[0] == "| env steps | a | b |"
     # a validated at 2M, 4M, 6M, 8M (22, 24, 26, 28); b at 2M, 4M, 6M (41, 42, 43), nothing after 6M
@@ -65,7 +65,8 @@ def test_table_rows_read_each_run_at_the_same_steps(two_runs):
     assert lines[6] == "| best (at steps) | 28.00 (8e+06) | 43.00 (6e+06) |"
     assert lines[7] == "| last (at steps) | 28.00 (8e+06) | 43.00 (6e+06) |"
     assert compare_markdown(["b"], every=1e6).splitlines()[2] == "| 2e+06 | 41.00 |"  # from its first validation
-    by_path = compare_markdown([str(two_runs / "runs" / "b")], every=1e6).splitlines()  # a run folder's path
+    monkeypatch.chdir(two_runs.parent)
+    by_path = compare_markdown([f"{two_runs.name}/runs/b"], every=1e6).splitlines()  # a run folder's relative path
     assert by_path[2] == "| 2e+06 | 41.00 |"
     training = compare_markdown(["a"], every=3e6, column="training").splitlines()
     assert training[2:4] == ["| 3e+06 | 13.00 |", "| 6e+06 | 16.00 |"]
@@ -78,9 +79,11 @@ def test_bad_input_is_one_line(two_runs, capsys):
     assert exit_info.value.code == 2 and error.startswith("error: no run 'missing': neither a folder nor a name under")
     assert error.count("\n") == 1
     (two_runs / "runs" / "untrained").mkdir()  # a folder without metrics.csv
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_info:
         main(["untrained"])
-    assert capsys.readouterr().err.startswith("error: run 'untrained' has no validation returns in")
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2 and error.startswith("error: run 'untrained' has no validation returns in")
+    assert error.count("\n") == 1
     with pytest.raises(SystemExit) as exit_info:
         main(["a", "--every", "0"])
     assert exit_info.value.code == 2 and "--every must be > 0" in capsys.readouterr().err

@@ -41,7 +41,7 @@ def test_a_turn_by_default_trains_the_costliest_runs_per_step_that_can_start_now
         campaign_runs.cell("snail", "mdp", 9, 2, name="shelved", **TINY),
     )
     monkeypatch.setattr(campaign, "CAMPAIGN", two_runs + more)
-    monkeypatch.setitem(campaign_runs.SHELVED, "shelved", "a test")
+    monkeypatch.setitem(campaign.SHELVED, "shelved", "a test")
     assert [run.name for run in gpu_campaign.default_runs(count=2)] == ["snail_child", "mdp_child"]
     assert [run.name for run in gpu_campaign.default_runs()] == ["snail_child", "mdp_child", "long"]  # short is done
     with pytest.raises(SystemExit, match="run `slim` here first"):
