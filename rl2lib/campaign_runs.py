@@ -829,6 +829,9 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         name="gru_bandit_k50_n200_from_n100",
         **PER_STEP_LONGER,
     ),
+    # In 25 updates (6.25M steps) it validated at 172.80-173.17 at n = 200 (172.41 +- 0.66, confirming 172.90 +- 0.20)
+    # and, played at n = 100, tried 6.32 arms by pull 50 and 6.66 by pull 100 where its parent tries 5.90 and 6.11,
+    # for the same total (83.66 against 83.71 on the profile's tasks): a small step the way Gittins plays
     # MDP n = 10's third phase held at 150.7-151.9 on 2000 validation tasks over its last 1000 updates of 100k steps at
     # a learning rate of 1e-3 (+0.007 +- 0.005 per 1e7 steps), and playing greedily gains only 0.28: is the plateau its
     # updates' noise? A settling phase from its best: the RL^2 authors' 250k steps per update and no entropy bonus
