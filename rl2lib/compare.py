@@ -26,7 +26,8 @@ def curve(run: str, column: str = "validation") -> list[tuple[float, float]]:
     Raises:
         ValueError: no such run folder, or no metrics.csv with such rows in it (one line).
     """
-    folder = runs_dir() / run if (runs_dir() / run).is_dir() else Path(run)
+    named = runs_dir() / run
+    folder = named if named.is_dir() else Path(run)
     if not folder.is_dir():
         raise ValueError(f"no run {run!r}: neither a folder nor a name under {runs_dir()}")
     field = COLUMNS[column]

@@ -79,9 +79,9 @@ second phase and 82.61 in its third, on the same 1000 validation tasks, and then
 (n = 10 -> 30 -> 100, `campaign_runs.CURRICULUM`) had its third phase's best policies of seeds 0-2 play 83.69, 83.47
 and 83.35 on the 10,000 validation tasks where the value-per-step line's third phases of the same seeds play 82.54,
 82.74 and 82.86 (`python -m rl2lib.evaluate --num_actions 50 --num_traj 100 --agent RUN --num_trials 10000 --seed
-1000003`); on bandit k = 50, n = 500 the warm start
-from the value-per-step line validated at 434.8-436.6 over updates 45-200 where the recipe's line peaked at 431.5 in its second
-phase, on 2000 and 1000 tasks of the validation seed; on SNAIL bandit k = 10, n = 100 the value head per step left
+1000003`); on bandit k = 50, n = 500 the warm start from the value-per-step line validated at 434.8-436.6 over
+updates 45-200 where the recipe's line peaked at 431.5 in its second phase, on 2000 and 1000 tasks of the validation
+seed; on SNAIL bandit k = 10, n = 100 the value head per step left
 validated at 82.22 in its first phase (27M steps) where the recipe's line peaked at 82.00 in its second (39M steps),
 on the same 1000 validation tasks; on SNAIL bandit k = 50, n = 100 the value head per step left validated at 76.62
 (30M steps) where the recipe's line, stopped at update 40 of 300, peaked at 60.99 (4M steps; value per step's: 58.66

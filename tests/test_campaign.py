@@ -128,8 +128,8 @@ def test_the_default_campaign_passes_over_shelved_runs_and_their_children(tmp_pa
 
 
 def test_an_unknown_run_name_is_one_line_with_the_closest_names(monkeypatch):
-    """A name the campaign lacks stops it with one line per unknown name: the closest run names where some
-    are close (a typo, a phase or seed not defined), and where `--list` prints them all, not all of them."""
+    """Names the campaign lacks stop it with one line: each unknown name with the closest run names where some are
+    close (a typo, a phase or seed not defined), then where `--list` prints them all, not all of them."""
     runs = tuple(campaign_runs.cell("gru", "bandit", 10, 2, k=2, name=name) for name in ("line", "line_phase2", "other"))
     monkeypatch.setattr(campaign, "CAMPAIGN", runs)
     with pytest.raises(SystemExit) as stop:
