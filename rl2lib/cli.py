@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="start from this checkpoint's policy, Adam state and return "
         "normaliser instead of a fresh network: a second training phase with other settings, or a horizon "
-        "warm start from a run of the same model and task with fewer episodes per trial (SNAIL: the same "
+        "warm start from a run of the same model and task with fewer (or more) episodes per trial (SNAIL: the same "
         "ceil(log2 T); a GRU may have fewer units, widened so that it plays as before); steps and wall seconds "
         "count on from it",
     )

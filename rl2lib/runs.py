@@ -347,10 +347,11 @@ def add_hidden_units(parent: dict, parent_config: TrainConfig, hidden_size: int,
 
 def load_parent(config: TrainConfig) -> dict:
     """The `--init_from` checkpoint of `config`: the same model on the same task family, k and episode
-    length, with the same or fewer episodes per trial (a horizon warm start, e.g. bandit n = 100 -> 500).
-    A GRU's weights do not depend on the trial length; SNAIL's TCBlock depth, ceil(log2 T), does, so a
-    SNAIL parent must have the same depth. A GRU without a clock can start a GRU with one
-    (`add_clock_input`), and a GRU without LayerNorm a wider one (`add_hidden_units`)."""
+    length, with any number of episodes per trial (a horizon warm start, e.g. bandit n = 100 -> 500, or a
+    run brought back from longer trials, n = 200 -> 100). A GRU's weights do not depend on the trial
+    length; SNAIL's TCBlock depth, ceil(log2 T), does, so a SNAIL parent must have the same depth. A GRU
+    without a clock can start a GRU with one (`add_clock_input`), and a GRU without LayerNorm a wider one
+    (`add_hidden_units`)."""
     parent = load_checkpoint(repo_path(config.init_from))
     parent_config = TrainConfig.from_dict(parent["config"])
     if config.model.model_type == "gru" and config.model.clock and not parent_config.model.clock:
@@ -372,12 +373,10 @@ def load_parent(config: TrainConfig) -> dict:
         for name in (field.name for field in fields(part))
         if name != free and getattr(parent_part, name) != getattr(part, name)
     ]
-    if parent_config.task.num_traj > config.task.num_traj:
-        differences.append(f"num_traj {parent_config.task.num_traj} (this run: {config.task.num_traj})")
     if differences:
         raise TrainingError(
             f"--init_from {config.init_from} holds another task or model, {', '.join(differences)}; it must hold "
-            f"this run's model on the same task with at most n={config.task.num_traj} episodes per trial"
+            "this run's model on the same task (k, episode length), with any number of episodes per trial"
         )
     if config.model.model_type == "snail" and tc_depth(parent_config) != tc_depth(config):
         raise TrainingError(

@@ -511,10 +511,10 @@ def test_init_temperature_divides_the_parent_logits_and_keeps_its_values(tmp_pat
     assert not (tmp_path / "alone").exists()
 
 
-def test_horizon_warm_start_takes_a_shorter_trial_parent_and_restarts_the_normaliser(tmp_path):
-    """`--init_from` a run with fewer episodes per trial (same task, k and model) starts from its weights
-    and Adam state, with a fresh return normaliser that the child's first batch sets; a parent with
-    longer trials, another k, or a SNAIL of another depth is a one-line error."""
+def test_horizon_warm_start_takes_another_trial_length_and_restarts_the_normaliser(tmp_path):
+    """`--init_from` a run with fewer (or more) episodes per trial (same task, k and model) starts from its
+    weights and Adam state, with a fresh return normaliser that the child's first batch sets; a parent with
+    another k, or a SNAIL of another depth, is a one-line error."""
 
     def config(*args):
         return config_from_args(build_parser().parse_args([*TINY, "--metalearn_epochs", "1", *args]))
@@ -531,11 +531,14 @@ def test_horizon_warm_start_takes_a_shorter_trial_parent_and_restarts_the_normal
     train(child, tmp_path / "n5", resume=True, progress=False)
     after = torch.load(tmp_path / "n5" / "checkpoint.pt", weights_only=False)["normalizer"]
     assert after["count"] == pytest.approx(1e-4 + 200)  # one batch of the child's returns (40 trials x 5)
-    shorter = config("--num_traj", "2", "--init_from", str(tmp_path / "n5" / "checkpoint.pt"))
+    back = config("--num_traj", "2", "--init_from", str(tmp_path / "n5" / "checkpoint.pt"))  # n = 5 -> 2
+    train(back, tmp_path / "n2", progress=False, stop_after=0)
+    n5, n2 = (torch.load(tmp_path / run / "checkpoint.pt", weights_only=False) for run in ("n5", "n2"))
+    assert all(torch.equal(n2["model"][name], tensor) for name, tensor in n5["model"].items())
+    assert n5["normalizer"]["count"] > 1 and n2["normalizer"] == {"mean": 0.0, "var": 1.0, "count": 1e-4}
     other_k = config("--num_traj", "5", "--num_actions", "3", "--init_from", str(tmp_path / "n3" / "checkpoint.pt"))
-    for bad, difference in ((shorter, "num_traj 5 (this run: 2)"), (other_k, "num_actions 5 (this run: 3)")):
-        with pytest.raises(TrainingError, match=re.escape(f"another task or model, {difference}")):
-            train(bad, tmp_path / "bad", progress=False, stop_after=0)
+    with pytest.raises(TrainingError, match=re.escape("another task or model, num_actions 5 (this run: 3)")):
+        train(other_k, tmp_path / "bad", progress=False, stop_after=0)
     snail = ["--model_type", "snail", "--batch_size", "40", "--mini_batch_size", "40"]
     train(config(*snail, "--num_traj", "4"), tmp_path / "snail4", progress=False)  # T = 4: 2 dense blocks
     deeper = config(*snail, "--num_traj", "5", "--init_from", str(tmp_path / "snail4" / "checkpoint.pt"))  # 3
