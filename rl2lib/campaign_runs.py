@@ -852,6 +852,25 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     k50_plateau_fine_tune(
         "gru_bandit_k50_n100_from_n200", parent=phase_run_name("gru_bandit_k50_n200_from_n100", 2), validate_trials=10_000
     ),
+    # At n = 200 it validated at 173.15-173.73 (172.53 +- 0.64, confirming 173.05 +- 0.20) and, played at n = 100, tried
+    # 7.13 arms by pull 100 (its parent 6.11) but lost more in pulls 1-50 (regret 9.49 against 9.11), 83.33 in all
+    # against 83.71. Back at n = 100 it validated at 83.61-83.89 where seed 0's fifth phase held 83.75-83.86: 83.37 +-
+    # 0.36, confirming 83.83 +- 0.11 (the fifth phase: 83.41 and 83.83). The detour neither pays nor costs
+    # The curriculum's fifth and sixth phases held their validation level on all three seeds (seed 0: 83.75-83.86, then
+    # 83.63-83.87). A plateau its updates at a learning rate of 1e-3 do not leave: 50 updates from seed 0's sixth phase
+    # at 3e-3, the recipe's rate from scratch, to see whether larger steps move it
+    cell(
+        "gru",
+        "bandit",
+        100,
+        50,
+        k=50,
+        parent=phase_run_name("gru_bandit_k50_n100_from_n30", 6),
+        name="gru_bandit_k50_n100_from_n30_lr3e-3",
+        value_per_step=True,
+        learning_rate=3e-3,
+        validate_trials=10_000,
+    ),
     # MDP n = 10's third phase held at 150.7-151.9 on 2000 validation tasks over its last 1000 updates of 100k steps at
     # a learning rate of 1e-3 (+0.007 +- 0.005 per 1e7 steps), and playing greedily gains only 0.28: is the plateau its
     # updates' noise? A settling phase from its best: the RL^2 authors' 250k steps per update and no entropy bonus
