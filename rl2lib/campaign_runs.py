@@ -909,11 +909,14 @@ SEEDED_LINES = {
     "snail_bandit_k10_n100_value_per_step": 2,
     "snail_bandit_k5_n100_value_per_step": 4,
     "snail_bandit_k50_n100_value_per_step": 4,
+    "gru_bandit_k5_n500": 1,
 }
 """The lines of the bandit cells with more than one phase (n = 10, k = 50 for SNAIL; n = 100; `paths.CELL_LINES`) and
-the phase each cell plays, cheapest first: their training seeds 1 and 2 go through the same phases at seed 0's
-settings and budgets, as [1]'s authors trained five seeds per cell, so that a cell's number is a mean over three seeds
-and its best seed stands beside it. (The one-phase n = 10 cells' seeds are listed with their first phases.)"""
+the phase each cell plays, cheapest first, then the long-trial cells whose seeds start from their n = 100 parents'
+seeds (GRU k = 5, n = 500 from `gru_bandit_k5_n100_seed1` and `_seed2`): their training seeds 1 and 2 go through the
+same phases at seed 0's settings and budgets, as [1]'s authors trained five seeds per cell, so that a cell's number is
+a mean over three seeds and its best seed stands beside it. (The one-phase n = 10 cells' seeds are listed with their
+first phases.)"""
 
 # seed 0's first phases of SNAIL k = 50, n = 10, GRU k = 5, n = 100 and GRU k = 50, n = 10 (the root of `CURRICULUM`
 # below) were trained before the campaign (and GRU k = 5's seed 1, results/runs/gru_bandit_k5_n100_seed1), so their
