@@ -49,6 +49,7 @@ CELL_LINES = {
     "gru_bandit_k50_n10": "gru_bandit_k50_n10_h256",
     "gru_bandit_k5_n100": "gru_bandit_k5_n100_entropy",
     "gru_bandit_k10_n100": "gru_bandit_k10_n100_entropy",
+    "gru_bandit_k5_n500": "gru_bandit_k5_n500_from_entropy",
     "gru_bandit_k10_n500": "gru_bandit_k10_n500_value_per_step",
     "gru_bandit_k50_n100": "gru_bandit_k50_n100_from_n30",
     "gru_bandit_k50_n500": "gru_bandit_k50_n500_value_per_step",
@@ -73,7 +74,10 @@ peaked at 82.83 in its sixth (205M steps), on the same 10,000 validation tasks; 
 entropy line validated at 78.38-78.55 in its third phase (44M-69M steps) where the recipe's line's policies (its second
 phase on seeds 0-2 and its third) play 78.02-78.28 on the same 10,000 validation tasks; on bandit k = 10, n = 500 the
 warm start from that line validated at 433.0-434.9 over updates 70-200 where the recipe's line peaked at 432.8
-in its fourth phase, on the same 2000 validation tasks; on bandit k = 50, n = 100 the value-per-step
+in its fourth phase, on the same 2000 validation tasks; on bandit k = 5, n = 500 the warm start from the k = 5,
+n = 100 cell's entropy line (its third phase) validated at 401.7-407.7, 405.7-407.7 and 404.3-405.9 on seeds 0-2
+where the recipe's warm starts from the recipe's n = 100 seeds held 399.3-402.7, 398.5-401.4 and 396.6-400.4, on the
+same 1000 validation tasks; on bandit k = 50, n = 100 the value-per-step
 line's second phase validated at 82.93 (79M steps) where the recipe's line peaked at 82.69 in its
 second phase and 82.61 in its third, on the same 1000 validation tasks, and then the horizon curriculum's line
 (n = 10 -> 30 -> 100, `campaign_runs.CURRICULUM`) had its third phase's best policies of seeds 0-2 play 83.69, 83.47

@@ -24,7 +24,8 @@ def parse(run: campaign_runs.Run):
 
 def test_every_run_parses_and_follows_its_parent():
     """Each run's flags parse; its parent is an earlier campaign run or a committed run with a policy,
-    and holds the same model (or a narrower GRU), task family and k with at most as many episodes per trial."""
+    and holds the same model (or a narrower GRU), task family and k, with at most as many episodes per trial where
+    the model is SNAIL (whose depth grows with the trial; a GRU may come back from longer trials)."""
     names = [run.name for run in campaign_runs.CAMPAIGN]
     assert len(set(names)) == len(names)
     for index, run in enumerate(campaign_runs.CAMPAIGN):
@@ -46,7 +47,7 @@ def test_every_run_parses_and_follows_its_parent():
             load_parent(config)  # the trainer accepts it (task, model, depth)
         assert {**parent_task, "num_traj": config.task.num_traj} == config.task.to_dict(), run.name
         assert parent_model.model_type == config.model.model_type and parent_model.hidden_size <= config.model.hidden_size
-        assert parent_task["num_traj"] <= config.task.num_traj
+        assert parent_task["num_traj"] <= config.task.num_traj or config.model.model_type == "gru", run.name
 
 
 def test_a_later_phase_starts_from_the_phase_before_it():

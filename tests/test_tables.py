@@ -7,7 +7,7 @@ import math
 import pytest
 
 from rl2lib import tables
-from rl2lib.paths import run_name_for, split_seed
+from rl2lib.paths import CELL_LINES, run_name_for, split_seed
 
 
 def write_run(runs, name, mean, se, model="gru", num_traj=10, validation=None, num_actions=5, init_from=None):
@@ -132,6 +132,7 @@ def test_the_thirty_learner_cells_their_bars_lineage_and_confirmation(tmp_path, 
     exact = {("bandit", 10, 50, "bayes_optimal"): {"exact_expectation": "6.714"}}
     assert tables.learner_bar(("bandit", 10, 50, "gru"), 0.07, exact) == pytest.approx(6.714 - 0.21)
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    monkeypatch.delitem(CELL_LINES, "gru_bandit_k5_n500")  # the cell on the recipe's line
     runs = tmp_path / "runs"
     write_run(runs, "gru_bandit_k5_n100", 78.0, 0.5, num_traj=100, validation=78.0)
     write_run(
@@ -158,6 +159,7 @@ def test_a_cells_budget_counts_all_that_its_parents_trained(tmp_path, monkeypatc
     the updates the parent trained past it, so the cell's cost equals the naive sum, over the run and its
     parents, of each run's updates times its steps per update (and of each run's own wall time)."""
     monkeypatch.setenv("RL2LIB_RESULTS", str(tmp_path))
+    monkeypatch.delitem(CELL_LINES, "gru_bandit_k5_n500")  # the cell on the recipe's line
     runs = tmp_path / "runs"
 
     def write(name, num_traj, num_trials, rows, init_from=None):
