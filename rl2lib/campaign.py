@@ -1,7 +1,7 @@
 """The learner campaign's runner: it trains the runs that fill the learner cells of [1] Tables 1-2 and [2] Tables
 3-4 (`rl2lib.campaign_runs.CAMPAIGN`, in its order) two at a time (one torch thread each) until each is done, then
 evaluates each on 1000 tasks of seed 0 (`eval.json`) and confirms it on 10,000 tasks of another seed
-(`confirm.json`). A run whose parent (`--init_from`, a shorter trial or an earlier phase) is not yet done waits for
+(`confirm.json`). A run whose parent (`--init_from`, another trial length or an earlier phase) is not yet done waits for
 it, and the runs that stalled or lost on validation (`SHELVED`) and those below them train only when named. Every
 run trains with `--resume`, so the campaign can be stopped at any time (`--minutes`, Ctrl-C, `kill`) and started
 again, on another machine too, from the committed checkpoints; a run that another process still trains (the

@@ -888,6 +888,9 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
         name="gru_bandit_k5_n500_from_entropy",
         **PER_STEP_LONGER,
     ),
+    # Seeds 0-2 validated at 401.7-407.7, 405.7-407.7 and 404.3-405.9 where the recipe's warm starts held 399.3-402.7,
+    # 398.5-401.4 and 396.6-400.4: 400.70, 402.12 and 400.92, confirming 402.88, 404.03 and 402.50; the cell's line
+    # (`paths.CELL_LINES`): 401.25 +- 1.40, confirming 403.14 +- 0.45 (bar 397.41)
     # MDP n = 10's third phase held at 150.7-151.9 on 2000 validation tasks over its last 1000 updates of 100k steps at
     # a learning rate of 1e-3 (+0.007 +- 0.005 per 1e7 steps), and playing greedily gains only 0.28: is the plateau its
     # updates' noise? A settling phase from its best: the RL^2 authors' 250k steps per update and no entropy bonus

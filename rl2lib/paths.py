@@ -77,8 +77,9 @@ warm start from that line validated at 433.0-434.9 over updates 70-200 where the
 in its fourth phase, on the same 2000 validation tasks; on bandit k = 5, n = 500 the warm start from the k = 5,
 n = 100 cell's entropy line (its third phase) validated at 401.7-407.7, 405.7-407.7 and 404.3-405.9 on seeds 0-2
 where the recipe's warm starts from the recipe's n = 100 seeds held 399.3-402.7, 398.5-401.4 and 396.6-400.4, on the
-same 1000 validation tasks; on bandit k = 50, n = 100 the value-per-step
-line's second phase validated at 82.93 (79M steps) where the recipe's line peaked at 82.69 in its
+same 1000 validation tasks (the search began when the recipe line's seeds 1 and 2 left its three-seed mean below the
+bar on the evaluation tasks; the choice between the lines read the validation returns only); on bandit k = 50,
+n = 100 the value-per-step line's second phase validated at 82.93 (79M steps) where the recipe's line peaked at 82.69 in its
 second phase and 82.61 in its third, on the same 1000 validation tasks, and then the horizon curriculum's line
 (n = 10 -> 30 -> 100, `campaign_runs.CURRICULUM`) had its third phase's best policies of seeds 0-2 play 83.69, 83.47
 and 83.35 on the 10,000 validation tasks where the value-per-step line's third phases of the same seeds play 82.54,
