@@ -553,6 +553,10 @@ def test_horizon_warm_start_takes_another_trial_length_and_restarts_the_normalis
     long = torch.load(tmp_path / "snail8" / "checkpoint.pt", weights_only=False)["model"]
     assert short.keys() == long.keys() and all(torch.equal(short[key], long[key]) for key in short)
     assert sum(key.startswith("policy_net.tc1.blocks.") and key.endswith("conv.weight") for key in short) == 3
+    back = config(*snail, "--num_traj", "4", "--depth_len", "8", "--init_from", str(tmp_path / "snail8" / "checkpoint.pt"))
+    train(back, tmp_path / "snail4back", progress=False, stop_after=0)  # and back from the longer trials at that depth
+    back_model = torch.load(tmp_path / "snail4back" / "checkpoint.pt", weights_only=False)["model"]
+    assert all(torch.equal(back_model[key], long[key]) for key in long)
 
 
 def test_off_a_terminal_progress_is_plain_lines_with_the_validation_return(tmp_path):
