@@ -75,7 +75,8 @@ def plateau_fine_tune(lever: str, **flags) -> Run:
 
 def k50_plateau_fine_tune(name: str, parent: str | None = None, **flags) -> Run:
     """A 100-update fine-tune at the settings of GRU k = 50, n = 100's plateaued value-per-step third phase, named
-    `name`, from `parent`'s best (default: that phase's), with `flags` over the fine-tune settings."""
+    `name`, from `parent`'s best (default: that phase's), with `flags` over the fine-tune settings (`metalearn_epochs`
+    over its budget)."""
     parent = parent or phase_run_name("gru_bandit_k50_n100_value_per_step", 3)
     return cell("gru", "bandit", 100, 100, k=50, parent=parent, name=name, value_per_step=True, **flags)
 
@@ -859,17 +860,12 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # The curriculum's fifth and sixth phases held their validation level on all three seeds (seed 0: 83.75-83.86, then
     # 83.63-83.87). A plateau its updates at a learning rate of 1e-3 do not leave: 50 updates from seed 0's sixth phase
     # at 3e-3, the recipe's rate from scratch, to see whether larger steps move it
-    cell(
-        "gru",
-        "bandit",
-        100,
-        50,
-        k=50,
+    k50_plateau_fine_tune(
+        "gru_bandit_k50_n100_from_n30_lr3e-3",
         parent=phase_run_name("gru_bandit_k50_n100_from_n30", 6),
-        name="gru_bandit_k50_n100_from_n30_lr3e-3",
-        value_per_step=True,
         learning_rate=3e-3,
         validate_trials=10_000,
+        metalearn_epochs=50,
     ),
     # It validated at 83.69-83.84 over its first 40 updates, then fell to 83.25 at update 45 (the sixth phase: 83.63-83.87):
     # 83.35 +- 0.36, confirming 83.83 +- 0.11 (the sixth phase: 83.26 and 83.83). Larger steps do not leave it either

@@ -519,23 +519,25 @@ def test_horizon_warm_start_takes_another_trial_length_and_restarts_the_normalis
     def config(*args):
         return config_from_args(build_parser().parse_args([*TINY, "--metalearn_epochs", "1", *args]))
 
+    def started_from(parent_run, run):
+        """`run`'s checkpoint (before its first update) holds `parent_run`'s weights and Adam steps, and a fresh
+        normaliser where the parent's had counted returns."""
+        parent, start = (torch.load(tmp_path / name / "checkpoint.pt", weights_only=False) for name in (parent_run, run))
+        for name, tensor in parent["model"].items():
+            assert torch.equal(start["model"][name], tensor), name
+        assert parent["normalizer"]["count"] > 1 and start["normalizer"] == {"mean": 0.0, "var": 1.0, "count": 1e-4}
+        assert start["optimizer"]["state"][0]["step"] == parent["optimizer"]["state"][0]["step"]
+
     train(config("--num_traj", "3"), tmp_path / "n3", progress=False)
-    parent = torch.load(tmp_path / "n3" / "checkpoint.pt", weights_only=False)
     child = config("--num_traj", "5", "--init_from", str(tmp_path / "n3" / "checkpoint.pt"))
     train(child, tmp_path / "n5", progress=False, stop_after=0)
-    start = torch.load(tmp_path / "n5" / "checkpoint.pt", weights_only=False)
-    for name, tensor in parent["model"].items():
-        assert torch.equal(start["model"][name], tensor), name
-    assert parent["normalizer"]["count"] > 1 and start["normalizer"] == {"mean": 0.0, "var": 1.0, "count": 1e-4}
-    assert start["optimizer"]["state"][0]["step"] == parent["optimizer"]["state"][0]["step"]
+    started_from("n3", "n5")
     train(child, tmp_path / "n5", resume=True, progress=False)
     after = torch.load(tmp_path / "n5" / "checkpoint.pt", weights_only=False)["normalizer"]
     assert after["count"] == pytest.approx(1e-4 + 200)  # one batch of the child's returns (40 trials x 5)
     back = config("--num_traj", "2", "--init_from", str(tmp_path / "n5" / "checkpoint.pt"))  # n = 5 -> 2
     train(back, tmp_path / "n2", progress=False, stop_after=0)
-    n5, n2 = (torch.load(tmp_path / run / "checkpoint.pt", weights_only=False) for run in ("n5", "n2"))
-    assert all(torch.equal(n2["model"][name], tensor) for name, tensor in n5["model"].items())
-    assert n5["normalizer"]["count"] > 1 and n2["normalizer"] == {"mean": 0.0, "var": 1.0, "count": 1e-4}
+    started_from("n5", "n2")
     other_k = config("--num_traj", "5", "--num_actions", "3", "--init_from", str(tmp_path / "n3" / "checkpoint.pt"))
     with pytest.raises(TrainingError, match=re.escape("another task or model, num_actions 5 (this run: 3)")):
         train(other_k, tmp_path / "bad", progress=False, stop_after=0)
@@ -553,8 +555,8 @@ def test_horizon_warm_start_takes_another_trial_length_and_restarts_the_normalis
     long = torch.load(tmp_path / "snail8" / "checkpoint.pt", weights_only=False)["model"]
     assert short.keys() == long.keys() and all(torch.equal(short[key], long[key]) for key in short)
     assert sum(key.startswith("policy_net.tc1.blocks.") and key.endswith("conv.weight") for key in short) == 3
-    back = config(*snail, "--num_traj", "4", "--depth_len", "8", "--init_from", str(tmp_path / "snail8" / "checkpoint.pt"))
-    train(back, tmp_path / "snail4back", progress=False, stop_after=0)  # and back from the longer trials at that depth
+    snail_back = config(*snail, "--num_traj", "4", "--depth_len", "8", "--init_from", str(tmp_path / "snail8" / "checkpoint.pt"))
+    train(snail_back, tmp_path / "snail4back", progress=False, stop_after=0)  # and back from the longer trials at that depth
     back_model = torch.load(tmp_path / "snail4back" / "checkpoint.pt", weights_only=False)["model"]
     assert all(torch.equal(back_model[key], long[key]) for key in long)
 
