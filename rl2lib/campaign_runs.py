@@ -905,6 +905,11 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # It validated at 151.01-151.15 over its 50 updates where its parent's best plays 151.06 on the same 10,000 tasks
     # (`python -m rl2lib.evaluate --task mdp --num_traj 10 --agent results/runs/gru_mdp_n10_phase3/best.pt --num_trials
     # 10000 --seed 1000003`): 151.28 +- 0.86, confirming 150.94 +- 0.27 (the parent: 151.01 and 151.01). Not noise
+    # SNAIL k = 50's three cells (n = 100, 500, 1000) sit 6.6-13.3 below their bars where the GRU plays k = 50, n = 100
+    # at 83.6 confirming; SNAIL's 32-wide input Linear folds the 53 columns of k = 50's RL^2 input (one-hot arm) into 32.
+    # SNAIL k = 50, n = 100's value-per-step first phase at twice the width (`--snail_width 64`: policy 64, value 32; the
+    # bandit network of [2] is not confirmed), to compare with snail_bandit_k50_n100_value_per_step step for step
+    cell("snail", "bandit", 100, 300, k=50, name="snail_bandit_k50_n100_wide", value_per_step=True, snail_width=64, **BF16),
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 

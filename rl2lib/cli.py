@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from rl2lib.config import DEVICE_NAMES, ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
+from rl2lib.config import DEVICE_NAMES, PAPER_SNAIL_WIDTH, ConfigError, ModelConfig, PPOConfig, TaskConfig, TrainConfig
 from rl2lib.loop import PROGRESS_EVERY
 from rl2lib.paths import phase_run_name, portable_path
 from rl2lib.runs import CHECKPOINT_FILE, EXTENDABLE_FIELDS, agent_path, check_run_dir, load_checkpoint
@@ -234,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
         "TCBlock; 1: start at 1 so that the convolutions see step t-1; ours 1, original 2)",
     )
     add(
+        "--snail_width",
+        type=int,
+        default=PAPER_SNAIL_WIDTH,
+        help=f"SNAIL: the policy network's width D (input Linear, DenseBlock filters, attention keys and values); "
+        f"the value network gets half (default {PAPER_SNAIL_WIDTH}, the paper's)",
+    )
+    add(
         "--depth_len",
         type=int,
         default=None,
@@ -319,6 +326,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         nonlinearity=args.nonlinearity,
         clock=args.clock,
         first_dilation=value["first_dilation"],
+        snail_width=args.snail_width,
         depth_len=args.depth_len,
     )
     for name in ("batch_size", "mini_batch_size"):
@@ -453,6 +461,7 @@ def phase2_command(config: TrainConfig, phase2: dict, run_dir: Path) -> str:
         "clock": model.clock or None,
         "value_per_step": config.ppo.value_per_step or None,
         "first_dilation": model.first_dilation if model.model_type == "snail" else None,
+        "snail_width": model.snail_width if model.snail_width != PAPER_SNAIL_WIDTH else None,
         "depth_len": model.depth_len,
         "seed": config.seed,
         "precision": config.precision if config.precision != "fp32" else None,
@@ -480,7 +489,7 @@ def config_from_flags(**flags) -> TrainConfig:
 def config_to_flags(config: TrainConfig) -> dict:
     """The inverse of `config_from_flags`: the shortest flags (by name) whose config is `config`, tried in
     order: the task, model and budget alone; with the extras the recipe would set otherwise (seed,
-    validation, SNAIL's dilation and depth, LayerNorm, the GRU's activation, the clock, --init_from, precision,
+    validation, SNAIL's dilation, width and depth, LayerNorm, the GRU's activation, the clock, --init_from, precision,
     the training prior); every flag.
 
     Raises:
@@ -514,6 +523,7 @@ def config_to_flags(config: TrainConfig) -> dict:
         "validate_every": data["validate_every"],
         "validate_trials": data["validate_trials"],
         "first_dilation": model["first_dilation"],
+        "snail_width": model["snail_width"],
         "depth_len": model["depth_len"],
         "layer_norm": model["layer_norm"],
         "nonlinearity": model["nonlinearity"],
@@ -530,6 +540,7 @@ def config_to_flags(config: TrainConfig) -> dict:
         "init_from": None,
         "init_temperature": 1.0,
         "train_prior_b": 1.0,
+        "snail_width": PAPER_SNAIL_WIDTH,
         "depth_len": None,
         "layer_norm": False,
         "nonlinearity": "tanh",

@@ -71,6 +71,8 @@ class TaskConfig:
 
 
 MODEL_TYPES = ("gru", "snail")
+PAPER_SNAIL_WIDTH = 32
+"""SNAIL's policy width D in [2]'s tabular appendix (its value network: half)."""
 GRU_NONLINEARITIES = ("tanh", "relu")
 
 
@@ -97,6 +99,11 @@ class ModelConfig:
     """The policy's input ends with a clock, the fraction of the trial's steps left, which
     `rl2lib.agents.PolicyAgent` appends to the RL^2 input: a count the network could keep itself
     (every step is one input), given so that it need not; [1] and [2] feed no clock."""
+    snail_width: int = PAPER_SNAIL_WIDTH
+    """SNAIL: D of the policy network, the width of its input Linear, of every DenseBlock's output and of
+    its attention's keys and values (32 in [2]'s tabular appendix); the value network gets D / 2 (16 in
+    [2]). The bandit network of [2] is not confirmed; a 32-wide input Linear folds the RL^2 input of
+    k = 50 arms (53 columns) into fewer dimensions than it has."""
     depth_len: int | None = None
     """SNAIL: the trial length T' whose ceil(log2 T') sets each TCBlock's number of DenseBlocks ([2]
     Sec. 3); None: the task's own T. A longer T' builds a short-trial network at a long-trial depth,
@@ -115,6 +122,10 @@ class ModelConfig:
             raise ConfigError(f"unknown nonlinearity {self.nonlinearity!r}; allowed: {', '.join(GRU_NONLINEARITIES)}")
         if self.nonlinearity != "tanh" and self.model_type != "gru":
             raise ConfigError("nonlinearity is a GRU setting; SNAIL has none")
+        if self.snail_width < 2:
+            raise ConfigError(f"snail_width must be >= 2 (the value network gets half), got {self.snail_width}")
+        if self.snail_width != PAPER_SNAIL_WIDTH and self.model_type != "snail":
+            raise ConfigError("snail_width is a SNAIL setting; a GRU's width is hidden_size")
         if self.depth_len is not None and (self.model_type != "snail" or self.depth_len < 1):
             raise ConfigError(
                 f"depth_len is SNAIL's TCBlock depth as for trials of that many steps (>= 1); "

@@ -174,6 +174,8 @@ def test_sample_commands_run_unchanged(command, tmp_path):
         (["--model_type", "snail", "--nonlinearity", "relu"], "nonlinearity is a GRU setting"),
         (["--nonlinearity", "sigmoid"], "unknown nonlinearity 'sigmoid'; allowed: tanh, relu"),
         (["--depth_len", "100"], "depth_len is SNAIL's TCBlock depth"),
+        (["--snail_width", "64"], "snail_width is a SNAIL setting"),
+        (["--model_type", "snail", "--snail_width", "1"], "snail_width must be >= 2"),
         (["--precision", "fp16"], "unknown precision 'fp16'; allowed: fp32, bf16"),
         (["--train_prior_b", "0"], "train_prior_b must be > 0"),
         (["--task", "mdp", "--train_prior_b", "2"], "train_prior_b sets the prior of bandit arms"),
@@ -546,7 +548,10 @@ def test_horizon_warm_start_takes_another_trial_length_and_restarts_the_normalis
     deeper = config(*snail, "--num_traj", "5", "--init_from", str(tmp_path / "snail4" / "checkpoint.pt"))  # 3
     with pytest.raises(TrainingError, match=r"ceil\(log2 T\)"):
         train(deeper, tmp_path / "snail5", progress=False, stop_after=0)
-    assert not (tmp_path / "bad").exists() and not (tmp_path / "snail5").exists()
+    wider = config(*snail, "--num_traj", "4", "--snail_width", "8", "--init_from", str(tmp_path / "snail4" / "checkpoint.pt"))
+    with pytest.raises(TrainingError, match=re.escape("snail_width 32 (this run: 8)")):
+        train(wider, tmp_path / "snail4narrow", progress=False, stop_after=0)
+    assert not any((tmp_path / name).exists() for name in ("bad", "snail5", "snail4narrow"))
     # built at the longer trials' depth (--depth_len), the short-trial SNAIL warm-starts them
     train(config(*snail, "--num_traj", "4", "--depth_len", "8"), tmp_path / "snail4d8", progress=False)
     at_depth = config(*snail, "--num_traj", "8", "--depth_len", "8", "--init_from", str(tmp_path / "snail4d8" / "checkpoint.pt"))
@@ -637,7 +642,7 @@ def test_a_snail_played_at_another_trial_length_keeps_its_weights_and_its_causal
 def test_model_flags_reach_the_network():
     """--layer_norm and --separate_value build the GRU the RL^2 reproductions used, --nonlinearity its candidate
     activation, --clock one more input; --depth_len sets
-    SNAIL's DenseBlocks per TCBlock (ceil(log2 T')) whatever the trial length."""
+    SNAIL's DenseBlocks per TCBlock (ceil(log2 T')) whatever the trial length, --snail_width its widths."""
     from rl2lib.train import build_config_policy
 
     def policy(*args):
@@ -652,3 +657,11 @@ def test_model_flags_reach_the_network():
         assert policy("--model_type", model, "--clock").clock and not policy("--model_type", model).clock
     snail = policy("--model_type", "snail", "--num_traj", "5", "--depth_len", "100")  # T = 5, depth of T = 100
     assert len(snail.policy_net.tc1.blocks) == 7 and snail.max_len == 5
+    for args, policy_width, value_width in (((), 32, 16), (("--snail_width", "64"), 64, 32)):  # [2]'s widths by default
+        snail = policy("--model_type", "snail", *args)
+        policy_net, value_net = snail.policy_net, snail.value_net
+        assert policy_net.embed.out_features == policy_width and value_net.embed is None
+        assert {block.filters for block in [*policy_net.tc1.blocks, *policy_net.tc2.blocks]} == {policy_width}
+        assert (policy_net.attention.key_size, policy_net.attention.value_size) == (policy_width, policy_width)
+        assert {block.filters for block in [*value_net.tc1.blocks, *value_net.tc2.blocks]} == {value_width}
+        assert (value_net.attention.key_size, value_net.attention.value_size) == (value_width, value_width)

@@ -37,6 +37,8 @@ def build_policy(task: TaskConfig, model: ModelConfig) -> torch.nn.Module:
         obs_size,
         task.num_actions,
         max_len=task.trial_len,
+        policy_size=model.snail_width,
+        value_size=model.snail_width // 2,
         first_dilation=model.first_dilation,
         depth_len=model.depth_len,
         clock=model.clock,
