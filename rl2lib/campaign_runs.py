@@ -910,6 +910,13 @@ CAMPAIGN = tuple(Run(name, None) for name in EVALUATED) + (
     # SNAIL k = 50, n = 100's value-per-step first phase at twice the width (`--snail_width 64`: policy 64, value 32; the
     # bandit network of [2] is not confirmed), to compare with snail_bandit_k50_n100_value_per_step step for step
     cell("snail", "bandit", 100, 300, k=50, name="snail_bandit_k50_n100_wide", value_per_step=True, snail_width=64, **BF16),
+    # It rose sooner than seeds 0 and 1 of the 32-wide line and stayed ahead (validation 78.51 at 22M steps where they
+    # held 74.15 and 75.34; docs/campaign_log.md), at a third of the 32-wide network's steps per second on one CPU (3,450
+    # against 9,300-9,600, each beside another SNAIL run): its phases 2-4 at the 32-wide line's settings
+    # (`snail_plateau_phase`), and the same first phase for k = 10, whose cell is 0.6-0.9 short on three seeds of the
+    # 32-wide line, to compare with snail_bandit_k10_n100_value_per_step step for step
+    *(snail_plateau_phase("snail_bandit_k50_n100_wide", 50, phase, snail_width=64) for phase in (2, 3, 4)),
+    cell("snail", "bandit", 100, 300, k=10, name="snail_bandit_k10_n100_wide", value_per_step=True, snail_width=64, **BF16),
 )
 """The campaign, in the order it trains: cheapest expected gain first, parents before children."""
 

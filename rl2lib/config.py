@@ -122,8 +122,8 @@ class ModelConfig:
             raise ConfigError(f"unknown nonlinearity {self.nonlinearity!r}; allowed: {', '.join(GRU_NONLINEARITIES)}")
         if self.nonlinearity != "tanh" and self.model_type != "gru":
             raise ConfigError("nonlinearity is a GRU setting; SNAIL has none")
-        if self.snail_width < 2:
-            raise ConfigError(f"snail_width must be >= 2 (the value network gets half), got {self.snail_width}")
+        if self.snail_width < 2 or self.snail_width % 2:
+            raise ConfigError(f"snail_width must be even and >= 2 (the value network gets half), got {self.snail_width}")
         if self.snail_width != PAPER_SNAIL_WIDTH and self.model_type != "snail":
             raise ConfigError("snail_width is a SNAIL setting; a GRU's width is hidden_size")
         if self.depth_len is not None and (self.model_type != "snail" or self.depth_len < 1):

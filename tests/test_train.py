@@ -175,7 +175,8 @@ def test_sample_commands_run_unchanged(command, tmp_path):
         (["--nonlinearity", "sigmoid"], "unknown nonlinearity 'sigmoid'; allowed: tanh, relu"),
         (["--depth_len", "100"], "depth_len is SNAIL's TCBlock depth"),
         (["--snail_width", "64"], "snail_width is a SNAIL setting"),
-        (["--model_type", "snail", "--snail_width", "1"], "snail_width must be >= 2"),
+        (["--model_type", "snail", "--snail_width", "1"], "snail_width must be even and >= 2"),
+        (["--model_type", "snail", "--snail_width", "33"], "snail_width must be even and >= 2"),
         (["--precision", "fp16"], "unknown precision 'fp16'; allowed: fp32, bf16"),
         (["--train_prior_b", "0"], "train_prior_b must be > 0"),
         (["--task", "mdp", "--train_prior_b", "2"], "train_prior_b sets the prior of bandit arms"),
@@ -548,9 +549,9 @@ def test_horizon_warm_start_takes_another_trial_length_and_restarts_the_normalis
     deeper = config(*snail, "--num_traj", "5", "--init_from", str(tmp_path / "snail4" / "checkpoint.pt"))  # 3
     with pytest.raises(TrainingError, match=r"ceil\(log2 T\)"):
         train(deeper, tmp_path / "snail5", progress=False, stop_after=0)
-    wider = config(*snail, "--num_traj", "4", "--snail_width", "8", "--init_from", str(tmp_path / "snail4" / "checkpoint.pt"))
+    narrower = config(*snail, "--num_traj", "4", "--snail_width", "8", "--init_from", str(tmp_path / "snail4" / "checkpoint.pt"))
     with pytest.raises(TrainingError, match=re.escape("snail_width 32 (this run: 8)")):
-        train(wider, tmp_path / "snail4narrow", progress=False, stop_after=0)
+        train(narrower, tmp_path / "snail4narrow", progress=False, stop_after=0)
     assert not any((tmp_path / name).exists() for name in ("bad", "snail5", "snail4narrow"))
     # built at the longer trials' depth (--depth_len), the short-trial SNAIL warm-starts them
     train(config(*snail, "--num_traj", "4", "--depth_len", "8"), tmp_path / "snail4d8", progress=False)
