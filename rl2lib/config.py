@@ -83,7 +83,7 @@ class ModelConfig:
     model_type: str = "gru"
     """'gru' (RL^2, [1]) or 'snail' ([2])."""
     hidden_size: int = 256
-    """GRU units: 256 in the RL^2 authors' code. SNAIL uses its own widths (32 policy / 16 value)."""
+    """GRU units: 256 in the RL^2 authors' code. SNAIL's widths are `snail_width`'s."""
     separate_value: bool = False
     """GRU: a second GRU for the value baseline as the RL^2 authors did; False shares the trunk."""
     layer_norm: bool = False
